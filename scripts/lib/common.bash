@@ -7,10 +7,13 @@ export REPO_ROOT
 export VALKEY_K8S_CACHE="${VALKEY_K8S_CACHE:-$HOME/.cache/valkey-k8s}"
 
 # Pinned versions. The Go modules in scripts/tools/ pin the same ones.
-KUBERNETES_VERSION=1.34.4   # 1.35+ refuses cgroup v1 by default; these machines run v1
-HELM_VERSION=3.21.3         # the Helm library helm-unittest 1.1.2 is built against
-HELM_UNITTEST_VERSION=1.1.2
-PNPM_VERSION=10.34.8
+# shellcheck disable=SC2034  # used by the scripts that source this file
+{
+  KUBERNETES_VERSION=1.34.4   # 1.35+ refuses cgroup v1 by default; these machines run v1
+  HELM_VERSION=3.21.3         # the Helm library helm-unittest 1.1.2 is built against
+  HELM_UNITTEST_VERSION=1.1.2
+  PNPM_VERSION=10.34.8
+}
 
 export PATH="$VALKEY_K8S_CACHE/bin:$PATH"
 export HELM_PLUGINS="$VALKEY_K8S_CACHE/helm/plugins"
