@@ -279,3 +279,12 @@ helm.sh/hook: post-install,pre-upgrade,post-upgrade
 helm.sh/hook-weight: {{ .weight | quote }}
 helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
 {{- end -}}
+
+{{/* Digest of the shipped config templates: a change rolls the data pods. */}}
+{{- define "valkey.configChecksum" -}}
+{{- $all := "" -}}
+{{- range $path, $_ := .Files.Glob "files/config/*" -}}
+{{- $all = print $all $path "\x00" ($.Files.Get $path) "\x00" -}}
+{{- end -}}
+{{- sha256sum $all -}}
+{{- end -}}
