@@ -22,13 +22,17 @@ Impossible combinations `fail` here with a message naming the value.
 
 {{/*
 A whole number from an int, a float without fraction or a numeric string.
-Call with (dict "value" X "key" "cluster.masters"); prints the number.
+Call with (dict "value" X "key" "cluster.masters"), optionally "min" N;
+prints the number.
 */}}
 {{- define "valkey.int" -}}
 {{- $s := "" -}}
 {{- if not (kindIs "invalid" .value) -}}{{- $s = toString .value | trim -}}{{- end -}}
 {{- if not (regexMatch "^-?[0-9]+$" $s) -}}
 {{- fail (printf "%s must be a whole number, got %q" .key $s) -}}
+{{- end -}}
+{{- if and (hasKey . "min") (lt ($s | atoi) (int .min)) -}}
+{{- fail (printf "%s must be at least %d, got %s" .key (int .min) $s) -}}
 {{- end -}}
 {{- $s | atoi -}}
 {{- end -}}
@@ -167,7 +171,12 @@ app.kubernetes.io/name=valkey,app.kubernetes.io/instance={{ include "valkey.full
 {{/* Sentinel quorum: the value, or a majority of the Sentinels. */}}
 {{- define "valkey.sentinelQuorum" -}}
 {{- if and (not (kindIs "invalid" .Values.sentinel.quorum)) (ne (toString .Values.sentinel.quorum) "") -}}
-{{- include "valkey.int" (dict "value" .Values.sentinel.quorum "key" "sentinel.quorum") -}}
+{{- $pods := include "valkey.podCount" . | atoi -}}
+{{- $q := include "valkey.int" (dict "value" .Values.sentinel.quorum "key" "sentinel.quorum" "min" 1) | atoi -}}
+{{- if gt $q $pods -}}
+{{- fail (printf "sentinel.quorum %d is more than the %d Sentinels (one per pod): no failover could ever start" $q $pods) -}}
+{{- end -}}
+{{- $q -}}
 {{- else -}}
 {{- add1 (div (include "valkey.podCount" . | atoi) 2) -}}
 {{- end -}}
