@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Renders the chart with its defaults and every chart/ci/*-values.yaml and has a
+# real kube-apiserver (with etcd, started here on loopback and stopped on exit)
+# accept each manifest with a server-side dry run, in a namespace that enforces
+# Pod Security "restricted". Any error or PodSecurity warning fails.
+#
+#   chart/ci/apiserver-dry-run.bash        (after scripts/setup)
+set -euo pipefail
+# shellcheck source=scripts/lib/common.bash
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/common.bash"
+cd "$REPO_ROOT"
+
+bin_dir=$(find "$KUBE_API_TEST_DIR/k8s" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | sort | tail -1)
+apiserver=$bin_dir/kube-apiserver
+etcd=$bin_dir/etcd
+kubectl_bin=$bin_dir/kubectl
+[[ -x "$etcd" ]] || etcd=$(command -v etcd || true)
+[[ -x "$kubectl_bin" ]] || kubectl_bin=$(command -v kubectl || true)
+[[ -x "$apiserver" && -x "$etcd" && -x "$kubectl_bin" ]] ||
+  die "kube-apiserver, etcd and kubectl are needed under $KUBE_API_TEST_DIR/k8s/<version>/ (run scripts/setup)"
+
+work=$(mktemp -d)
+pids=()
+# Stops what this script started, newest first (kube-apiserver before its etcd).
+cleanup() {
+  local i pid
+  for (( i = ${#pids[@]} - 1; i >= 0; i-- )); do
+    pid=${pids[i]}
+    kill "$pid" 2>/dev/null || continue
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+etcd_port=$(free_port); peer_port=$(free_port); api_port=$(free_port)
+
+"$etcd" --data-dir "$work/etcd" --listen-client-urls "http://127.0.0.1:$etcd_port" \
+  --advertise-client-urls "http://127.0.0.1:$etcd_port" --listen-peer-urls "http://127.0.0.1:$peer_port" \
+  --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
+  --initial-cluster "default=http://127.0.0.1:$peer_port" >"$work/etcd.log" 2>&1 &
+pids+=($!)
+
+openssl genrsa -out "$work/sa.key" 2048 2>/dev/null
+token=$(python3 -c 'import secrets; print(secrets.token_hex(16))')
+echo "$token,chart-ci,chart-ci,system:masters" >"$work/tokens.csv"
+"$apiserver" --etcd-servers "http://127.0.0.1:$etcd_port" --bind-address 127.0.0.1 \
+  --secure-port "$api_port" --cert-dir "$work/certs" --token-auth-file "$work/tokens.csv" \
+  --service-account-issuer https://kubernetes.default.svc --service-account-key-file "$work/sa.key" \
+  --service-account-signing-key-file "$work/sa.key" --authorization-mode RBAC \
+  --service-cluster-ip-range 10.96.0.0/16 >"$work/apiserver.log" 2>&1 &
+pids+=($!)
+
+k() { "$kubectl_bin" --server "https://127.0.0.1:$api_port" --token "$token" --insecure-skip-tls-verify "$@"; }
+for _ in $(seq 60); do k get --raw /readyz >/dev/null 2>&1 && break; sleep 1; done
+k get --raw /readyz >/dev/null || { tail -20 "$work/apiserver.log" >&2; die "kube-apiserver did not get ready in 60 s"; }
+
+namespace=valkey-ci
+k create namespace "$namespace" >/dev/null
+k label namespace "$namespace" pod-security.kubernetes.io/enforce=restricted \
+  pod-security.kubernetes.io/warn=restricted >/dev/null
+k -n "$namespace" create serviceaccount default >/dev/null   # no controller-manager here
+k create namespace ingress-nginx >/dev/null
+# Stand-in for the prometheus-operator CRD, so ServiceMonitors are checked for kind and group.
+k apply -f - >/dev/null <<'EOF'
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: servicemonitors.monitoring.coreos.com}
+spec:
+  group: monitoring.coreos.com
+  scope: Namespaced
+  names: {kind: ServiceMonitor, plural: servicemonitors, singular: servicemonitor}
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
+EOF
+k wait --for=condition=Established crd/servicemonitors.monitoring.coreos.com --timeout=30s >/dev/null
+
+version=$("$apiserver" --version | awk '{print $2}')
+failed=0 checked=0
+for values in "" chart/ci/*-values.yaml; do
+  label=${values:-defaults}
+  helm template rel chart -n "$namespace" --kube-version "$version" ${values:+-f "$values"} >"$work/manifest.yaml"
+  if ! k apply --dry-run=server -f "$work/manifest.yaml" >"$work/apply.log" 2>&1 ||
+      grep -q '^Warning' "$work/apply.log"; then
+    echo "FAILED: $label"; grep -v '(server dry run)$' "$work/apply.log"; failed=$((failed + 1))
+  else
+    echo "ok: $label ($(grep -c '(server dry run)$' "$work/apply.log") objects accepted)"
+  fi
+  checked=$((checked + 1))
+done
+echo "$((checked - failed)) of $checked value sets accepted by kube-apiserver $version (Pod Security restricted)"
+(( failed == 0 ))

@@ -1,0 +1,299 @@
+{{/*
+Helpers of the valkey chart. Every value of the public contract may arrive as
+a string from a k3s HelmChart `set:` ("3"), so numbers go through valkey.int.
+Impossible combinations `fail` here with a message naming the value.
+*/}}
+
+{{/* Name of every object: .Values.name, else the release name. */}}
+{{- define "valkey.fullname" -}}
+{{- $name := .Values.name | default "" | toString | default .Release.Name -}}
+{{- if not (regexMatch "^[a-z]([-a-z0-9]*[a-z0-9])?$" $name) -}}
+{{- fail (printf "name %q is not a DNS label: use lowercase letters, digits and '-', starting with a letter" $name) -}}
+{{- end -}}
+{{- if gt (len $name) 40 -}}
+{{- fail (printf "name %q is longer than 40 characters: pod and Service names are built from it" $name) -}}
+{{- end -}}
+{{- $name -}}
+{{- end -}}
+
+{{- define "valkey.namespace" -}}
+{{- .Values.namespace | default "" | toString | default .Release.Namespace -}}
+{{- end -}}
+
+{{/*
+A whole number from an int, a float without fraction or a numeric string.
+Call with (dict "value" X "key" "cluster.masters"), optionally "min" N;
+prints the number.
+*/}}
+{{- define "valkey.int" -}}
+{{- $s := "" -}}
+{{- if not (kindIs "invalid" .value) -}}{{- $s = toString .value | trim -}}{{- end -}}
+{{- if not (regexMatch "^-?[0-9]+$" $s) -}}
+{{- fail (printf "%s must be a whole number, got %q" .key $s) -}}
+{{- end -}}
+{{- if and (hasKey . "min") (lt ($s | atoi) (int .min)) -}}
+{{- fail (printf "%s must be at least %d, got %s" .key (int .min) $s) -}}
+{{- end -}}
+{{- $s | atoi -}}
+{{- end -}}
+
+{{- define "valkey.masters" -}}
+{{- include "valkey.int" (dict "value" .Values.cluster.masters "key" "cluster.masters") -}}
+{{- end -}}
+
+{{- define "valkey.replicasPerMaster" -}}
+{{- $r := include "valkey.int" (dict "value" .Values.cluster.replicasPerMaster "key" "cluster.replicasPerMaster") | atoi -}}
+{{- if lt $r 0 -}}
+{{- fail (printf "cluster.replicasPerMaster must be 0 or more, got %d" $r) -}}
+{{- end -}}
+{{- $r -}}
+{{- end -}}
+
+{{/* standalone, sentinel or cluster, from the topology; fails on impossible ones. */}}
+{{- define "valkey.mode" -}}
+{{- $m := include "valkey.masters" . | atoi -}}
+{{- $r := include "valkey.replicasPerMaster" . | atoi -}}
+{{- if eq $m 1 -}}
+{{- if eq $r 0 }}standalone{{ else }}sentinel{{ end -}}
+{{- else if ge $m 3 -}}
+cluster
+{{- else if eq $m 2 -}}
+{{- fail "cluster.masters: 2 is refused: two primaries cannot form a failover majority; use 1 (standalone or Sentinel) or at least 3 (cluster mode)" -}}
+{{- else -}}
+{{- fail (printf "cluster.masters must be 1 (standalone or Sentinel) or at least 3 (cluster mode), got %d" $m) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Pods of the StatefulSet: masters x (1 + replicasPerMaster). */}}
+{{- define "valkey.podCount" -}}
+{{- $m := include "valkey.masters" . | atoi -}}
+{{- $r := include "valkey.replicasPerMaster" . | atoi -}}
+{{- mul $m (add 1 $r) -}}
+{{- end -}}
+
+{{/* "" (none), rdb, aof or rdb,aof; "~" and null mean none. */}}
+{{- define "valkey.persistence" -}}
+{{- $p := .Values.persistence | default "" | toString | trim -}}
+{{- if eq $p "~" }}{{ $p = "" }}{{ end -}}
+{{- if not (has $p (list "" "rdb" "aof" "rdb,aof")) -}}
+{{- fail (printf "persistence %q is unknown: use ~ (none), rdb, aof or rdb,aof" $p) -}}
+{{- end -}}
+{{- $p -}}
+{{- end -}}
+
+{{/* Checks of values that no single template owns; included by the StatefulSet. */}}
+{{- define "valkey.validate" -}}
+{{- $mode := include "valkey.mode" . -}}
+{{- $_ := include "valkey.persistence" . -}}
+{{- if not (.Values.image | default "" | toString | trim) -}}
+{{- fail "image is required: set it to the Valkey image built from valkey-image/ (repository:tag)" -}}
+{{- end -}}
+{{- if and (ne $mode "standalone") (not (.Values.cluster.reconcilerImage | default "" | toString | trim)) -}}
+{{- fail (printf "cluster.reconcilerImage is required in %s mode: set it to the reconciler image (repository:tag)" $mode) -}}
+{{- end -}}
+{{- if .Values.credentials.secret -}}
+{{- if or (not .Values.credentials.dataKeys.adminPassword) (not .Values.credentials.dataKeys.clientPassword) -}}
+{{- fail (printf "credentials.secret %q is set, so credentials.dataKeys.adminPassword and credentials.dataKeys.clientPassword must name its keys" (toString .Values.credentials.secret)) -}}
+{{- end -}}
+{{- end -}}
+{{- if not (has (toString .Values.hooks.restartPolicy) (list "OnFailure" "Never")) -}}
+{{- fail (printf "hooks.restartPolicy must be OnFailure or Never, got %q" (toString .Values.hooks.restartPolicy)) -}}
+{{- end -}}
+{{- if and .Values.metrics.enabled (not .Values.metrics.image) -}}
+{{- fail "metrics.enabled is true, so metrics.image is required (e.g. oliver006/redis_exporter:v1.67.0)" -}}
+{{- end -}}
+{{- if and .Values.metrics.serviceMonitor.enabled (not .Values.metrics.enabled) -}}
+{{- fail "metrics.serviceMonitor.enabled needs metrics.enabled: the ServiceMonitor scrapes the exporter sidecar" -}}
+{{- end -}}
+{{- if and (eq $mode "cluster") (or .Values.externalAccess.service.enabled .Values.externalAccess.ingressNginxTcp.enabled) -}}
+{{- fail "externalAccess is not available in cluster mode: cluster clients must reach every node by its announced name" -}}
+{{- end -}}
+{{- if not (has (toString .Values.externalAccess.service.type) (list "LoadBalancer" "NodePort")) -}}
+{{- fail (printf "externalAccess.service.type must be LoadBalancer or NodePort, got %q" (toString .Values.externalAccess.service.type)) -}}
+{{- end -}}
+{{- if not (has (toString .Values.podAntiAffinity) (list "soft" "hard" "none")) -}}
+{{- fail (printf "podAntiAffinity must be soft, hard or none, got %q" (toString .Values.podAntiAffinity)) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Labels that never change for the life of an object: used in selectors. */}}
+{{- define "valkey.selectorLabels" -}}
+app.kubernetes.io/name: valkey
+app.kubernetes.io/instance: {{ include "valkey.fullname" . }}
+{{- end -}}
+
+{{- define "valkey.labels" -}}
+{{ include "valkey.selectorLabels" . }}
+app.kubernetes.io/part-of: valkey
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{- end -}}
+
+{{/* Selector of the data pods (also VALKEY_POD_SELECTOR of the reconciler). */}}
+{{- define "valkey.dataSelectorLabels" -}}
+{{ include "valkey.selectorLabels" . }}
+app.kubernetes.io/component: valkey
+{{- end -}}
+
+{{- define "valkey.reconcilerSelectorLabels" -}}
+{{ include "valkey.selectorLabels" . }}
+app.kubernetes.io/component: reconciler
+{{- end -}}
+
+{{- define "valkey.podSelectorString" -}}
+app.kubernetes.io/name=valkey,app.kubernetes.io/instance={{ include "valkey.fullname" . }},app.kubernetes.io/component=valkey
+{{- end -}}
+
+{{- define "valkey.credentialsSecret" -}}
+{{- .Values.credentials.secret | default (printf "%s-credentials" (include "valkey.fullname" .)) -}}
+{{- end -}}
+
+{{- define "valkey.internalSecret" -}}
+{{- printf "%s-internal" (include "valkey.fullname" .) -}}
+{{- end -}}
+
+{{- define "valkey.headlessDomain" -}}
+{{- printf "%s-headless.%s.svc.%s" (include "valkey.fullname" .) (include "valkey.namespace" .) .Values.clusterDomain -}}
+{{- end -}}
+
+{{/* Stable DNS names of every data pod, ordinal 0 first, space separated. */}}
+{{- define "valkey.peers" -}}
+{{- $name := include "valkey.fullname" . -}}
+{{- $domain := include "valkey.headlessDomain" . -}}
+{{- $peers := list -}}
+{{- range $i := until (include "valkey.podCount" . | atoi) -}}
+{{- $peers = append $peers (printf "%s-%d.%s" $name $i $domain) -}}
+{{- end -}}
+{{- join " " $peers -}}
+{{- end -}}
+
+{{/* Sentinel quorum: the value, or a majority of the Sentinels. */}}
+{{- define "valkey.sentinelQuorum" -}}
+{{- if and (not (kindIs "invalid" .Values.sentinel.quorum)) (ne (toString .Values.sentinel.quorum) "") -}}
+{{- $pods := include "valkey.podCount" . | atoi -}}
+{{- $q := include "valkey.int" (dict "value" .Values.sentinel.quorum "key" "sentinel.quorum" "min" 1) | atoi -}}
+{{- if gt $q $pods -}}
+{{- fail (printf "sentinel.quorum %d is more than the %d Sentinels (one per pod): no failover could ever start" $q $pods) -}}
+{{- end -}}
+{{- $q -}}
+{{- else -}}
+{{- add1 (div (include "valkey.podCount" . | atoi) 2) -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "valkey.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: {{ .uid }}
+runAsGroup: {{ .uid }}
+fsGroup: {{ .uid }}
+fsGroupChangePolicy: OnRootMismatch
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{- define "valkey.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+runAsNonRoot: true
+capabilities:
+  drop: [ALL]
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{/* Environment of the reconciler, shared by its Deployment and the hook Jobs. */}}
+{{- define "valkey.reconcilerEnv" -}}
+- name: POD_NAMESPACE
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.namespace
+- name: VALKEY_POD_SELECTOR
+  value: {{ include "valkey.podSelectorString" . | quote }}
+- name: VALKEY_PORT
+  value: "6379"
+- name: VALKEY_USERNAME
+  value: admin
+- name: VALKEY_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "valkey.credentialsSecret" . }}
+      key: {{ .Values.credentials.dataKeys.adminPassword }}
+- name: HTTP_PORT
+  value: "8080"
+{{- end -}}
+
+{{- define "valkey.clusterTopologyEnv" -}}
+- name: VALKEY_CLUSTER_MASTERS
+  value: {{ include "valkey.masters" . | quote }}
+- name: VALKEY_CLUSTER_REPLICAS_PER_MASTER
+  value: {{ include "valkey.replicasPerMaster" . | quote }}
+{{- end -}}
+
+
+{{/* Environment of every container of a data pod (image interface, config/README.md). */}}
+{{- define "valkey.podEnv" -}}
+- name: POD_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
+- name: POD_NAMESPACE
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.namespace
+- name: VALKEY_MODE
+  value: {{ include "valkey.mode" . }}
+- name: VALKEY_PEERS
+  value: {{ include "valkey.peers" . | quote }}
+- name: VALKEY_ANNOUNCE_HOSTNAME
+  value: {{ printf "$(POD_NAME).%s" (include "valkey.headlessDomain" .) | quote }}
+- name: VALKEY_PORT
+  value: "6379"
+- name: VALKEY_DATA_DIR
+  value: /data
+- name: VALKEY_RUN_DIR
+  value: /run/valkey
+{{- end -}}
+
+{{/* Sentinel password (users.acl always names the internal user) and, in Sentinel mode, where Sentinel listens. */}}
+{{- define "valkey.sentinelEnv" -}}
+- name: VALKEY_SENTINEL_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "valkey.internalSecret" . }}
+      key: sentinelPassword
+{{- if eq (include "valkey.mode" .) "sentinel" }}
+- name: SENTINEL_PORT
+  value: "26379"
+- name: SENTINEL_MASTER_NAME
+  value: {{ .Values.sentinel.masterName | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* RBAC rules shared by the reconciler and the hook Jobs. */}}
+{{- define "valkey.reconcilerRules" -}}
+- apiGroups: [""]
+  resources: [pods]
+  verbs: [get, list, watch, patch]
+- apiGroups: [""]
+  resources: [events]
+  verbs: [create, patch]
+- apiGroups: [events.k8s.io]
+  resources: [events]
+  verbs: [create, patch]
+{{- end -}}
+
+{{- define "valkey.hookRbacAnnotations" -}}
+helm.sh/hook: post-install,pre-upgrade,post-upgrade
+helm.sh/hook-weight: {{ .weight | quote }}
+helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
+{{- end -}}
+
+{{/* Digest of the shipped config templates: a change rolls the data pods. */}}
+{{- define "valkey.configChecksum" -}}
+{{- $all := "" -}}
+{{- range $path, $_ := .Files.Glob "files/config/*" -}}
+{{- $all = print $all $path "\x00" ($.Files.Get $path) "\x00" -}}
+{{- end -}}
+{{- sha256sum $all -}}
+{{- end -}}
