@@ -1,0 +1,155 @@
+package io.valkeyk8s.image;
+
+import static io.valkeyk8s.image.ValkeyContainers.ADMIN_PASSWORD;
+import static io.valkeyk8s.image.ValkeyContainers.SENTINEL_PASSWORD;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.testcontainers.containers.GenericContainer;
+import org.testcontainers.containers.Network;
+import org.testcontainers.containers.output.OutputFrame;
+
+/**
+ * Sentinel mode on a Docker network, one container per pod role: a primary, three
+ * Sentinels (the image's sentinel role), then a new Valkey container that must come
+ * up as the replica of the primary the Sentinels know, never as a second primary.
+ * Last, the prestop role hands the primary over with SENTINEL FAILOVER.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class SentinelReplicaIT {
+
+  private static final String PEERS = "valkey-0 valkey-1 sentinel-0 sentinel-1 sentinel-2";
+  private static final Duration PATIENCE = Duration.ofSeconds(60);
+
+  private static Network network;
+  private static GenericContainer<?> primary;
+  private static GenericContainer<?> replica;
+  private static final List<GenericContainer<?>> sentinels = new ArrayList<>();
+  private static final StringBuffer replicaLog = new StringBuffer();
+
+  @BeforeAll
+  static void startPrimaryAndSentinels() {
+    network = Network.newNetwork();
+    primary = pod("valkey", "valkey-0");
+    primary.start();
+    for (int i = 0; i < 3; i++) {
+      GenericContainer<?> sentinel = pod("sentinel", "sentinel-" + i);
+      sentinels.add(sentinel);
+      sentinel.start();
+    }
+    for (GenericContainer<?> sentinel : sentinels) {
+      await().atMost(PATIENCE).untilAsserted(() ->
+          assertThat(sentinelSays(sentinel, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", "myprimary"))
+              .startsWith("valkey-0\n6379"));
+    }
+  }
+
+  @AfterAll
+  static void stopAll() {
+    for (GenericContainer<?> container : sentinels) {
+      container.stop();
+    }
+    if (replica != null) {
+      replica.stop();
+    }
+    if (primary != null) {
+      primary.stop();
+    }
+    if (network != null) {
+      network.close();
+    }
+  }
+
+  @Test
+  @Order(1)
+  void newPodComesUpAsReplicaOfThePrimaryTheSentinelsKnow() throws Exception {
+    replica = pod("valkey", "valkey-1").withLogConsumer((OutputFrame frame) -> replicaLog.append(frame.getUtf8String()));
+    replica.start();
+
+    assertThat(replicaLog).contains("Sentinels name valkey-0:6379 as primary; starting as its replica");
+    await().atMost(PATIENCE).untilAsserted(() ->
+        assertThat(valkeySays(replica, "INFO", "replication"))
+            .contains("role:slave", "master_host:valkey-0", "master_link_status:up"));
+    assertThat(valkeySays(primary, "ROLE")).startsWith("master");
+
+    assertThat(valkeySays(primary, "SET", "replicated", "yes")).isEqualTo("OK");
+    await().atMost(PATIENCE).untilAsserted(() -> assertThat(valkeySays(replica, "GET", "replicated")).isEqualTo("yes"));
+    for (GenericContainer<?> sentinel : sentinels) {
+      await().atMost(PATIENCE).untilAsserted(() ->
+          assertThat(sentinelSays(sentinel, "SENTINEL", "REPLICAS", "myprimary")).contains("valkey-1"));
+    }
+  }
+
+  @Test
+  @Order(2)
+  void prestopOnThePrimaryHandsItOverToTheReplica() throws Exception {
+    var prestop = primary.execInContainer("valkey-entrypoint", "prestop");
+
+    assertThat(prestop.getExitCode()).isZero();
+    assertThat(prestop.getStderr()).contains("started a failover");
+    await().atMost(PATIENCE).untilAsserted(() -> {
+      assertThat(valkeySays(replica, "ROLE")).startsWith("master");
+      assertThat(valkeySays(primary, "ROLE")).startsWith("slave");
+    });
+    for (GenericContainer<?> sentinel : sentinels) {
+      await().atMost(PATIENCE).untilAsserted(() ->
+          assertThat(sentinelSays(sentinel, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", "myprimary"))
+              .startsWith("valkey-1\n"));
+    }
+    // Nothing acknowledged before the handover is lost.
+    assertThat(valkeySays(replica, "GET", "replicated")).isEqualTo("yes");
+  }
+
+  @Test
+  @Order(3)
+  void prestopOnAReplicaDoesNothing() throws Exception {
+    var prestop = primary.execInContainer("valkey-entrypoint", "prestop");
+    assertThat(prestop.getExitCode()).isZero();
+    assertThat(prestop.getStderr()).contains("not the primary");
+  }
+
+  /** A container of one pod role, reachable on the network by its pod name. */
+  private static GenericContainer<?> pod(String role, String name) {
+    Map<String, String> env = new HashMap<>(ValkeyContainers.passwords());
+    env.put("VALKEY_SENTINEL_PASSWORD", SENTINEL_PASSWORD);
+    env.put("VALKEY_MODE", "sentinel");
+    env.put("VALKEY_PEERS", PEERS);
+    env.put("POD_NAME", name);
+    env.put("VALKEY_ANNOUNCE_HOSTNAME", name);
+    return ValkeyContainers.container(role, env, null)
+        .withNetwork(network)
+        .withNetworkAliases(name)
+        .withCreateContainerCmdModifier(cmd -> {
+          cmd.withHostName(name);
+          cmd.getHostConfig().withReadonlyRootfs(true);
+        });
+  }
+
+  private static String valkeySays(GenericContainer<?> container, String... command) throws Exception {
+    return cli(container, ValkeyContainers.VALKEY_PORT, List.of("--user", "admin", "-a", ADMIN_PASSWORD), command);
+  }
+
+  private static String sentinelSays(GenericContainer<?> container, String... command) throws Exception {
+    return cli(container, ValkeyContainers.SENTINEL_PORT, List.of("-a", SENTINEL_PASSWORD), command);
+  }
+
+  // Test-only: the password on the command line of valkey-cli inside a throwaway container.
+  private static String cli(GenericContainer<?> container, int port, List<String> auth, String... command)
+      throws Exception {
+    List<String> args = new ArrayList<>(List.of("valkey-cli", "--no-auth-warning", "-p", String.valueOf(port)));
+    args.addAll(auth);
+    args.addAll(List.of(command));
+    return container.execInContainer(args.toArray(String[]::new)).getStdout().trim();
+  }
+}

@@ -1,0 +1,304 @@
+#!/bin/bash
+# Entry point of the Valkey image (installed as /usr/local/bin/valkey-entrypoint).
+#
+#   valkey-entrypoint valkey     render valkey.conf + users.acl, then start Valkey
+#                                (standalone, sentinel-mode primary/replica, or cluster)
+#   valkey-entrypoint sentinel   render sentinel.conf, then start Sentinel
+#   valkey-entrypoint prestop    best-effort planned handover for a preStop hook:
+#                                if this pod is the primary, ask a Sentinel to fail over
+#
+# Templates come from /etc/valkey/templates when mounted, else from the copy in
+# the image. They are rendered with envsubst and an explicit variable list into
+# $VALKEY_RUN_DIR (an emptyDir): no secret is ever written into the image or a
+# ConfigMap. Bad input stops the container at once with one line on stderr.
+# The variables are documented in config/README.md.
+set -euo pipefail
+
+readonly BUILTIN_TEMPLATES=/usr/share/valkey-k8s/config
+readonly MOUNTED_TEMPLATES=/etc/valkey/templates
+
+log() { printf 'valkey-entrypoint: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 2; }
+
+# Defaults of config/README.md.
+: "${VALKEY_MODE:=standalone}"
+: "${VALKEY_PORT:=6379}"
+: "${VALKEY_DATA_DIR:=/data}"
+: "${VALKEY_RUN_DIR:=/run/valkey}"
+: "${VALKEY_ANNOUNCE_HOSTNAME:=}"
+: "${VALKEY_PERSISTENCE:=}"
+: "${VALKEY_MIN_REPLICAS_TO_WRITE:=0}"
+: "${VALKEY_MIN_REPLICAS_MAX_LAG:=10}"
+: "${VALKEY_MAXMEMORY:=0}"
+: "${VALKEY_PEERS:=}"
+: "${POD_NAME:=$HOSTNAME}"
+: "${SENTINEL_PORT:=26379}"
+: "${SENTINEL_MASTER_NAME:=myprimary}"
+: "${SENTINEL_QUORUM:=2}"
+: "${SENTINEL_DOWN_AFTER_MS:=1000}"
+: "${SENTINEL_FAILOVER_TIMEOUT_MS:=10000}"
+: "${SENTINEL_PRIMARY_HOST:=}"
+# How long a restarted pod that the Sentinels still call primary waits for them
+# to fail over before it starts as primary anyway (its data is the newest then).
+: "${VALKEY_SELF_PRIMARY_WAIT_SECONDS:=30}"
+# Bounds of the preStop handover.
+: "${VALKEY_PRESTOP_TIMEOUT_SECONDS:=20}"
+export VALKEY_MODE VALKEY_PORT VALKEY_DATA_DIR VALKEY_RUN_DIR VALKEY_ANNOUNCE_HOSTNAME \
+  VALKEY_MIN_REPLICAS_TO_WRITE VALKEY_MIN_REPLICAS_MAX_LAG VALKEY_MAXMEMORY \
+  SENTINEL_PORT SENTINEL_MASTER_NAME SENTINEL_QUORUM SENTINEL_DOWN_AFTER_MS \
+  SENTINEL_FAILOVER_TIMEOUT_MS SENTINEL_PRIMARY_HOST
+
+# The only variables envsubst replaces: any other `$` in a template stays as is.
+# shellcheck disable=SC2016 # a literal list for envsubst, not an expansion
+readonly SUBSTITUTED='${VALKEY_ADMIN_PASSWORD} ${VALKEY_CLIENT_PASSWORD} ${VALKEY_REPLICATION_PASSWORD}
+${VALKEY_SENTINEL_PASSWORD} ${VALKEY_PORT} ${VALKEY_DATA_DIR} ${VALKEY_RUN_DIR}
+${VALKEY_ANNOUNCE_HOSTNAME} ${VALKEY_SAVE} ${VALKEY_APPENDONLY} ${VALKEY_CLUSTER_ENABLED}
+${VALKEY_MIN_REPLICAS_TO_WRITE} ${VALKEY_MIN_REPLICAS_MAX_LAG} ${VALKEY_MAXMEMORY}
+${SENTINEL_PORT} ${SENTINEL_MASTER_NAME} ${SENTINEL_PRIMARY_HOST} ${SENTINEL_QUORUM}
+${SENTINEL_DOWN_AFTER_MS} ${SENTINEL_FAILOVER_TIMEOUT_MS}'
+
+# A password must be present, non-empty and safe inside a config/ACL line.
+require_password() {
+  local name=$1 value=${!1:-}
+  [[ -n "$value" ]] || die "$name is missing or empty; refusing to start without a password"
+  [[ "$value" != *[[:space:]\"\'\\]* ]] ||
+    die "$name contains whitespace, a quote or a backslash, which the config files cannot hold"
+  export "${name?}"
+}
+
+require_number() {
+  local name=$1
+  [[ "${!1}" =~ ^[0-9]+$ ]] || die "$name must be a non-negative integer, got '${!1}'"
+}
+
+template_dir() {
+  if [[ -d "$MOUNTED_TEMPLATES" ]]; then echo "$MOUNTED_TEMPLATES"; else echo "$BUILTIN_TEMPLATES"; fi
+}
+
+# Renders template $1 into $VALKEY_RUN_DIR, readable by this user only.
+render() {
+  local src out
+  src="$(template_dir)/$1"
+  out="$VALKEY_RUN_DIR/$1"
+  [[ -f "$src" && -r "$src" ]] || die "cannot read template $src"
+  mkdir -p "$VALKEY_RUN_DIR" || die "cannot create run directory $VALKEY_RUN_DIR"
+  (umask 077 && envsubst "$SUBSTITUTED" <"$src" >"$out.tmp") || die "cannot render $out"
+  mv -f "$out.tmp" "$out"
+}
+
+# Sets VALKEY_SAVE / VALKEY_APPENDONLY from VALKEY_PERSISTENCE.
+derive_persistence() {
+  case "$VALKEY_PERSISTENCE" in
+    '' | '~' | none) VALKEY_SAVE=''; VALKEY_APPENDONLY=no ;;
+    rdb) VALKEY_SAVE='3600 1 300 100 60 10000'; VALKEY_APPENDONLY=no ;;
+    aof) VALKEY_SAVE=''; VALKEY_APPENDONLY=yes ;;
+    rdb,aof | aof,rdb) VALKEY_SAVE='3600 1 300 100 60 10000'; VALKEY_APPENDONLY=yes ;;
+    *) die "unknown VALKEY_PERSISTENCE '$VALKEY_PERSISTENCE' (expected empty, rdb, aof or rdb,aof)" ;;
+  esac
+  export VALKEY_SAVE VALKEY_APPENDONLY
+}
+
+check_common() {
+  case "$VALKEY_MODE" in
+    standalone | sentinel | cluster) ;;
+    *) die "unknown VALKEY_MODE '$VALKEY_MODE' (expected standalone, sentinel or cluster)" ;;
+  esac
+  local n
+  for n in VALKEY_PORT SENTINEL_PORT VALKEY_MIN_REPLICAS_TO_WRITE VALKEY_MIN_REPLICAS_MAX_LAG \
+    SENTINEL_QUORUM SENTINEL_DOWN_AFTER_MS SENTINEL_FAILOVER_TIMEOUT_MS; do
+    require_number "$n"
+  done
+  if [[ "$VALKEY_MODE" == sentinel && -z "$VALKEY_PEERS" ]]; then
+    die "VALKEY_PEERS is empty; sentinel mode needs the DNS names of every pod"
+  fi
+}
+
+# --- talking to peers ----------------------------------------------------------
+
+# valkey-cli with a bounded wait; the password travels in the environment only.
+cli() {
+  local password=$1; shift
+  # valkey-cli 8.0 reads REDISCLI_AUTH; later versions also VALKEYCLI_AUTH.
+  REDISCLI_AUTH="$password" VALKEYCLI_AUTH="$password" timeout 3 valkey-cli --no-auth-warning "$@" 2>/dev/null
+}
+
+is_self() {
+  local host=$1
+  [[ "$host" == "$VALKEY_ANNOUNCE_HOSTNAME" || "$host" == "$POD_NAME" || "$host" == "${POD_NAME}."* ]] && return 0
+  local ip _
+  while read -r ip _; do
+    [[ "$host" == "$ip" ]] && return 0
+  done < <(getent hosts "$HOSTNAME" || true)
+  return 1
+}
+
+# Prints "host port" of the primary a Sentinel in VALKEY_PEERS knows, if any.
+primary_from_sentinels() {
+  local peer answer host port
+  for peer in $VALKEY_PEERS; do
+    answer=$(cli "$VALKEY_SENTINEL_PASSWORD" -h "$peer" -p "$SENTINEL_PORT" \
+      SENTINEL GET-MASTER-ADDR-BY-NAME "$SENTINEL_MASTER_NAME") || continue
+    host=$(sed -n 1p <<<"$answer"); port=$(sed -n 2p <<<"$answer")
+    if [[ -n "$host" && "$port" =~ ^[0-9]+$ ]]; then
+      echo "$host $port"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# Prints "host port" of a peer (not this pod) that runs as primary, if any: a
+# guard for when the Sentinels lost their state but the data pods did not.
+primary_from_peers() {
+  local peer role
+  for peer in $VALKEY_PEERS; do
+    is_self "$peer" && continue
+    role=$(cli "$VALKEY_ADMIN_PASSWORD" --user admin -h "$peer" -p "$VALKEY_PORT" ROLE | head -n 1) || continue
+    if [[ "$role" == master ]]; then echo "$peer $VALKEY_PORT"; return 0; fi
+  done
+  return 1
+}
+
+first_peer() {
+  local first _
+  read -r first _ <<<"$VALKEY_PEERS" || true
+  echo "$first"
+}
+
+is_first_pod() {
+  [[ "${POD_NAME##*-}" == 0 ]] || is_self "$(first_peer)"
+}
+
+# --- roles -----------------------------------------------------------------------
+
+run_valkey() {
+  require_password VALKEY_ADMIN_PASSWORD
+  require_password VALKEY_CLIENT_PASSWORD
+  require_password VALKEY_REPLICATION_PASSWORD
+  if [[ "$VALKEY_MODE" == sentinel ]]; then
+    require_password VALKEY_SENTINEL_PASSWORD
+  elif [[ -z "${VALKEY_SENTINEL_PASSWORD:-}" ]]; then
+    # No Sentinel here: give its ACL user a random password nobody knows.
+    VALKEY_SENTINEL_PASSWORD=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
+    export VALKEY_SENTINEL_PASSWORD
+  else
+    require_password VALKEY_SENTINEL_PASSWORD
+  fi
+  derive_persistence
+  check_common
+  if [[ "$VALKEY_MODE" == cluster ]]; then VALKEY_CLUSTER_ENABLED=yes; else VALKEY_CLUSTER_ENABLED=no; fi
+  export VALKEY_CLUSTER_ENABLED
+  [[ -d "$VALKEY_DATA_DIR" && -w "$VALKEY_DATA_DIR" ]] || die "data directory $VALKEY_DATA_DIR is missing or not writable"
+
+  render users.acl
+  render valkey.conf
+  local conf="$VALKEY_RUN_DIR/valkey.conf"
+
+  if [[ "$VALKEY_MODE" == sentinel ]]; then
+    local primary self_named_since=''
+    while :; do
+      if primary=$(primary_from_sentinels); then
+        if ! is_self "${primary% *}"; then
+          log "Sentinels name ${primary% *}:${primary#* } as primary; starting as its replica"
+          printf 'replicaof %s\n' "$primary" >>"$conf"
+          break
+        fi
+        # The Sentinels still think this restarted pod is primary: give them time
+        # to promote a replica (which has the data) before starting as primary.
+        self_named_since=${self_named_since:-$SECONDS}
+        if (( SECONDS - self_named_since >= VALKEY_SELF_PRIMARY_WAIT_SECONDS )); then
+          log "Sentinels still name this pod as primary after ${VALKEY_SELF_PRIMARY_WAIT_SECONDS} s; starting as primary"
+          break
+        fi
+      elif primary=$(primary_from_peers); then
+        log "no Sentinel knows a primary but ${primary% *} runs as one; starting as its replica"
+        printf 'replicaof %s\n' "$primary" >>"$conf"
+        break
+      elif is_first_pod; then
+        log "no Sentinel knows a primary and this is the first pod; starting as primary"
+        break
+      fi
+      (( SECONDS % 10 < 2 )) && log "waiting for the Sentinels to name a primary"
+      sleep 2
+    done
+  else
+    log "starting in $VALKEY_MODE mode"
+  fi
+  exec valkey-server "$conf"
+}
+
+run_sentinel() {
+  require_password VALKEY_SENTINEL_PASSWORD
+  # The primary lookup below may ask peers' ROLE as admin; optional here.
+  : "${VALKEY_ADMIN_PASSWORD:=}"
+  VALKEY_MODE=sentinel
+  check_common
+  local primary
+  if [[ -n "$SENTINEL_PRIMARY_HOST" ]]; then
+    :
+  elif primary=$(primary_from_sentinels); then
+    SENTINEL_PRIMARY_HOST=${primary% *}
+  elif [[ -n "$VALKEY_ADMIN_PASSWORD" ]] && primary=$(primary_from_peers); then
+    SENTINEL_PRIMARY_HOST=${primary% *}
+  else
+    SENTINEL_PRIMARY_HOST=$(first_peer)
+  fi
+  export SENTINEL_PRIMARY_HOST
+  # Sentinel with resolve-hostnames stops at start when the name does not resolve
+  # yet (a pod's DNS record appears shortly after the pod): wait a bounded time.
+  local waited=0
+  until getent hosts "$SENTINEL_PRIMARY_HOST" >/dev/null; do
+    (( waited < 60 )) || die "primary host $SENTINEL_PRIMARY_HOST does not resolve"
+    sleep 1; waited=$((waited + 1))
+  done
+  log "monitoring $SENTINEL_MASTER_NAME at $SENTINEL_PRIMARY_HOST:$VALKEY_PORT"
+  render sentinel.conf
+  exec valkey-server "$VALKEY_RUN_DIR/sentinel.conf" --sentinel
+}
+
+# Planned handover before this pod stops. Best effort: always exits 0, bounded
+# by VALKEY_PRESTOP_TIMEOUT_SECONDS; the reconciler also reacts to deletion.
+run_prestop() {
+  local deadline=$((SECONDS + VALKEY_PRESTOP_TIMEOUT_SECONDS))
+  [[ -n "${VALKEY_ADMIN_PASSWORD:-}" && -n "${VALKEY_SENTINEL_PASSWORD:-}" ]] ||
+    { log "prestop: passwords not set; nothing to do"; exit 0; }
+  [[ "$VALKEY_MODE" == sentinel ]] || exit 0
+  local role
+  role=$(cli "$VALKEY_ADMIN_PASSWORD" --user admin -p "$VALKEY_PORT" ROLE | head -n 1) || true
+  [[ "$role" == master ]] || { log "prestop: this pod is not the primary ($role); nothing to do"; exit 0; }
+
+  # Let the replicas catch up (bounded), so the promoted one has every write.
+  local info offset lagging
+  while (( SECONDS < deadline - 10 )); do
+    info=$(cli "$VALKEY_ADMIN_PASSWORD" --user admin -p "$VALKEY_PORT" INFO replication | tr -d '\r') || break
+    offset=$(sed -n 's/^master_repl_offset://p' <<<"$info")
+    lagging=$(grep -E '^slave[0-9]+:' <<<"$info" | grep -cv "offset=${offset}," || true)
+    [[ "$lagging" == 0 ]] && break
+    sleep 0.2
+  done
+
+  # Ask the other pods' Sentinels first: this pod's own Sentinel is stopping too.
+  local peer asked=''
+  for peer in $VALKEY_PEERS localhost; do
+    if [[ "$peer" != localhost ]] && is_self "$peer"; then continue; fi
+    if [[ "$(cli "$VALKEY_SENTINEL_PASSWORD" -h "$peer" -p "$SENTINEL_PORT" SENTINEL FAILOVER "$SENTINEL_MASTER_NAME")" == OK ]]; then
+      asked=$peer; break
+    fi
+  done
+  [[ -n "$asked" ]] || { log "prestop: no Sentinel accepted SENTINEL FAILOVER; leaving it to the reconciler"; exit 0; }
+  log "prestop: Sentinel at $asked started a failover; waiting for the role to move"
+  while (( SECONDS < deadline )); do
+    role=$(cli "$VALKEY_ADMIN_PASSWORD" --user admin -p "$VALKEY_PORT" ROLE | head -n 1) || true
+    [[ "$role" == slave ]] && { log "prestop: this pod is now a replica"; exit 0; }
+    sleep 0.5
+  done
+  log "prestop: the role did not move within ${VALKEY_PRESTOP_TIMEOUT_SECONDS} s"
+  exit 0
+}
+
+case "${1:-}" in
+  valkey) run_valkey ;;
+  sentinel) run_sentinel ;;
+  prestop) run_prestop ;;
+  *) die "unknown role '${1:-}' (expected valkey, sentinel or prestop)" ;;
+esac
