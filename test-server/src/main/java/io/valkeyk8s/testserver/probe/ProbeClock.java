@@ -1,6 +1,7 @@
 package io.valkeyk8s.testserver.probe;
 
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 
 /**
  * Turns the probe's monotonic offsets into wall-clock instants: durations are measured with
@@ -17,7 +18,8 @@ public record ProbeClock(Instant startedAt, long originNanos) {
     return System.nanoTime() - originNanos;
   }
 
+  /** Wall-clock time of an offset, to the millisecond (finer digits would only be noise). */
   public Instant instantAt(long offsetNanos) {
-    return startedAt.plusNanos(offsetNanos);
+    return startedAt.plusNanos(offsetNanos).truncatedTo(ChronoUnit.MILLIS);
   }
 }

@@ -66,7 +66,7 @@ public record ProbeReport(
     return new ProbeReport(
         runId,
         target,
-        clock.startedAt().toString(),
+        clock.instantAt(0).toString(),
         clock.instantAt(endNanos).toString(),
         endNanos / 1_000_000,
         attempts.size(),

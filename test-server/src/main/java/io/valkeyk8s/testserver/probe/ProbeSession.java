@@ -43,6 +43,15 @@ public final class ProbeSession implements AutoCloseable {
     probe.stop();
   }
 
+  /** The writes so far, in send order. */
+  public List<WriteAttempt> attempts() {
+    return probe.log().snapshot();
+  }
+
+  public ProbeClock clock() {
+    return probe.clock();
+  }
+
   /** Reads every write made so far back and reports; the probe may keep running meanwhile. */
   public ProbeReport report() {
     List<WriteAttempt> attempts = probe.log().snapshot();
