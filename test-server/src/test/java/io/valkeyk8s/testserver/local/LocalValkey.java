@@ -59,6 +59,12 @@ public final class LocalValkey implements AutoCloseable {
     return server;
   }
 
+  /** Starts a killed server again with the config on disk, on the same address. */
+  public void restart(LocalProcess server) throws IOException {
+    server.start();
+    awaitAnswers(server);
+  }
+
   /** A Sentinel monitoring {@code primary} with {@code down-after-milliseconds 1000}. */
   public LocalProcess startSentinel(String name, LocalProcess primary) throws IOException {
     LocalProcess sentinel = new LocalProcess(name, "/usr/bin/valkey-sentinel", nextHost(), dir);
