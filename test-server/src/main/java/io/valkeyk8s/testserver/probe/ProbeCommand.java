@@ -1,0 +1,80 @@
+package io.valkeyk8s.testserver.probe;
+
+import io.valkeyk8s.testserver.ConnectionSettings;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code probe}: writes until a bound or SIGTERM, then reads every acknowledged write back and
+ * prints the report. Exit 0: nothing lost; 1: acknowledged writes missing; 3: not all read back.
+ */
+@Command(name = "probe", mixinStandardHelpOptions = true,
+    description = "Write unique ids continuously, then report unavailability and lost writes.")
+public final class ProbeCommand implements Callable<Integer> {
+  static final Duration DEFAULT_DURATION = Duration.ofSeconds(60);
+
+  @Mixin ConnectionSettings connection;
+  @Mixin ProbeSettings settings;
+
+  @Option(names = "--json", description = "Print the report as JSON.")
+  boolean json;
+
+  @Spec CommandSpec spec;
+
+  private final Map<String, String> env;
+
+  public ProbeCommand(Map<String, String> env) {
+    this.env = env;
+  }
+
+  @Override
+  public Integer call() throws InterruptedException {
+    ProbeOptions options = settings.options(DEFAULT_DURATION);
+    try (ProbeSession session = new ProbeSession(connection.target(env), connection.timeout(), options,
+        settings.verifyTimeout(), settings.runId())) {
+      CountDownLatch reported = new CountDownLatch(1);
+      // On SIGTERM: stop writing and let this thread verify and print before the JVM exits.
+      Thread onTerm = new Thread(() -> {
+        session.stop();
+        awaitQuietly(reported, settings.verifyTimeout().plusSeconds(10));
+      }, "probe-shutdown");
+      Runtime.getRuntime().addShutdownHook(onTerm);
+      try {
+        session.run();
+        ProbeReport report = session.report();
+        PrintWriter out = spec.commandLine().getOut();
+        out.print(json ? report.toJson() + "\n" : report.toText());
+        out.flush();
+        return report.exitCode();
+      } finally {
+        reported.countDown();
+        removeQuietly(onTerm);
+      }
+    }
+  }
+
+  private static void awaitQuietly(CountDownLatch latch, Duration timeout) {
+    try {
+      latch.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void removeQuietly(Thread hook) {
+    try {
+      Runtime.getRuntime().removeShutdownHook(hook);
+    } catch (IllegalStateException shuttingDown) {
+      // the hook is running already
+    }
+  }
+}
