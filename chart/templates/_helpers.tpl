@@ -297,3 +297,23 @@ helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
 {{- end -}}
 {{- sha256sum $all -}}
 {{- end -}}
+
+{{/*
+Changes a running installation cannot take, found by looking up its
+StatefulSet (nothing to compare on install or in `helm template`).
+*/}}
+{{- define "valkey.validateUpgrade" -}}
+{{- $existing := lookup "apps/v1" "StatefulSet" (include "valkey.namespace" .) (include "valkey.fullname" .) | default dict -}}
+{{- if $existing -}}
+{{- $mode := include "valkey.mode" . -}}
+{{- $was := dig "metadata" "labels" "valkey.io/mode" "" $existing -}}
+{{- if and $was (ne $was $mode) (or (eq $was "cluster") (eq $mode "cluster")) -}}
+{{- fail (printf "cannot change from %s mode to %s mode in place: the data layout differs; install a new release and migrate the data" $was $mode) -}}
+{{- end -}}
+{{- $hadVolumes := gt (len (dig "spec" "volumeClaimTemplates" list $existing)) 0 -}}
+{{- $wantVolumes := ne (include "valkey.persistence" .) "" -}}
+{{- if ne $hadVolumes $wantVolumes -}}
+{{- fail (printf "persistence cannot switch between ~ and a persistent mode on an existing installation (StatefulSet volume claims are immutable): keep persistence %s, or install a new release" (ternary "rdb, aof or rdb,aof" "~" $hadVolumes)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
