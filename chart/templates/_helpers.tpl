@@ -315,5 +315,12 @@ StatefulSet (nothing to compare on install or in `helm template`).
 {{- if ne $hadVolumes $wantVolumes -}}
 {{- fail (printf "persistence cannot switch between ~ and a persistent mode on an existing installation (StatefulSet volume claims are immutable): keep persistence %s, or install a new release" (ternary "rdb, aof or rdb,aof" "~" $hadVolumes)) -}}
 {{- end -}}
+{{- if $hadVolumes -}}
+{{- $claim := index (dig "spec" "volumeClaimTemplates" list $existing) 0 -}}
+{{- $size := dig "spec" "resources" "requests" "storage" "" $claim -}}
+{{- if and $size (ne (toString $size) (toString .Values.storage.size)) -}}
+{{- fail (printf "storage.size cannot change from %s to %s on an existing installation (StatefulSet volume claims are immutable): keep %s and expand the PersistentVolumeClaims themselves if the StorageClass allows it" $size (toString .Values.storage.size) $size) -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
