@@ -255,6 +255,28 @@ seccompProfile:
   value: /run/valkey
 {{- end -}}
 
+{{/*
+Passwords of the ACL users, from Secrets. Both containers of a data pod get
+them: the entrypoint checks the required ones whatever the role.
+*/}}
+{{- define "valkey.passwordEnv" -}}
+- name: VALKEY_ADMIN_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "valkey.credentialsSecret" . }}
+      key: {{ .Values.credentials.dataKeys.adminPassword }}
+- name: VALKEY_CLIENT_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "valkey.credentialsSecret" . }}
+      key: {{ .Values.credentials.dataKeys.clientPassword }}
+- name: VALKEY_REPLICATION_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "valkey.internalSecret" . }}
+      key: replicationPassword
+{{- end -}}
+
 {{/* Sentinel password (users.acl always names the internal user) and, in Sentinel mode, where Sentinel listens. */}}
 {{- define "valkey.sentinelEnv" -}}
 - name: VALKEY_SENTINEL_PASSWORD
