@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Renders the chart with its defaults and every chart/ci/*-values.yaml and has a
-# real kube-apiserver (with etcd, started here on loopback and stopped on exit)
-# accept each manifest with a server-side dry run, in a namespace that enforces
+# Renders the chart with its defaults, every chart/ci/*-values.yaml and the
+# HelmChart resources of examples/k3s (their `set:` turned into --set and
+# --set-string arguments the way the k3s Helm controller does), and has a real
+# kube-apiserver (with etcd, started here on loopback and stopped on exit)
+# accept each manifest with a server-side dry run, in namespaces that enforce
 # Pod Security "restricted". Any error or PodSecurity warning fails.
 #
 #   chart/ci/apiserver-dry-run.bash        (after scripts/setup)
@@ -58,21 +60,25 @@ k() { "$kubectl_bin" --server "https://127.0.0.1:$api_port" --token "$token" --i
 for _ in $(seq 60); do k get --raw /readyz >/dev/null 2>&1 && break; sleep 1; done
 k get --raw /readyz >/dev/null || { tail -20 "$work/apiserver.log" >&2; die "kube-apiserver did not get ready in 60 s"; }
 
-namespace=valkey-ci
-k create namespace "$namespace" >/dev/null
-k label namespace "$namespace" pod-security.kubernetes.io/enforce=restricted \
-  pod-security.kubernetes.io/warn=restricted >/dev/null
-k -n "$namespace" create serviceaccount default >/dev/null   # no controller-manager here
+restricted_namespace() {
+  k create namespace "$1" >/dev/null
+  k label namespace "$1" pod-security.kubernetes.io/enforce=restricted \
+    pod-security.kubernetes.io/warn=restricted >/dev/null
+  k -n "$1" create serviceaccount default >/dev/null   # no controller-manager here
+}
+restricted_namespace valkey-ci
 k create namespace ingress-nginx >/dev/null
-# Stand-in for the prometheus-operator CRD, so ServiceMonitors are checked for kind and group.
-k apply -f - >/dev/null <<'EOF'
+# Stand-ins for the prometheus-operator and k3s CRDs: kind and group are checked.
+crd() {
+  local group=$1 kind=$2 plural=$3
+  k apply -f - >/dev/null <<EOF
 apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
-metadata: {name: servicemonitors.monitoring.coreos.com}
+metadata: {name: $plural.$group}
 spec:
-  group: monitoring.coreos.com
+  group: $group
   scope: Namespaced
-  names: {kind: ServiceMonitor, plural: servicemonitors, singular: servicemonitor}
+  names: {kind: $kind, plural: $plural, singular: ${kind,,}}
   versions:
     - name: v1
       served: true
@@ -80,20 +86,58 @@ spec:
       schema:
         openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
 EOF
-k wait --for=condition=Established crd/servicemonitors.monitoring.coreos.com --timeout=30s >/dev/null
+  k wait --for=condition=Established "crd/$plural.$group" --timeout=30s >/dev/null
+}
+crd monitoring.coreos.com ServiceMonitor servicemonitors
+crd helm.cattle.io HelmChart helmcharts
 
 version=$("$apiserver" --version | awk '{print $2}')
 failed=0 checked=0
-for values in "" chart/ci/*-values.yaml; do
-  label=${values:-defaults}
-  helm template rel chart -n "$namespace" --kube-version "$version" ${values:+-f "$values"} >"$work/manifest.yaml"
+# check LABEL RELEASE NAMESPACE [helm template arguments...]
+check() {
+  local label=$1 release=$2 namespace=$3; shift 3
+  checked=$((checked + 1))
+  if ! helm template "$release" chart -n "$namespace" --kube-version "$version" "$@" >"$work/manifest.yaml"; then
+    echo "FAILED: $label (helm template)"; failed=$((failed + 1)); return 0
+  fi
   if ! k apply --dry-run=server -f "$work/manifest.yaml" >"$work/apply.log" 2>&1 ||
       grep -q '^Warning' "$work/apply.log"; then
     echo "FAILED: $label"; grep -v '(server dry run)$' "$work/apply.log"; failed=$((failed + 1))
   else
     echo "ok: $label ($(grep -c '(server dry run)$' "$work/apply.log") objects accepted)"
   fi
-  checked=$((checked + 1))
+}
+
+check defaults rel valkey-ci
+for values in chart/ci/*-values.yaml; do check "$values" rel valkey-ci -f "$values"; done
+
+# HelmChart JSON on stdin -> release name, target namespace, then the helm
+# arguments one per line, built like the k3s Helm controller does: ints, true,
+# false and null with --set, the rest with --set-string and commas escaped.
+helm_controller_args() {
+  python3 -c '
+import json, re, sys
+chart = json.load(sys.stdin)
+spec = chart["spec"]
+print(chart["metadata"]["name"])
+print(spec.get("targetNamespace", "default"))
+for key in sorted(spec.get("set", {})):
+    value = spec["set"][key]
+    if isinstance(value, int) or str(value).lower() in ("true", "false", "null"):
+        print("--set"); print("%s=%s" % (key, value))
+    else:
+        print("--set-string"); print("%s=%s" % (key, re.sub(r"(?<!\\),", r"\\,", value)))
+'
+}
+# The k3s example as written, and with the dev patch applied (kustomize).
+for example in helmchart.yaml kustomization.yaml; do
+  if [[ $example == kustomization.yaml ]]; then "$kubectl_bin" kustomize examples/k3s >"$work/helmchart.yaml"
+  else cp examples/k3s/helmchart.yaml "$work/helmchart.yaml"; fi
+  k create --dry-run=server -o json -f "$work/helmchart.yaml" | helm_controller_args >"$work/args"
+  mapfile -t args <"$work/args"
+  k get namespace "${args[1]}" >/dev/null 2>&1 || restricted_namespace "${args[1]}"
+  check "examples/k3s/$example: ${args[*]:2}" "${args[0]}" "${args[1]}" "${args[@]:2}"
 done
+
 echo "$((checked - failed)) of $checked value sets accepted by kube-apiserver $version (Pod Security restricted)"
 (( failed == 0 ))

@@ -255,6 +255,28 @@ seccompProfile:
   value: /run/valkey
 {{- end -}}
 
+{{/*
+Passwords of the ACL users, from Secrets. Both containers of a data pod get
+them: the entrypoint checks the required ones whatever the role.
+*/}}
+{{- define "valkey.passwordEnv" -}}
+- name: VALKEY_ADMIN_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "valkey.credentialsSecret" . }}
+      key: {{ .Values.credentials.dataKeys.adminPassword }}
+- name: VALKEY_CLIENT_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "valkey.credentialsSecret" . }}
+      key: {{ .Values.credentials.dataKeys.clientPassword }}
+- name: VALKEY_REPLICATION_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "valkey.internalSecret" . }}
+      key: replicationPassword
+{{- end -}}
+
 {{/* Sentinel password (users.acl always names the internal user) and, in Sentinel mode, where Sentinel listens. */}}
 {{- define "valkey.sentinelEnv" -}}
 - name: VALKEY_SENTINEL_PASSWORD
@@ -296,4 +318,31 @@ helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
 {{- $all = print $all $path "\x00" ($.Files.Get $path) "\x00" -}}
 {{- end -}}
 {{- sha256sum $all -}}
+{{- end -}}
+
+{{/*
+Changes a running installation cannot take, found by looking up its
+StatefulSet (nothing to compare on install or in `helm template`).
+*/}}
+{{- define "valkey.validateUpgrade" -}}
+{{- $existing := lookup "apps/v1" "StatefulSet" (include "valkey.namespace" .) (include "valkey.fullname" .) | default dict -}}
+{{- if $existing -}}
+{{- $mode := include "valkey.mode" . -}}
+{{- $was := dig "metadata" "labels" "valkey.io/mode" "" $existing -}}
+{{- if and $was (ne $was $mode) (or (eq $was "cluster") (eq $mode "cluster")) -}}
+{{- fail (printf "cannot change from %s mode to %s mode in place: the data layout differs; install a new release and migrate the data" $was $mode) -}}
+{{- end -}}
+{{- $hadVolumes := gt (len (dig "spec" "volumeClaimTemplates" list $existing)) 0 -}}
+{{- $wantVolumes := ne (include "valkey.persistence" .) "" -}}
+{{- if ne $hadVolumes $wantVolumes -}}
+{{- fail (printf "persistence cannot switch between ~ and a persistent mode on an existing installation (StatefulSet volume claims are immutable): keep persistence %s, or install a new release" (ternary "rdb, aof or rdb,aof" "~" $hadVolumes)) -}}
+{{- end -}}
+{{- if $hadVolumes -}}
+{{- $claim := index (dig "spec" "volumeClaimTemplates" list $existing) 0 -}}
+{{- $size := dig "spec" "resources" "requests" "storage" "" $claim -}}
+{{- if and $size (ne (toString $size) (toString .Values.storage.size)) -}}
+{{- fail (printf "storage.size cannot change from %s to %s on an existing installation (StatefulSet volume claims are immutable): keep %s and expand the PersistentVolumeClaims themselves if the StorageClass allows it" $size (toString .Values.storage.size) $size) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
