@@ -7,6 +7,7 @@
 #   run-checks.bash [-d SECONDS] -H HOST [-p PORT] [-U USER]  directly with valkey-cli
 #
 #   -d SECONDS  how long to check (default 60, at most 86400)
+#   -t SECONDS  how long one check may take before it counts as failed (default 1)
 #   -u URL      test server base URL (default http://localhost:8080, e.g. after
 #               `kubectl port-forward svc/valkey-test-server 8080`); POST URL/check
 #   -H HOST     write with valkey-cli to HOST instead (the primary Service, e.g.
@@ -21,13 +22,15 @@
 # 2 on bad usage.
 set -uo pipefail
 
-usage() { sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+# The header comment above is the help text.
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}" >&2; exit 2; }
 bad() { printf 'run-checks: %s\n' "$*" >&2; exit 2; }
 
-seconds=60 url=http://localhost:8080 host='' port=6379 user=client
-while getopts ':d:u:H:p:U:h' opt; do
+seconds=60 check_timeout=1 url=http://localhost:8080 host='' port=6379 user=client
+while getopts ':d:t:u:H:p:U:h' opt; do
   case $opt in
     d) seconds=$OPTARG ;;
+    t) check_timeout=$OPTARG ;;
     u) url=${OPTARG%/} ;;
     H) host=$OPTARG ;;
     p) port=$OPTARG ;;
@@ -46,7 +49,10 @@ fi
 if ! in_range "$port" 1 65535; then
   bad "-p must be a port, got: $port"
 fi
-seconds=$((10#$seconds)) port=$((10#$port))
+if ! in_range "$check_timeout" 1 60; then
+  bad "-t must be a number of seconds between 1 and 60, got: $check_timeout"
+fi
+seconds=$((10#$seconds)) port=$((10#$port)) check_timeout=$((10#$check_timeout))
 
 if [[ -n $host ]]; then
   command -v valkey-cli >/dev/null || bad "valkey-cli is not installed"
@@ -60,16 +66,16 @@ fi
 
 now_ms() { date +%s%3N; }
 
-# One write; prints the error on failure. Every check ends within about a second.
+# One write; prints the error on failure. Every check ends within -t seconds.
 check_http() {
   local body
-  body=$(curl -sS -m 1 -X POST "$url/check" 2>&1) || { printf '%s' "${body:-curl failed}"; return 1; }
+  body=$(curl -sS -m "$check_timeout" -X POST "$url/check" 2>&1) || { printf '%s' "${body:-curl failed}"; return 1; }
   [[ $body == *'"ok":true'* ]] || { printf '%s' "$body"; return 1; }
 }
 check_cli() {
   local reply
   # valkey-cli 8.0 reads only REDISCLI_AUTH; the password travels in its environment.
-  reply=$(REDISCLI_AUTH=$password timeout 1 valkey-cli --no-auth-warning -t 0.5 -h "$host" -p "$port" \
+  reply=$(REDISCLI_AUTH=$password timeout "$check_timeout" valkey-cli --no-auth-warning -t "$check_timeout" -h "$host" -p "$port" \
     --user "$user" SET "run-checks:$HOSTNAME" "$(now_ms)" PX 60000 2>&1) || { printf '%s' "${reply:-timed out}"; return 1; }
   [[ $reply == OK ]] || { printf '%s' "$reply"; return 1; }
 }

@@ -2,6 +2,7 @@ package io.valkeyk8s.testserver.probe;
 
 import io.valkeyk8s.testserver.ConnectionSettings;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -28,6 +29,10 @@ public final class ProbeCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print the report as JSON.")
   boolean json;
 
+  @Option(names = "--writes-csv", paramLabel = "FILE",
+      description = "Also write every attempted write (id, start, end, latency, result) to FILE.")
+  Path writesCsv;
+
   @Spec CommandSpec spec;
 
   private final Map<String, String> env;
@@ -51,6 +56,9 @@ public final class ProbeCommand implements Callable<Integer> {
       try {
         session.run();
         ProbeReport report = session.report();
+        if (writesCsv != null) {
+          WritesCsv.write(writesCsv, session.clock(), session.attempts());
+        }
         PrintWriter out = spec.commandLine().getOut();
         out.print(json ? report.toJson() + "\n" : report.toText());
         out.flush();

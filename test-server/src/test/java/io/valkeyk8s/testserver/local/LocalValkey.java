@@ -11,10 +11,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
 
 /**
- * Real valkey-server and valkey-sentinel processes on 127.0.0.x for one test, all killed on
+ * Real valkey-server and valkey-sentinel processes on loopback (127.a.b.x) for one test, all killed on
  * {@link #close()} (also when the test failed) and by a shutdown hook if the JVM ends first.
  */
 public final class LocalValkey implements AutoCloseable {
@@ -24,6 +25,9 @@ public final class LocalValkey implements AutoCloseable {
   private final List<LocalProcess> processes = new ArrayList<>();
   private final RedisClient client = RedisClient.create();
   private final Thread killOnExit = new Thread(this::killAll, "kill-local-valkey");
+  /** A random 127.a.b.0/24 per instance, so parallel test runs on this machine do not meet. */
+  private final String subnet = "127.%d.%d.".formatted(
+      ThreadLocalRandom.current().nextInt(2, 255), ThreadLocalRandom.current().nextInt(0, 255));
   private int nextAddress = 2;
 
   public LocalValkey(Path dir) {
@@ -126,7 +130,7 @@ public final class LocalValkey implements AutoCloseable {
   }
 
   private String nextHost() {
-    return "127.0.0." + nextAddress++;
+    return subnet + nextAddress++;
   }
 
   private void killAll() {

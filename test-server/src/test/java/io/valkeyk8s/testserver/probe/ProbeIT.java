@@ -11,8 +11,10 @@ import io.valkeyk8s.testserver.local.LocalValkey;
 import io.valkeyk8s.testserver.local.Users;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -44,16 +46,23 @@ class ProbeIT {
         "VALKEY_PORT", "" + server.port(), "VALKEY_PASSWORD", Users.CLIENT_PASSWORD));
     cli.setOut(new PrintWriter(out, true));
 
-    int exit = cli.execute("probe", "--duration", "2s", "--interval", "10ms", "--json", "--run-id", "cli");
+    Path csv = dir.resolve("writes.csv");
+    int exit = cli.execute("probe", "--duration", "2s", "--interval", "10ms", "--json", "--run-id", "cli",
+        "--writes-csv", csv.toString());
 
     assertThat(exit).isZero();
     JsonNode report = new ObjectMapper().readTree(out.toString());
     assertThat(report.get("runId").asText()).isEqualTo("cli");
     assertThat(report.get("target").asText()).isEqualTo(server.host() + ":" + server.port());
     assertThat(report.get("ackedWrites").asLong()).isPositive();
-    assertThat(report.get("failedWrites").asLong()).isZero();
+    assertThat(report.get("ackedWrites").asLong() + report.get("failedWrites").asLong())
+        .isEqualTo(report.get("totalWrites").asLong());
     assertThat(report.get("missingAckedWrites").asLong()).isZero();
-    assertThat(report.get("windows")).isEmpty();
+    assertThat(report.get("verified").asBoolean()).isTrue();
+    List<String> lines = Files.readAllLines(csv);
+    assertThat(lines.getFirst()).isEqualTo("id,start,end,latencyMs,result");
+    assertThat(lines).hasSize(1 + report.get("totalWrites").asInt());
+    assertThat(lines.get(1)).startsWith("1,").endsWith(",ok");
     String first = valkey.call(server, c -> c.get("probe:{cli}:1"));
     Long ttl = valkey.call(server, c -> c.pttl("probe:{cli}:1"));
     assertThat(first).isEqualTo("1");

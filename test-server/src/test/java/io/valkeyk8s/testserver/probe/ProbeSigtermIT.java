@@ -9,17 +9,42 @@ import io.valkeyk8s.testserver.Main;
 import io.valkeyk8s.testserver.local.LocalProcess;
 import io.valkeyk8s.testserver.local.LocalValkey;
 import io.valkeyk8s.testserver.local.Users;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The probe as its own process: SIGTERM (a pod being deleted) still ends with a full report. */
+/**
+ * The test server as its own process, as in a pod: SIGTERM (the pod being deleted) still ends
+ * with a full report, for {@code probe} and for {@code serve --probe}.
+ */
 class ProbeSigtermIT {
   @TempDir Path dir;
+
+  private Process start(LocalProcess server, Path out, Path err, String... args) throws IOException {
+    List<String> command = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", testClassPath(), Main.class.getName()));
+    command.addAll(List.of(args));
+    ProcessBuilder builder = new ProcessBuilder(command)
+        .redirectOutput(out.toFile())
+        .redirectError(err.toFile());
+    builder.environment().putAll(Map.of("VALKEY_HOST", server.host(),
+        "VALKEY_PORT", "" + server.port(), "VALKEY_PASSWORD", Users.CLIENT_PASSWORD));
+    return builder.start();
+  }
 
   @Test
   void sigtermStopsWritingAndPrintsTheReport() throws Exception {
@@ -27,15 +52,8 @@ class ProbeSigtermIT {
       LocalProcess server = valkey.startServer("standalone", null, 0);
       Path out = dir.resolve("report.json");
       Path err = dir.resolve("probe.log");
-      ProcessBuilder builder = new ProcessBuilder(List.of(
-          Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          "-cp", testClassPath(), Main.class.getName(),
-          "probe", "--duration", "10m", "--interval", "10ms", "--json"))
-          .redirectOutput(out.toFile())
-          .redirectError(err.toFile());
-      builder.environment().putAll(java.util.Map.of("VALKEY_HOST", server.host(),
-          "VALKEY_PORT", "" + server.port(), "VALKEY_PASSWORD", Users.CLIENT_PASSWORD));
-      Process probe = builder.start();
+      Process probe = start(server, out, err,
+          "probe", "--duration", "10m", "--interval", "10ms", "--json");
       try {
         await("probe writes").atMost(Duration.ofSeconds(30))
             .until(() -> valkey.call(server, c -> c.dbsize()) >= 20);
@@ -52,6 +70,42 @@ class ProbeSigtermIT {
         probe.destroyForcibly();
         probe.waitFor(10, TimeUnit.SECONDS);
       }
+    }
+  }
+
+  @Test
+  void serveAnswersReportAndPrintsTheLastReportOnSigterm() throws Exception {
+    try (LocalValkey valkey = new LocalValkey(dir)) {
+      LocalProcess server = valkey.startServer("standalone", null, 0);
+      Path out = dir.resolve("serve.out");
+      Path err = dir.resolve("serve.log");
+      int port = freePort();
+      Process serve = start(server, out, err,
+          "serve", "--probe", "--bind", "127.0.0.1", "--port", "" + port, "--interval", "10ms");
+      try {
+        HttpClient http = HttpClient.newHttpClient();
+        HttpRequest report = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/report"))
+            .timeout(Duration.ofSeconds(10)).build();
+        await("GET /report shows acknowledged writes").atMost(Duration.ofSeconds(30)).ignoreExceptions()
+            .until(() -> new ObjectMapper().readTree(http.send(report, HttpResponse.BodyHandlers.ofString())
+                .body()).get("ackedWrites").asLong() >= 20);
+
+        serve.destroy(); // SIGTERM
+
+        assertThat(serve.waitFor(30, TimeUnit.SECONDS)).as("serve exits after SIGTERM").isTrue();
+        assertThat(Files.readString(out))
+            .containsPattern("writes: \\d+ total, \\d+ acknowledged, \\d+ failed")
+            .contains("acknowledged writes missing: 0 of");
+      } finally {
+        serve.destroyForcibly();
+        serve.waitFor(10, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
     }
   }
 
