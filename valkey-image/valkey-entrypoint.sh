@@ -138,11 +138,23 @@ primary_from_sentinels() {
   for peer in $VALKEY_PEERS; do
     answer=$(cli "$VALKEY_SENTINEL_PASSWORD" -h "$peer" -p "$SENTINEL_PORT" \
       SENTINEL GET-MASTER-ADDR-BY-NAME "$SENTINEL_MASTER_NAME") || continue
+    # (Valkey 8.0 has no GET-PRIMARY-ADDR-BY-NAME alias yet.)
     host=$(sed -n 1p <<<"$answer"); port=$(sed -n 2p <<<"$answer")
     if [[ -n "$host" && "$port" =~ ^[0-9]+$ ]]; then
       echo "$host $port"
       return 0
     fi
+  done
+  return 1
+}
+
+# Succeeds when a Sentinel in VALKEY_PEERS knows at least one replica.
+sentinels_know_replicas() {
+  local peer
+  for peer in $VALKEY_PEERS; do
+    # A replica's field list starts with "name"; errors also land on stdout.
+    [[ "$(cli "$VALKEY_SENTINEL_PASSWORD" -h "$peer" -p "$SENTINEL_PORT" \
+      SENTINEL REPLICAS "$SENTINEL_MASTER_NAME" | head -n 1)" == name ]] && return 0
   done
   return 1
 }
@@ -203,8 +215,13 @@ run_valkey() {
           printf 'replicaof %s\n' "$primary" >>"$conf"
           break
         fi
-        # The Sentinels still think this restarted pod is primary: give them time
-        # to promote a replica (which has the data) before starting as primary.
+        # The Sentinels name this pod. With no replica known (first start) there
+        # is nobody to fail over to: start as primary. Otherwise this pod
+        # restarted: give them time to promote a replica (which has the data).
+        if ! sentinels_know_replicas; then
+          log "Sentinels name this pod as primary and know no replica; starting as primary"
+          break
+        fi
         self_named_since=${self_named_since:-$SECONDS}
         if (( SECONDS - self_named_since >= VALKEY_SELF_PRIMARY_WAIT_SECONDS )); then
           log "Sentinels still name this pod as primary after ${VALKEY_SELF_PRIMARY_WAIT_SECONDS} s; starting as primary"

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.containers.Network;
 import org.testcontainers.containers.output.OutputFrame;
+import org.testcontainers.containers.wait.strategy.Wait;
 
 /**
  * Sentinel mode on a Docker network, one container per pod role: a primary, three
@@ -117,6 +118,21 @@ class SentinelReplicaIT {
     var prestop = primary.execInContainer("valkey-entrypoint", "prestop");
     assertThat(prestop.getExitCode()).isZero();
     assertThat(prestop.getStderr()).contains("not the primary");
+  }
+
+  @Test
+  @Order(4)
+  void laterPodWithoutAnyKnownPrimaryWaitsInsteadOfStartingAsPrimary() throws Exception {
+    // Its own set (peers that do not exist): no Sentinel answers, no peer is primary, not ordinal 0.
+    try (GenericContainer<?> lonely = pod("valkey", "lonely-1")
+        .withEnv("VALKEY_PEERS", "lonely-0 lonely-1")
+        .waitingFor(Wait.forLogMessage(".*waiting for the Sentinels to name a primary.*", 1)
+            .withStartupTimeout(PATIENCE))) {
+      lonely.start();
+      var ping = lonely.execInContainer("valkey-cli", "-p", "6379", "PING");
+      assertThat(ping.getStdout() + ping.getStderr()).contains("Connection refused").doesNotContain("PONG");
+      assertThat(lonely.getLogs()).doesNotContain("starting as primary");
+    }
   }
 
   /** A container of one pod role, reachable on the network by its pod name. */
