@@ -222,7 +222,10 @@ run_valkey() {
           log "Sentinels name this pod as primary and know no replica; starting as primary"
           break
         fi
-        self_named_since=${self_named_since:-$SECONDS}
+        if [[ -z "$self_named_since" ]]; then
+          self_named_since=$SECONDS
+          log "Sentinels still name this restarted pod as primary; waiting for them to promote a replica"
+        fi
         if (( SECONDS - self_named_since >= VALKEY_SELF_PRIMARY_WAIT_SECONDS )); then
           log "Sentinels still name this pod as primary after ${VALKEY_SELF_PRIMARY_WAIT_SECONDS} s; starting as primary"
           break

@@ -135,6 +135,31 @@ class SentinelReplicaIT {
     }
   }
 
+  @Test
+  @Order(5)
+  void restartedPrimaryComesBackAsReplicaOfThePromotedOne() throws Exception {
+    // After the handover valkey-1 is primary and valkey-0 its replica. The primary's
+    // pod is replaced at once: whether the Sentinels still name it or have already
+    // failed over when it asks, it must come back as a replica, never as primary.
+    assertThat(valkeySays(replica, "ROLE")).startsWith("master");
+    await().atMost(PATIENCE).untilAsserted(() ->
+        assertThat(valkeySays(primary, "INFO", "replication")).contains("master_link_status:up"));
+    replica.stop();
+    StringBuffer log = new StringBuffer();
+    replica = pod("valkey", "valkey-1").withLogConsumer((OutputFrame frame) -> log.append(frame.getUtf8String()));
+    replica.start();
+
+    await().atMost(PATIENCE).untilAsserted(() -> {
+      assertThat(valkeySays(primary, "ROLE")).startsWith("master");
+      assertThat(valkeySays(replica, "INFO", "replication"))
+          .contains("role:slave", "master_host:valkey-0", "master_link_status:up");
+    });
+    assertThat(log).doesNotContain("starting as primary");
+    assertThat(valkeySays(replica, "GET", "replicated")).isEqualTo("yes");
+    // Which of the two start-up paths ran (already failed over, or waited for it), for the report.
+    log.toString().lines().filter(line -> line.startsWith("valkey-entrypoint")).forEach(System.out::println);
+  }
+
   /** A container of one pod role, reachable on the network by its pod name. */
   private static GenericContainer<?> pod(String role, String name) {
     Map<String, String> env = new HashMap<>(ValkeyContainers.passwords());
