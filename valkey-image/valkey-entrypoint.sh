@@ -105,7 +105,8 @@ check_common() {
   esac
   local n
   for n in VALKEY_PORT SENTINEL_PORT VALKEY_MIN_REPLICAS_TO_WRITE VALKEY_MIN_REPLICAS_MAX_LAG \
-    SENTINEL_QUORUM SENTINEL_DOWN_AFTER_MS SENTINEL_FAILOVER_TIMEOUT_MS; do
+    SENTINEL_QUORUM SENTINEL_DOWN_AFTER_MS SENTINEL_FAILOVER_TIMEOUT_MS \
+    VALKEY_SELF_PRIMARY_WAIT_SECONDS VALKEY_PRESTOP_TIMEOUT_SECONDS; do
     require_number "$n"
   done
   if [[ "$VALKEY_MODE" == sentinel && -z "$VALKEY_PEERS" ]]; then
@@ -138,11 +139,23 @@ primary_from_sentinels() {
   for peer in $VALKEY_PEERS; do
     answer=$(cli "$VALKEY_SENTINEL_PASSWORD" -h "$peer" -p "$SENTINEL_PORT" \
       SENTINEL GET-MASTER-ADDR-BY-NAME "$SENTINEL_MASTER_NAME") || continue
+    # (Valkey 8.0 has no GET-PRIMARY-ADDR-BY-NAME alias yet.)
     host=$(sed -n 1p <<<"$answer"); port=$(sed -n 2p <<<"$answer")
     if [[ -n "$host" && "$port" =~ ^[0-9]+$ ]]; then
       echo "$host $port"
       return 0
     fi
+  done
+  return 1
+}
+
+# Succeeds when a Sentinel in VALKEY_PEERS knows at least one replica.
+sentinels_know_replicas() {
+  local peer
+  for peer in $VALKEY_PEERS; do
+    # A replica's field list starts with "name"; errors also land on stdout.
+    [[ "$(cli "$VALKEY_SENTINEL_PASSWORD" -h "$peer" -p "$SENTINEL_PORT" \
+      SENTINEL REPLICAS "$SENTINEL_MASTER_NAME" | head -n 1)" == name ]] && return 0
   done
   return 1
 }
@@ -203,9 +216,17 @@ run_valkey() {
           printf 'replicaof %s\n' "$primary" >>"$conf"
           break
         fi
-        # The Sentinels still think this restarted pod is primary: give them time
-        # to promote a replica (which has the data) before starting as primary.
-        self_named_since=${self_named_since:-$SECONDS}
+        # The Sentinels name this pod. With no replica known (first start) there
+        # is nobody to fail over to: start as primary. Otherwise this pod
+        # restarted: give them time to promote a replica (which has the data).
+        if ! sentinels_know_replicas; then
+          log "Sentinels name this pod as primary and know no replica; starting as primary"
+          break
+        fi
+        if [[ -z "$self_named_since" ]]; then
+          self_named_since=$SECONDS
+          log "Sentinels still name this restarted pod as primary; waiting for them to promote a replica"
+        fi
         if (( SECONDS - self_named_since >= VALKEY_SELF_PRIMARY_WAIT_SECONDS )); then
           log "Sentinels still name this pod as primary after ${VALKEY_SELF_PRIMARY_WAIT_SECONDS} s; starting as primary"
           break
@@ -218,7 +239,9 @@ run_valkey() {
         log "no Sentinel knows a primary and this is the first pod; starting as primary"
         break
       fi
-      (( SECONDS % 10 < 2 )) && log "waiting for the Sentinels to name a primary"
+      if [[ -z "$self_named_since" ]] && (( SECONDS % 10 < 2 )); then
+        log "waiting for the Sentinels to name a primary"
+      fi
       sleep 2
     done
   else
@@ -259,6 +282,7 @@ run_sentinel() {
 # Planned handover before this pod stops. Best effort: always exits 0, bounded
 # by VALKEY_PRESTOP_TIMEOUT_SECONDS; the reconciler also reacts to deletion.
 run_prestop() {
+  require_number VALKEY_PRESTOP_TIMEOUT_SECONDS
   local deadline=$((SECONDS + VALKEY_PRESTOP_TIMEOUT_SECONDS))
   [[ -n "${VALKEY_ADMIN_PASSWORD:-}" && -n "${VALKEY_SENTINEL_PASSWORD:-}" ]] ||
     { log "prestop: passwords not set; nothing to do"; exit 0; }
@@ -267,9 +291,9 @@ run_prestop() {
   role=$(cli "$VALKEY_ADMIN_PASSWORD" --user admin -p "$VALKEY_PORT" ROLE | head -n 1) || true
   [[ "$role" == master ]] || { log "prestop: this pod is not the primary ($role); nothing to do"; exit 0; }
 
-  # Let the replicas catch up (bounded), so the promoted one has every write.
-  local info offset lagging
-  while (( SECONDS < deadline - 10 )); do
+  # Let the replicas catch up (a quarter of the budget), so the promoted one has every write.
+  local info offset lagging catch_up=$((SECONDS + VALKEY_PRESTOP_TIMEOUT_SECONDS / 4))
+  while (( SECONDS < catch_up )); do
     info=$(cli "$VALKEY_ADMIN_PASSWORD" --user admin -p "$VALKEY_PORT" INFO replication | tr -d '\r') || break
     offset=$(sed -n 's/^master_repl_offset://p' <<<"$info")
     lagging=$(grep -E '^slave[0-9]+:' <<<"$info" | grep -cv "offset=${offset}," || true)

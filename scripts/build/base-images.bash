@@ -23,8 +23,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.bash"
 # shellcheck source=../lib/docker.bash
 source "$REPO_ROOT/scripts/lib/docker.bash"
-# shellcheck source=../lib/images.bash
-source "$REPO_ROOT/scripts/lib/images.bash"
+# shellcheck source=images.lib.bash
+source "$REPO_ROOT/scripts/build/images.lib.bash"
 
 JRE_IMAGE="${JRE_IMAGE:-$REGISTRY/base/openjdk-21-jre:trixie}"
 WORK="$VALKEY_K8S_CACHE/base-images"

@@ -16,8 +16,8 @@
 set -euo pipefail
 # shellcheck source=../lib/common.bash
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.bash"
-# shellcheck source=../lib/images.bash
-source "$REPO_ROOT/scripts/lib/images.bash"
+# shellcheck source=images.lib.bash
+source "$REPO_ROOT/scripts/build/images.lib.bash"
 
 read -r -a MODULES <<<"${JAVA_IMAGE_MODULES:-reconciler test-server}"
 

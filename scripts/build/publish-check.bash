@@ -14,8 +14,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.bash"
 # shellcheck source=../lib/docker.bash
 source "$REPO_ROOT/scripts/lib/docker.bash"
-# shellcheck source=../lib/images.bash
-source "$REPO_ROOT/scripts/lib/images.bash"
+# shellcheck source=images.lib.bash
+source "$REPO_ROOT/scripts/build/images.lib.bash"
 
 [[ "$REGISTRY" == localhost:5000 || "$REGISTRY" == 127.0.0.1:5000 ]] ||
   die "this check only talks to the loopback registry (REGISTRY=$REGISTRY)"

@@ -14,8 +14,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.bash"
 # shellcheck source=../lib/docker.bash
 source "$REPO_ROOT/scripts/lib/docker.bash"
-# shellcheck source=../lib/images.bash
-source "$REPO_ROOT/scripts/lib/images.bash"
+# shellcheck source=images.lib.bash
+source "$REPO_ROOT/scripts/build/images.lib.bash"
 
 BASE_IMAGE="${VALKEY_BASE_IMAGE:-debian:bookworm-slim}"
 
@@ -28,8 +28,12 @@ build() {
     fi
   fi
   # A small build context: only what the Dockerfile copies.
-  local context="$REPO_ROOT/build/valkey-image-context" started=$SECONDS
-  rm -rf "$context"; mkdir -p "$context/config"
+  local context started=$SECONDS
+  mkdir -p "$REPO_ROOT/build"
+  context=$(mktemp -d "$REPO_ROOT/build/valkey-image-context.XXXXXX")
+  # shellcheck disable=SC2064 # expand now: the local is gone when the trap runs
+  trap "rm -rf '$context'" EXIT
+  mkdir -p "$context/config"
   cp "$REPO_ROOT/valkey-image/Dockerfile" "$REPO_ROOT/valkey-image/valkey-entrypoint.sh" "$context/"
   cp "$REPO_ROOT"/config/{valkey.conf,sentinel.conf,users.acl} "$context/config/"
   step "building $VALKEY_IMAGE from $BASE_IMAGE"

@@ -9,7 +9,8 @@ ensure_docker() {
   (( EUID == 0 )) || die "no Docker engine answers and starting dockerd needs root"
   mkdir -p "$VALKEY_K8S_CACHE"
   step "starting dockerd (log: $VALKEY_K8S_CACHE/dockerd.log)"
-  nohup dockerd >>"$VALKEY_K8S_CACHE/dockerd.log" 2>&1 </dev/null &
+  # setsid: the daemon outlives the script and its process group.
+  setsid nohup dockerd >>"$VALKEY_K8S_CACHE/dockerd.log" 2>&1 </dev/null &
   local waited=0
   until docker info >/dev/null 2>&1; do
     (( waited < 60 )) || die "dockerd did not answer within 60 s; see $VALKEY_K8S_CACHE/dockerd.log"

@@ -39,6 +39,13 @@ class BadInputIT {
   }
 
   @Test
+  void sentinelRoleNeedsItsPassword() throws Exception {
+    var exit = ValkeyContainers.runToExit(
+        Map.of("VALKEY_PEERS", "valkey-0 valkey-1"), List.of(), null, "sentinel");
+    assertStopsWithOneLine(exit, "VALKEY_SENTINEL_PASSWORD is missing or empty");
+  }
+
+  @Test
   void unknownPersistenceModeStops() throws Exception {
     Map<String, String> env = new HashMap<>(ValkeyContainers.passwords());
     env.put("VALKEY_PERSISTENCE", "rdb,snapshot");

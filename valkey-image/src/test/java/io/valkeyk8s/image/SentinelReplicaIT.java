@@ -19,6 +19,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.containers.Network;
 import org.testcontainers.containers.output.OutputFrame;
+import org.testcontainers.containers.wait.strategy.Wait;
 
 /**
  * Sentinel mode on a Docker network, one container per pod role: a primary, three
@@ -117,6 +118,46 @@ class SentinelReplicaIT {
     var prestop = primary.execInContainer("valkey-entrypoint", "prestop");
     assertThat(prestop.getExitCode()).isZero();
     assertThat(prestop.getStderr()).contains("not the primary");
+  }
+
+  @Test
+  @Order(4)
+  void laterPodWithoutAnyKnownPrimaryWaitsInsteadOfStartingAsPrimary() throws Exception {
+    // Its own set (peers that do not exist): no Sentinel answers, no peer is primary, not ordinal 0.
+    try (GenericContainer<?> lonely = pod("valkey", "lonely-1")
+        .withEnv("VALKEY_PEERS", "lonely-0 lonely-1")
+        .waitingFor(Wait.forLogMessage(".*waiting for the Sentinels to name a primary.*", 1)
+            .withStartupTimeout(PATIENCE))) {
+      lonely.start();
+      var ping = lonely.execInContainer("valkey-cli", "-p", "6379", "PING");
+      assertThat(ping.getStdout() + ping.getStderr()).contains("Connection refused").doesNotContain("PONG");
+      assertThat(lonely.getLogs()).doesNotContain("starting as primary");
+    }
+  }
+
+  @Test
+  @Order(5)
+  void restartedPrimaryComesBackAsReplicaOfThePromotedOne() throws Exception {
+    // After the handover valkey-1 is primary and valkey-0 its replica. The primary's
+    // pod is replaced at once: whether the Sentinels still name it or have already
+    // failed over when it asks, it must come back as a replica, never as primary.
+    assertThat(valkeySays(replica, "ROLE")).startsWith("master");
+    await().atMost(PATIENCE).untilAsserted(() ->
+        assertThat(valkeySays(primary, "INFO", "replication")).contains("master_link_status:up"));
+    replica.stop();
+    StringBuffer log = new StringBuffer();
+    replica = pod("valkey", "valkey-1").withLogConsumer((OutputFrame frame) -> log.append(frame.getUtf8String()));
+    replica.start();
+
+    await().atMost(PATIENCE).untilAsserted(() -> {
+      assertThat(valkeySays(primary, "ROLE")).startsWith("master");
+      assertThat(valkeySays(replica, "INFO", "replication"))
+          .contains("role:slave", "master_host:valkey-0", "master_link_status:up");
+    });
+    assertThat(log).doesNotContain("starting as primary");
+    assertThat(valkeySays(replica, "GET", "replicated")).isEqualTo("yes");
+    // Which of the two start-up paths ran (already failed over, or waited for it), for the report.
+    log.toString().lines().filter(line -> line.startsWith("valkey-entrypoint")).forEach(System.out::println);
   }
 
   /** A container of one pod role, reachable on the network by its pod name. */
