@@ -6,7 +6,7 @@
 REGISTRY="${REGISTRY:-localhost:5000}"
 # One tag for every image, the version of the chart and package.json.
 IMAGE_TAG="${IMAGE_TAG:-$(sed -nE 's/^  "version": "([^"]+)".*/\1/p' "$REPO_ROOT/package.json")}"
-VALKEY_IMAGE="${VALKEY_IMAGE:-$REGISTRY/valkey:$IMAGE_TAG}"
+VALKEY_IMAGE="${VALKEY_IMAGE:-$REGISTRY/valkey-k8s/valkey:$IMAGE_TAG}"
 
 # The Debian mirror of this machine's apt sources (deb.debian.org for most users).
 debian_mirror() {

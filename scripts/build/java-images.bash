@@ -11,7 +11,7 @@
 # eclipse-temurin:21-jre; on machines that cannot pull, the base made by
 # scripts/build/base-images.bash: localhost:5000/base/openjdk-21-jre:trixie),
 # JAVA_IMAGE_MODULES (default "reconciler test-server").
-# Images: $REGISTRY/valkey-reconciler:$IMAGE_TAG, $REGISTRY/valkey-test-server:$IMAGE_TAG.
+# Images: $REGISTRY/valkey-k8s/reconciler:$IMAGE_TAG, $REGISTRY/valkey-k8s/test-server:$IMAGE_TAG.
 # shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 # shellcheck source=../lib/common.bash

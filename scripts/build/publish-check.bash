@@ -27,7 +27,7 @@ ensure_docker
 "$REPO_ROOT/scripts/registry" up
 if [[ "${FROM_SCRATCH:-}" == 1 ]]; then
   step "from scratch: removing local images and remaking the bases"
-  docker rmi -f "$VALKEY_IMAGE" "$REGISTRY/valkey-reconciler:$IMAGE_TAG" "$REGISTRY/valkey-test-server:$IMAGE_TAG" \
+  docker rmi -f "$VALKEY_IMAGE" "$REGISTRY/valkey-k8s/reconciler:$IMAGE_TAG" "$REGISTRY/valkey-k8s/test-server:$IMAGE_TAG" \
     >/dev/null 2>&1 || true
   REBUILD=1 "$REPO_ROOT/scripts/build/base-images.bash" push
 else
@@ -47,7 +47,7 @@ fi
 
 step "reading everything back from $REGISTRY"
 manifest_accept='application/vnd.oci.image.manifest.v1+json,application/vnd.docker.distribution.manifest.v2+json,application/vnd.oci.image.index.v1+json'
-for image in valkey valkey-reconciler valkey-test-server base/openjdk-21-jre:trixie library/debian:bookworm-slim; do
+for image in valkey-k8s/valkey valkey-k8s/reconciler valkey-k8s/test-server base/openjdk-21-jre:trixie library/debian:bookworm-slim; do
   [[ "$image" == *:* ]] || image="$image:$IMAGE_TAG"
   curl -fsS -o /dev/null -H "Accept: $manifest_accept" "http://$REGISTRY/v2/${image%%:*}/manifests/${image##*:}" ||
     die "$REGISTRY has no manifest for $image"

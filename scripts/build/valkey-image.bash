@@ -5,7 +5,7 @@
 #   scripts/build/valkey-image.bash push    docker push $VALKEY_IMAGE
 #
 # Environment: REGISTRY (default localhost:5000), IMAGE_TAG (default the
-# package.json version), VALKEY_IMAGE (default $REGISTRY/valkey:$IMAGE_TAG),
+# package.json version), VALKEY_IMAGE (default $REGISTRY/valkey-k8s/valkey:$IMAGE_TAG),
 # VALKEY_BASE_IMAGE (default debian:bookworm-slim: pulled by Docker when
 # missing, or made from Debian packages here when it cannot be pulled).
 # shellcheck source-path=SCRIPTDIR
