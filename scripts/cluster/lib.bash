@@ -97,16 +97,26 @@ start_daemon() {
   info "$name started (pid $!, log $LOG_DIR/$name.log)"
 }
 
-# stop_daemon NAME: SIGTERM, up to 15 s grace, then SIGKILL.
-stop_daemon() {
-  local name=$1 pid i
-  if pid=$(running_pid "$name"); then
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 150; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; info "$name killed (did not stop in 15 s)"
-    else info "$name stopped"; fi
-  fi
-  rm -f "$(pid_file "$1")"
+# stop_daemons NAME...: SIGTERM to all at once, up to 15 s grace, then SIGKILL.
+stop_daemons() {
+  local name pid i pids=() names=()
+  for name in "$@"; do
+    if pid=$(running_pid "$name"); then
+      kill -TERM "$pid" 2>/dev/null || true
+      pids+=("$pid"); names+=("$name")
+    fi
+    rm -f "$(pid_file "$name")"
+  done
+  for ((i = 0; i < ${#pids[@]}; i++)); do
+    local deadline=$((SECONDS + 15))
+    while kill -0 "${pids[i]}" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+    if kill -0 "${pids[i]}" 2>/dev/null; then
+      kill -KILL "${pids[i]}" 2>/dev/null || true
+      info "${names[i]} killed (did not stop in 15 s)"
+    else
+      info "${names[i]} stopped"
+    fi
+  done
 }
 
 # wait_until TIMEOUT_S COMMAND...: polls every 0.5 s until COMMAND succeeds.
