@@ -46,7 +46,7 @@ CNI_BIN_DIR="${VALKEY_K8S_CNI_BIN_DIR:-/usr/lib/cni}"
 KUBELET_DIR="$CLUSTER_DIR/kubelet"
 
 # Components in start order; `down` stops them in reverse.
-COMPONENTS=(etcd kube-apiserver containerd kube-controller-manager kube-scheduler kubelet kube-proxy)
+COMPONENTS=(etcd kube-apiserver containerd kube-controller-manager kube-scheduler kubelet kube-proxy hostpath-provisioner)
 }
 
 mkdir -p "$LOG_DIR" "$RUN_DIR"
@@ -137,6 +137,10 @@ health_kube-controller-manager() { curl -kfsS --max-time 3 https://127.0.0.1:102
 health_kube-scheduler() { curl -kfsS --max-time 3 https://127.0.0.1:10259/healthz | grep -q '^ok'; }
 health_kubelet() { curl -fsS --max-time 3 http://127.0.0.1:10248/healthz | grep -q '^ok'; }
 health_kube-proxy() { curl -fsS --max-time 3 http://127.0.0.1:10256/healthz >/dev/null; }
+health_hostpath-provisioner() {
+  # It touches its heartbeat every loop (2 s plus two API calls).
+  [[ -n "$(find "$RUN_DIR/hostpath-provisioner.heartbeat" -newermt '-20 seconds' 2>/dev/null)" ]]
+}
 health_registry() { curl -fsS --max-time 3 "http://$REGISTRY_ADDR/v2/" >/dev/null; }
 health_node() {
   [[ "$(kube get node "$NODE_NAME" --request-timeout=5s \
