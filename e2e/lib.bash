@@ -1,6 +1,6 @@
 # JUnit bookkeeping and Kubernetes waits for the end-to-end suite. Sourced by e2e/run.
 
-# shellcheck source=scripts/lib/common.bash
+# shellcheck source=../scripts/lib/common.bash
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib/common.bash"
 
 E2E_CASES=()      # <testcase> elements, in run order

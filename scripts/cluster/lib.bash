@@ -5,7 +5,7 @@
 # of its own (own socket, root and state under $CLUSTER_DIR, never Docker's).
 # Everything it writes sits under $CLUSTER_DIR, so `down` can remove it all.
 
-# shellcheck source=scripts/lib/common.bash
+# shellcheck source=../lib/common.bash
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.bash"
 
 # shellcheck disable=SC2034  # settings used by the scripts that source this file
