@@ -73,3 +73,23 @@ wait_pods_ready() {
   kubectl -n "$ns" get events --sort-by=.lastTimestamp | tail -20 || true
   return 1
 }
+
+# kill_container NAMESPACE POD CONTAINER: SIGKILL to the container's processes, like
+# kill -9 on the node. On the local cluster through its containerd (no tool needed
+# in the image); on another cluster through `kubectl exec ... kill -9 1`.
+kill_container() {
+  local ns=$1 pod=$2 container=$3 id sock="$VALKEY_K8S_CACHE/cluster/containerd/containerd.sock"
+  id=$(kubectl -n "$ns" get pod "$pod" -o jsonpath="{.status.containerStatuses[?(@.name==\"$container\")].containerID}")
+  [[ -n "$id" ]] || { echo "pod $ns/$pod has no running container $container"; return 1; }
+  if [[ "$KUBECONFIG" == "$VALKEY_K8S_CACHE/cluster/kubeconfig" && -S "$sock" ]]; then
+    ctr --address "$sock" --namespace k8s.io tasks kill --all --signal SIGKILL "${id#containerd://}"
+  else
+    kubectl -n "$ns" exec "$pod" -c "$container" -- sh -c 'kill -9 1'
+  fi
+  echo "killed $container in $ns/$pod (${id#*://})"
+}
+
+# restart_count NAMESPACE POD CONTAINER
+restart_count() {
+  kubectl -n "$1" get pod "$2" -o jsonpath="{.status.containerStatuses[?(@.name==\"$3\")].restartCount}"
+}
