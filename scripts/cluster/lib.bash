@@ -5,7 +5,7 @@
 # of its own (own socket, root and state under $CLUSTER_DIR, never Docker's).
 # Everything it writes sits under $CLUSTER_DIR, so `down` can remove it all.
 
-# shellcheck source=scripts/lib/common.bash
+# shellcheck source=../lib/common.bash
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.bash"
 
 # shellcheck disable=SC2034  # settings used by the scripts that source this file
@@ -46,7 +46,7 @@ CNI_BIN_DIR="${VALKEY_K8S_CNI_BIN_DIR:-/usr/lib/cni}"
 KUBELET_DIR="$CLUSTER_DIR/kubelet"
 
 # Components in start order; `down` stops them in reverse.
-COMPONENTS=(etcd kube-apiserver containerd kube-controller-manager kube-scheduler kubelet kube-proxy)
+COMPONENTS=(etcd kube-apiserver containerd kube-controller-manager kube-scheduler kubelet kube-proxy hostpath-provisioner)
 }
 
 mkdir -p "$LOG_DIR" "$RUN_DIR"
@@ -97,16 +97,26 @@ start_daemon() {
   info "$name started (pid $!, log $LOG_DIR/$name.log)"
 }
 
-# stop_daemon NAME: SIGTERM, up to 15 s grace, then SIGKILL.
-stop_daemon() {
-  local name=$1 pid i
-  if pid=$(running_pid "$name"); then
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 150; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; info "$name killed (did not stop in 15 s)"
-    else info "$name stopped"; fi
-  fi
-  rm -f "$(pid_file "$1")"
+# stop_daemons NAME...: SIGTERM to all at once, up to 15 s grace, then SIGKILL.
+stop_daemons() {
+  local name pid i pids=() names=()
+  for name in "$@"; do
+    if pid=$(running_pid "$name"); then
+      kill -TERM "$pid" 2>/dev/null || true
+      pids+=("$pid"); names+=("$name")
+    fi
+    rm -f "$(pid_file "$name")"
+  done
+  for ((i = 0; i < ${#pids[@]}; i++)); do
+    local deadline=$((SECONDS + 15))
+    while kill -0 "${pids[i]}" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+    if kill -0 "${pids[i]}" 2>/dev/null; then
+      kill -KILL "${pids[i]}" 2>/dev/null || true
+      info "${names[i]} killed (did not stop in 15 s)"
+    else
+      info "${names[i]} stopped"
+    fi
+  done
 }
 
 # wait_until TIMEOUT_S COMMAND...: polls every 0.5 s until COMMAND succeeds.
@@ -127,6 +137,10 @@ health_kube-controller-manager() { curl -kfsS --max-time 3 https://127.0.0.1:102
 health_kube-scheduler() { curl -kfsS --max-time 3 https://127.0.0.1:10259/healthz | grep -q '^ok'; }
 health_kubelet() { curl -fsS --max-time 3 http://127.0.0.1:10248/healthz | grep -q '^ok'; }
 health_kube-proxy() { curl -fsS --max-time 3 http://127.0.0.1:10256/healthz >/dev/null; }
+health_hostpath-provisioner() {
+  # It touches its heartbeat every loop (2 s plus two API calls).
+  [[ -n "$(find "$RUN_DIR/hostpath-provisioner.heartbeat" -newermt '-20 seconds' 2>/dev/null)" ]]
+}
 health_registry() { curl -fsS --max-time 3 "http://$REGISTRY_ADDR/v2/" >/dev/null; }
 health_node() {
   [[ "$(kube get node "$NODE_NAME" --request-timeout=5s \
