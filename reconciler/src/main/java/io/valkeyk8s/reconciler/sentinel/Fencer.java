@@ -38,7 +38,9 @@ final class Fencer {
       try {
         ValkeyNodes.Role role = nodes.role(node);
         long killed = nodes.killNormalClients(node);
-        nodes.unpause(node);
+        if (!role.isPrimary()) {
+          nodes.unpause(node); // a handover's pause: lifted only once it can no longer take writes
+        }
         metrics.fencedClients.increment(killed);
         if (killed > 0) {
           log.info("action=fence node={} role={} killed_clients={} reason=\"demoted primary, primary is {}\"",

@@ -43,6 +43,7 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
   private final Handover handover;
   private volatile boolean truthFresh;
   private Address lastPrimary;
+  private String lastWait;
 
   PrimaryReconciler(Config config, SentinelConfig sentinel, KubernetesClient client, PodIndex pods,
       LabelWriter labels, Sentinels sentinels, ValkeyNodes nodes, Leadership leadership,
@@ -71,14 +72,14 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
     Sentinels.Truth truth = sentinels.ask();
     truthFresh = truth.primary().isPresent();
     if (truth.primary().isEmpty()) {
-      log.warn("action=wait reason=\"no majority of Sentinels agrees on a primary\" {}", truth.describe());
+      waiting("action=wait reason=\"no majority of Sentinels agrees on a primary\" " + truth.describe());
       return Optional.of(LATER);
     }
     if (!leadership.isLeader()) {
       return Optional.empty();
     }
     if (!pods.hasSynced() || !pods.isWatching()) {
-      log.warn("action=wait reason=\"pod cache not watching the API server\"");
+      waiting("action=wait reason=\"pod cache not watching the API server\"");
       return Optional.of(LATER);
     }
     Address primary = truth.primary().get();
@@ -86,13 +87,13 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
     try {
       role = nodes.role(primary);
     } catch (RuntimeException e) {
-      log.warn("action=wait node={} reason=\"cannot confirm the Sentinels' primary with ROLE: {}\"",
-          primary, e.getMessage());
+      waiting("action=wait node=" + primary + " reason=\"cannot confirm the Sentinels' primary with ROLE: "
+          + e.getMessage() + "\"");
       return Optional.of(SOON);
     }
     if (!role.isPrimary()) {
-      log.warn("action=wait node={} role={} reason=\"the Sentinels' primary does not say it is one\"",
-          primary, role.role());
+      waiting("action=wait node=" + primary + " role=" + role.role()
+          + " reason=\"the Sentinels' primary does not say it is one\"");
       return Optional.of(SOON);
     }
     if (lastPrimary != null && !lastPrimary.equals(primary)) {
@@ -100,19 +101,19 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
       fencer.demoted(lastPrimary);
     }
     lastPrimary = primary;
+    lastWait = null;
 
     Optional<Pod> primaryPod = pods.byAddress(primary.host());
     String why = "Sentinel majority " + truth.votes().get(primary) + "/" + truth.asked()
         + " and ROLE master at " + primary;
     List<Pod> others = labelledOthers(primaryPod);
-    if (!others.isEmpty()) {
-      unlabel(others, primary, why);
+    if (!others.isEmpty() && !unlabel(others, primary, why)) {
       if (!labelledOthers(primaryPod).isEmpty()) {
         return Optional.of(SOON); // not every removal went through: never make before break
       }
     }
     if (primaryPod.isEmpty()) {
-      log.warn("action=wait node={} reason=\"the primary matches no pod\"", primary);
+      waiting("action=wait node=" + primary + " reason=\"the primary matches no pod\"");
       return Optional.of(LATER);
     }
     Pod pod = primaryPod.get();
@@ -120,7 +121,7 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
       if (labels.add(pod, sentinel.labelName(), sentinel.labelValue(), "PrimaryLabelAdded",
           "Valkey primary (" + why + ")")) {
         metrics.labelsAdded.increment();
-        Optional<Long> switchedAt = clock.take(primary);
+        Optional<Long> switchedAt = clock.settle(primary);
         switchedAt.ifPresent(t -> metrics.labelMove.record(System.nanoTime() - t, TimeUnit.NANOSECONDS));
         log.info("action=label pod={} from=absent to={}={} since_switch_ms={} reason=\"{}\"",
             pod.getMetadata().getName(), sentinel.labelName(), sentinel.labelValue(),
@@ -129,11 +130,20 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
         return Optional.of(SOON); // recreated or gone since the cache saw it
       }
     }
+    clock.settle(primary);
     if (pod.getMetadata().getDeletionTimestamp() != null) {
       handover.start(pod, primary);
       return Optional.of(SOON);
     }
     return fencer.run(primary) ? Optional.of(LATER) : Optional.empty();
+  }
+
+  /** Logs a reason to wait once, not on every retry. */
+  private void waiting(String line) {
+    if (!line.equals(lastWait)) {
+      log.warn(line);
+      lastWait = line;
+    }
   }
 
   /** Labelled pods other than the primary, listed from the API server (not the cache). */
@@ -146,13 +156,17 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
         .toList();
   }
 
-  private void unlabel(List<Pod> others, Address primary, String why) {
+  /** Removes the label from each pod; true when every removal was confirmed by the API server. */
+  private boolean unlabel(List<Pod> others, Address primary, String why) {
+    boolean confirmed = true;
     for (Pod other : others) {
       if (!leadership.isLeader()) {
-        return;
+        return false;
       }
-      if (labels.remove(other, sentinel.labelName(), sentinel.labelValue(), "PrimaryLabelRemoved",
+      if (!labels.remove(other, sentinel.labelName(), sentinel.labelValue(), "PrimaryLabelRemoved",
           "not the Valkey primary (" + why + ")")) {
+        confirmed = false;
+      } else {
         metrics.labelsRemoved.increment();
         log.info("action=unlabel pod={} from={}={} to=absent reason=\"primary is {}: {}\"",
             other.getMetadata().getName(), sentinel.labelName(), sentinel.labelValue(), primary, why);
@@ -162,6 +176,7 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
         fencer.demoted(new Address(ip, primary.port()));
       }
     }
+    return confirmed;
   }
 
   private boolean hasLabel(Pod pod) {

@@ -67,9 +67,36 @@ public final class ValkeyNodes implements AutoCloseable {
     return new Role(role, offset, List.copyOf(replicas));
   }
 
-  /** Disconnects every normal client (not replicas, not this connection); returns how many. */
+  /**
+   * CLIENT KILL of every normal client except this connection and Sentinel's own links (named
+   * {@code sentinel-*}: killing them would only slow Sentinel down in turning a zombie into a
+   * replica). Replicas are not normal clients. Returns how many were disconnected.
+   */
   public long killNormalClients(Address node) {
-    return call(node, c -> c.sync().clientKill(KillArgs.Builder.typeNormal().skipme(true)));
+    return call(node, c -> {
+      long self = c.sync().clientId();
+      long killed = 0;
+      for (String line : c.sync().clientList(io.lettuce.core.ClientListArgs.Builder.typeNormal()).split("\n")) {
+        Map<String, String> fields = clientFields(line);
+        String id = fields.get("id");
+        if (id == null || Long.parseLong(id) == self || fields.getOrDefault("name", "").startsWith("sentinel-")) {
+          continue;
+        }
+        killed += c.sync().clientKill(KillArgs.Builder.id(Long.parseLong(id)));
+      }
+      return killed;
+    });
+  }
+
+  static Map<String, String> clientFields(String line) {
+    Map<String, String> fields = new java.util.HashMap<>();
+    for (String kv : line.trim().split(" ")) {
+      int eq = kv.indexOf('=');
+      if (eq > 0) {
+        fields.put(kv.substring(0, eq), kv.substring(eq + 1));
+      }
+    }
+    return fields;
   }
 
   /** CLIENT PAUSE ms WRITE: writes block, reads and replication go on. */
