@@ -70,9 +70,30 @@ public final class SentinelMode implements AutoCloseable {
     leadership.start();
     queue.addEvery(KEY, config.resync());
     queue.add(KEY);
-    log.info("action=start mode=sentinel namespace={} http_port={} lease={} identity={}",
+    log.info("action=start mode=sentinel namespace={} http_port={} lease={} identity={} uptime_ms={}",
         config.namespace(), http.port(), config.leaseName().isEmpty() ? "-" : config.leaseName(),
-        config.identity());
+        config.identity(), uptimeMillis());
+    Thread.ofPlatform().daemon().name("ready-log").start(this::logWhenReady);
+  }
+
+  /** One line when the process first becomes ready, with the time since the JVM started. */
+  private void logWhenReady() {
+    try {
+      while (!health.isReady()) {
+        if (queue.isClosed()) {
+          return;
+        }
+        Thread.sleep(10);
+      }
+      log.info("action=ready uptime_ms={}", uptimeMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static long uptimeMillis() {
+    return ProcessHandle.current().info().startInstant()
+        .map(t -> java.time.Duration.between(t, java.time.Instant.now()).toMillis()).orElse(-1L);
   }
 
   public Health health() {

@@ -34,10 +34,14 @@ import org.junit.jupiter.api.Test;
  * Numbers only: no assertion on time. Run: ./mvnw -B -ntp -pl reconciler -Pbenchmark verify
  */
 class LabelLatencyBenchmark {
+  /** The image's JVM flags (reconciler/pom.xml, Jib jvmFlags), with the class-data archive in target/. */
   static final List<String> JVM_FLAGS = List.of(
-      "-XX:+UseSerialGC", "-Xmx64m", "-Xss256k", "-XX:MaxMetaspaceSize=64m",
-      "-XX:ReservedCodeCacheSize=24m", "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1",
-      "-XX:+AutoCreateSharedArchive", "-XX:SharedArchiveFile=target/reconciler-cds.jsa");
+      "-XX:+UseSerialGC", "-Xms8m", "-Xmx48m", "-XX:MinHeapFreeRatio=10",
+      "-XX:MaxHeapFreeRatio=30", "-Xss256k", "-XX:MaxMetaspaceSize=64m",
+      "-XX:ReservedCodeCacheSize=16m", "-XX:MaxDirectMemorySize=16m",
+      "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1", "-Xlog:cds=off",
+      "-Xlog:cds+dynamic=off", "-XX:+AutoCreateSharedArchive",
+      "-XX:SharedArchiveFile=target/reconciler-cds.jsa");
 
   @Test
   void failovers() throws Exception {
@@ -71,12 +75,18 @@ class LabelLatencyBenchmark {
         try (ServerSocket s = new ServerSocket(0)) {
           httpPort = s.getLocalPort();
         }
+        HttpClient http = HttpClient.newHttpClient();
+        Files.deleteIfExists(target.resolve("reconciler-cds.jsa"));
+        Files.deleteIfExists(target.resolve("reconciler.aot"));
+        // First start: no class-data archive yet (a pod's first start); it is written at exit.
+        Process cold = startReconciler(api, valkey, pods.namespace(), httpPort, target);
+        double coldMs = awaitReady(http, httpPort, cold);
+        cold.destroy();
+        cold.waitFor();
+        // Second start, with the archive (a restarted container, or an image that ships one).
         Process reconciler = startReconciler(api, valkey, pods.namespace(), httpPort, target);
         try {
-          long started = System.nanoTime();
-          HttpClient http = HttpClient.newHttpClient();
-          await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(10)).until(() -> ready(http, httpPort));
-          double startToReadyMs = (System.nanoTime() - started) / 1e6;
+          double startToReadyMs = awaitReady(http, httpPort, reconciler);
           await().atMost(Duration.ofSeconds(30)).until(() -> watch.labelledPod().isPresent());
 
           List<Double> fromSwitch = new ArrayList<>();
@@ -105,12 +115,24 @@ class LabelLatencyBenchmark {
           }
           long rssKb = procStatus(reconciler.pid(), "VmRSS");
           long hwmKb = procStatus(reconciler.pid(), "VmHWM");
+          long anonKb = procStatus(reconciler.pid(), "RssAnon");
+          long fileKb = procStatus(reconciler.pid(), "RssFile");
           report.append(String.format("failovers: %d (kill -9 of the primary, 3 Valkey + 3 Sentinels, down-after 1000 ms)%n", failovers));
           report.append(line("first +switch-master -> label visible in a watch", fromSwitch));
           report.append(line("kill -9 -> label visible in a watch", fromKill));
-          report.append(String.format("reconciler start-to-ready: %.0f ms%n", startToReadyMs));
-          report.append(String.format("reconciler RSS: %d MiB now, %d MiB peak (JVM flags: %s)%n",
-              rssKb / 1024, hwmKb / 1024, String.join(" ", JVM_FLAGS)));
+          report.append(String.format("reconciler start-to-ready: %.0f ms without class-data archive, %.0f ms with%n",
+              coldMs, startToReadyMs));
+          report.append(String.format(
+              "reconciler RSS: %d MiB now (%d MiB anonymous, %d MiB file-backed: JVM libraries, class-data archive), %d MiB peak%n",
+              rssKb / 1024, anonKb / 1024, fileKb / 1024, hwmKb / 1024));
+          report.append("JVM: ").append(System.getProperty("java.vm.version"))
+              .append(", flags: ").append(String.join(" ", jvmFlags(true))).append('\n');
+          if (Boolean.getBoolean("benchmark.nmt")) {
+            Process jcmd = new ProcessBuilder(Paths.get(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                Long.toString(reconciler.pid()), "VM.native_memory", "summary").redirectErrorStream(true).start();
+            report.append(new String(jcmd.getInputStream().readAllBytes()));
+            jcmd.waitFor();
+          }
           if (watch.maxLabelled() > 1) {
             report.append("VIOLATION: two labelled pods seen: ").append(watch.violations()).append('\n');
           }
@@ -129,16 +151,25 @@ class LabelLatencyBenchmark {
 
   private static Process startReconciler(KubeApiServer api, ValkeySet valkey, String namespace, int httpPort, Path target)
       throws Exception {
-    String classpath = target.resolve("classes") + java.io.File.pathSeparator
+    // The packaged jar, not target/classes: the class-data archive accepts only jars.
+    Path jar;
+    try (var jars = Files.list(target)) {
+      jar = jars.filter(f -> f.getFileName().toString().matches("reconciler-.*\\.jar")).findFirst().orElseThrow();
+    }
+    String classpath = jar + java.io.File.pathSeparator
         + Files.readString(target.resolve("runtime-classpath.txt")).trim();
     List<String> command = new ArrayList<>();
     command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
-    command.addAll(JVM_FLAGS);
+    command.addAll(jvmFlags(Files.exists(target.resolve("reconciler.aot"))));
+    if (Boolean.getBoolean("benchmark.nmt")) {
+      command.add("-XX:NativeMemoryTracking=summary");
+    }
     command.addAll(List.of("-cp", classpath, "io.valkeyk8s.reconciler.Main", "sentinel"));
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
         .redirectOutput(target.resolve("benchmark-reconciler.log").toFile());
     pb.directory(target.getParent().toFile());
     Map<String, String> env = pb.environment();
+    env.put("MALLOC_ARENA_MAX", "2"); // as in the image: glibc's per-thread arenas are most of a JVM's slack
     env.put("KUBECONFIG", api.writeKubeconfig(Files.createTempDirectory("kube")).toString());
     env.put("POD_NAMESPACE", namespace);
     env.put("VALKEY_SENTINEL_HOST", valkey.ip(0));
@@ -149,6 +180,23 @@ class LabelLatencyBenchmark {
     env.put("HTTP_PORT", String.valueOf(httpPort));
     env.put("POD_NAME", "bench");
     return pb.start();
+  }
+
+  /** The image's flags, or -Dbenchmark.jvmFlags="..." to compare others. */
+  private static List<String> jvmFlags(boolean trained) {
+    String override = System.getProperty("benchmark.jvmFlags", "");
+    List<String> flags = override.isBlank() ? JVM_FLAGS : List.of(override.trim().split("\\s+"));
+    // JDK 25's AOT cache: the first run records it (-XX:AOTCacheOutput), later runs use it.
+    return flags.stream()
+        .map(f -> trained && f.startsWith("-XX:AOTCacheOutput=") ? f.replace("AOTCacheOutput", "AOTCache") : f)
+        .toList();
+  }
+
+  /** Milliseconds from process start until /readyz answers 200. */
+  private static double awaitReady(HttpClient http, int port, Process p) {
+    long started = p.info().startInstant().map(t -> t.toEpochMilli()).orElseThrow();
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(10)).until(() -> ready(http, port));
+    return System.currentTimeMillis() - started;
   }
 
   private static boolean ready(HttpClient http, int port) {
