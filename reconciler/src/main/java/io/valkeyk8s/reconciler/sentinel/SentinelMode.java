@@ -40,6 +40,7 @@ public final class SentinelMode implements AutoCloseable {
   private final PrimaryReconciler reconciler;
   private final ReconcileLoop<String> loop;
   private final HealthServer http;
+  private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
   public SentinelMode(Config config, SentinelConfig sentinel, KubernetesClient client) throws IOException {
     this.config = config;
@@ -110,6 +111,9 @@ public final class SentinelMode implements AutoCloseable {
 
   @Override
   public void close() throws InterruptedException {
+    if (!closed.compareAndSet(false, true)) {
+      return; // the shutdown hook and the command both close
+    }
     loop.close(); // no pass runs any more, then the Lease is released so a standby takes over at once
     leadership.close();
     sentinels.close();

@@ -40,7 +40,8 @@ class LabelLatencyBenchmark {
       "-XX:MaxHeapFreeRatio=30", "-Xss256k", "-XX:MaxMetaspaceSize=64m",
       "-XX:ReservedCodeCacheSize=16m", "-XX:MaxDirectMemorySize=16m",
       "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1", "-Xlog:cds=off",
-      "-Xlog:cds+dynamic=off", "-XX:+AutoCreateSharedArchive",
+      "-Xlog:cds+dynamic=off",
+      "-XX:+UnlockDiagnosticVMOptions", "-XX:ArchiveRelocationMode=0", "-XX:+AutoCreateSharedArchive",
       "-XX:SharedArchiveFile=target/reconciler-cds.jsa");
 
   @Test
