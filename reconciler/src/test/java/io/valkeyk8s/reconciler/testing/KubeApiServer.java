@@ -25,6 +25,7 @@ public final class KubeApiServer implements AutoCloseable {
   private final Server server;
   private final String kubeconfig;
   private volatile Process restarted;
+  private volatile File restartedLog;
 
   private KubeApiServer(Server server) {
     this.server = server;
@@ -84,6 +85,7 @@ public final class KubeApiServer implements AutoCloseable {
   /** Starts the API server again with the same command line and waits until it answers. */
   public void startApiServer(List<String> command) throws Exception {
     File log = File.createTempFile("kube-apiserver-restarted", ".log");
+    restartedLog = log;
     restarted = new ProcessBuilder(command).redirectErrorStream(true)
         .redirectOutput(log).start();
     long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
@@ -127,6 +129,9 @@ public final class KubeApiServer implements AutoCloseable {
     }
     server.restarting = false;
     server.stop();
+    if (restartedLog != null) {
+      restartedLog.delete();
+    }
   }
 
   /** kube-api-test's server, told to ignore the exit of an API server we restart on purpose. */
