@@ -1,0 +1,81 @@
+package io.valkeyk8s.reconciler.kube;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The data pods, from an informer cache (list once, then watch; relists after a lost watch),
+ * and the mapping from a Valkey/Sentinel address to a pod. Every change only calls
+ * {@code onChange}, which should enqueue a reconcile. Cached pods must not be modified.
+ */
+public final class PodIndex implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(PodIndex.class);
+
+  private final SharedIndexInformer<Pod> informer;
+
+  public PodIndex(
+      KubernetesClient client, String namespace, Map<String, String> selector, Runnable onChange) {
+    informer = client.pods().inNamespace(namespace).withLabels(selector).runnableInformer(0);
+    informer.addEventHandler(
+        new ResourceEventHandler<>() {
+          @Override
+          public void onAdd(Pod pod) {
+            onChange.run();
+          }
+
+          @Override
+          public void onUpdate(Pod before, Pod after) {
+            onChange.run();
+          }
+
+          @Override
+          public void onDelete(Pod pod, boolean finalStateUnknown) {
+            onChange.run();
+          }
+        });
+    // Keep retrying when the API server is unreachable, also before the first sync.
+    informer.exceptionHandler(
+        (started, error) -> {
+          log.warn("action=informer-retry started={} error=\"{}\"", started, error.getMessage());
+          return true;
+        });
+  }
+
+  /** Starts listing and watching; does not wait for the first list. */
+  public void start() {
+    informer.start();
+  }
+
+  public boolean hasSynced() {
+    return informer.hasSynced();
+  }
+
+  /** True while the informer runs and its watch is connected (the cache is current). */
+  public boolean isWatching() {
+    return informer.isRunning() && informer.isWatching();
+  }
+
+  public List<Pod> pods() {
+    return informer.getStore().list();
+  }
+
+  public Optional<Pod> byAddress(String host) {
+    return pods().stream().filter(p -> PodAddresses.matches(p, host)).findFirst();
+  }
+
+  public Optional<Pod> byName(String name) {
+    return pods().stream().filter(p -> p.getMetadata().getName().equals(name)).findFirst();
+  }
+
+  @Override
+  public void close() {
+    informer.close();
+  }
+}

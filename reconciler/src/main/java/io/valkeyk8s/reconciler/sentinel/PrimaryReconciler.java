@@ -1,0 +1,186 @@
+package io.valkeyk8s.reconciler.sentinel;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.valkeyk8s.reconciler.Address;
+import io.valkeyk8s.reconciler.Config;
+import io.valkeyk8s.reconciler.ReconcileLoop;
+import io.valkeyk8s.reconciler.kube.LabelWriter;
+import io.valkeyk8s.reconciler.kube.Leadership;
+import io.valkeyk8s.reconciler.kube.PodIndex;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One level-triggered pass: read the truth (majority of the Sentinels, confirmed by ROLE on
+ * the chosen node), read the pods, converge. Break before make: every other labelled pod loses
+ * the label (the labelled pods are listed from the API server, not the cache, so a cache that
+ * lags behind our own last write cannot hide one) before the primary gets it. Nothing is
+ * written unless this replica leads, the truth is fresh and the pod cache is watching.
+ */
+final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
+  private static final Logger log = LoggerFactory.getLogger(PrimaryReconciler.class);
+  private static final Duration SOON = Duration.ofMillis(200);
+  private static final Duration LATER = Duration.ofSeconds(1);
+
+  private final Config config;
+  private final SentinelConfig sentinel;
+  private final KubernetesClient client;
+  private final PodIndex pods;
+  private final LabelWriter labels;
+  private final Sentinels sentinels;
+  private final ValkeyNodes nodes;
+  private final Leadership leadership;
+  private final SwitchClock clock;
+  private final SentinelMetrics metrics;
+  private final Fencer fencer;
+  private final Handover handover;
+  private volatile boolean truthFresh;
+  private Address lastPrimary;
+  private String lastWait;
+
+  PrimaryReconciler(Config config, SentinelConfig sentinel, KubernetesClient client, PodIndex pods,
+      LabelWriter labels, Sentinels sentinels, ValkeyNodes nodes, Leadership leadership,
+      SwitchClock clock, SentinelMetrics metrics) {
+    this.config = config;
+    this.sentinel = sentinel;
+    this.client = client;
+    this.pods = pods;
+    this.labels = labels;
+    this.sentinels = sentinels;
+    this.nodes = nodes;
+    this.leadership = leadership;
+    this.clock = clock;
+    this.metrics = metrics;
+    this.fencer = new Fencer(nodes, metrics);
+    this.handover = new Handover(nodes, sentinels, metrics);
+  }
+
+  /** True when the last pass got a majority answer from the Sentinels. */
+  boolean truthFresh() {
+    return truthFresh;
+  }
+
+  @Override
+  public Optional<Duration> reconcile(String key) throws Exception {
+    Sentinels.Truth truth = sentinels.ask();
+    truthFresh = truth.primary().isPresent();
+    if (truth.primary().isEmpty()) {
+      waiting("action=wait reason=\"no majority of Sentinels agrees on a primary\" " + truth.describe());
+      return Optional.of(LATER);
+    }
+    if (!leadership.isLeader()) {
+      return Optional.empty();
+    }
+    if (!pods.hasSynced() || !pods.isWatching()) {
+      waiting("action=wait reason=\"pod cache not watching the API server\"");
+      return Optional.of(LATER);
+    }
+    Address primary = truth.primary().get();
+    ValkeyNodes.Role role;
+    try {
+      role = nodes.role(primary);
+    } catch (RuntimeException e) {
+      waiting("action=wait node=" + primary + " reason=\"cannot confirm the Sentinels' primary with ROLE: "
+          + e.getMessage() + "\"");
+      return Optional.of(SOON);
+    }
+    if (!role.isPrimary()) {
+      waiting("action=wait node=" + primary + " role=" + role.role()
+          + " reason=\"the Sentinels' primary does not say it is one\"");
+      return Optional.of(SOON);
+    }
+    if (lastPrimary != null && !lastPrimary.equals(primary)) {
+      metrics.failovers.increment();
+      fencer.demoted(lastPrimary);
+    }
+    lastPrimary = primary;
+    lastWait = null;
+
+    Optional<Pod> primaryPod = pods.byAddress(primary.host());
+    String why = "Sentinel majority " + truth.votes().get(primary) + "/" + truth.asked()
+        + " and ROLE master at " + primary;
+    List<Pod> others = labelledOthers(primaryPod);
+    if (!others.isEmpty() && !unlabel(others, primary, why)) {
+      if (!labelledOthers(primaryPod).isEmpty()) {
+        return Optional.of(SOON); // not every removal went through: never make before break
+      }
+    }
+    if (primaryPod.isEmpty()) {
+      waiting("action=wait node=" + primary + " reason=\"the primary matches no pod\"");
+      return Optional.of(LATER);
+    }
+    Pod pod = primaryPod.get();
+    if (!hasLabel(pod) && leadership.isLeader()) {
+      if (labels.add(pod, sentinel.labelName(), sentinel.labelValue(), "PrimaryLabelAdded",
+          "Valkey primary (" + why + ")")) {
+        metrics.labelsAdded.increment();
+        Optional<Long> switchedAt = clock.settle(primary);
+        switchedAt.ifPresent(t -> metrics.labelMove.record(System.nanoTime() - t, TimeUnit.NANOSECONDS));
+        log.info("action=label pod={} from=absent to={}={} since_switch_ms={} reason=\"{}\"",
+            pod.getMetadata().getName(), sentinel.labelName(), sentinel.labelValue(),
+            switchedAt.map(t -> String.valueOf((System.nanoTime() - t) / 1_000_000)).orElse("-"), why);
+      } else {
+        return Optional.of(SOON); // recreated or gone since the cache saw it
+      }
+    }
+    clock.settle(primary);
+    if (pod.getMetadata().getDeletionTimestamp() != null) {
+      handover.start(pod, primary);
+      return Optional.of(SOON);
+    }
+    return fencer.run(primary) ? Optional.of(LATER) : Optional.empty();
+  }
+
+  /** Logs a reason to wait once, not on every retry. */
+  private void waiting(String line) {
+    if (!line.equals(lastWait)) {
+      log.warn(line);
+      lastWait = line;
+    }
+  }
+
+  /** Labelled pods other than the primary, listed from the API server (not the cache). */
+  private List<Pod> labelledOthers(Optional<Pod> primaryPod) {
+    Map<String, String> selector = new HashMap<>(config.podSelector());
+    selector.put(sentinel.labelName(), sentinel.labelValue());
+    String primaryUid = primaryPod.map(p -> p.getMetadata().getUid()).orElse("");
+    return client.pods().inNamespace(config.namespace()).withLabels(selector).list().getItems().stream()
+        .filter(p -> !p.getMetadata().getUid().equals(primaryUid))
+        .toList();
+  }
+
+  /** Removes the label from each pod; true when every removal was confirmed by the API server. */
+  private boolean unlabel(List<Pod> others, Address primary, String why) {
+    boolean confirmed = true;
+    for (Pod other : others) {
+      if (!leadership.isLeader()) {
+        return false;
+      }
+      if (!labels.remove(other, sentinel.labelName(), sentinel.labelValue(), "PrimaryLabelRemoved",
+          "not the Valkey primary (" + why + ")")) {
+        confirmed = false;
+      } else {
+        metrics.labelsRemoved.increment();
+        log.info("action=unlabel pod={} from={}={} to=absent reason=\"primary is {}: {}\"",
+            other.getMetadata().getName(), sentinel.labelName(), sentinel.labelValue(), primary, why);
+      }
+      String ip = other.getStatus() == null ? null : other.getStatus().getPodIP();
+      if (ip != null && !ip.equals(primary.host())) {
+        fencer.demoted(new Address(ip, primary.port()));
+      }
+    }
+    return confirmed;
+  }
+
+  private boolean hasLabel(Pod pod) {
+    Map<String, String> l = pod.getMetadata().getLabels();
+    return l != null && sentinel.labelValue().equals(l.get(sentinel.labelName()));
+  }
+}

@@ -1,0 +1,323 @@
+package io.valkeyk8s.reconciler.sentinel;
+
+import io.lettuce.core.RedisChannelHandler;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisConnectionStateListener;
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.output.ListOfMapsOutput;
+import io.lettuce.core.output.ValueOutput;
+import io.lettuce.core.protocol.CommandArgs;
+import io.lettuce.core.protocol.CommandType;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.sentinel.api.StatefulRedisSentinelConnection;
+import io.valkeyk8s.reconciler.Address;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Every Sentinel of the master: discovered from the configured one (often a Service, so it is
+ * identified by its run id, not its address) and its {@code SENTINEL SENTINELS}; each member
+ * gets a pub/sub subscription and a command connection. Events and reconnects only call
+ * {@code wake}: pub/sub messages sent while disconnected are lost, so the loop re-reads the
+ * truth after every reconnect. {@link #ask()} returns the majority answer.
+ */
+public final class Sentinels implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Sentinels.class);
+  private static final Set<String> CHANNELS =
+      Set.of("+switch-master", "+sentinel", "+sdown", "-sdown", "+odown", "-odown",
+          "+failover-end", "+convert-to-slave", "+role-change", "+reboot", "+slave");
+
+  private final SentinelConfig config;
+  private final ClientResources resources;
+  private final SwitchClock clock;
+  private final Runnable wake;
+  private final Map<Address, Member> members = new ConcurrentHashMap<>();
+  private final ScheduledExecutorService discovery =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> Thread.ofPlatform().daemon().name("sentinel-discovery").unstarted(r));
+  private final RedisClient seedClient;
+  private volatile boolean closed;
+
+  public Sentinels(SentinelConfig config, ClientResources resources, SwitchClock clock, Runnable wake) {
+    this.config = config;
+    this.resources = resources;
+    this.clock = clock;
+    this.wake = wake;
+    this.seedClient = LettuceClients.client(resources, false);
+  }
+
+  /** Discovers now and every period after; also when a Sentinel announces a new one. */
+  public void start(Duration period) {
+    discovery.scheduleWithFixedDelay(this::discoverQuietly, 0, period.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  public void discoverSoon() {
+    if (!closed) {
+      discovery.execute(this::discoverQuietly);
+    }
+  }
+
+  private void discoverQuietly() {
+    try {
+      discover();
+    } catch (RuntimeException e) {
+      log.warn("action=discover-failed error=\"{}\"", e.getMessage());
+    }
+  }
+
+  /** One discovery round: who are the Sentinels, by their own reports. */
+  synchronized void discover() {
+    if (closed) {
+      return;
+    }
+    Map<Address, String> reported = new LinkedHashMap<>();
+    Map<String, Address> seedAnswer = new HashMap<>();
+    Address seed = new Address(config.sentinelHost(), config.sentinelPort());
+    String seedId = null;
+    try (StatefulRedisSentinelConnection<String, String> c =
+        seedClient.connectSentinel(LettuceClients.uri(seed, Optional.empty(), config.sentinelPassword()))) {
+      seedId = myId(c);
+      peers(c).forEach((addr, id) -> reported.put(addr, id));
+    } catch (RuntimeException e) {
+      log.warn("action=seed-unreachable sentinel={} error=\"{}\"", seed, e.getMessage());
+    }
+    for (Member m : members.values()) {
+      if (m.commands == null || !m.commands.isOpen()) {
+        continue;
+      }
+      try {
+        peers(m.commands).forEach(reported::putIfAbsent);
+        if (m.runId != null) {
+          reported.put(m.address, m.runId);
+        }
+      } catch (RuntimeException e) {
+        log.debug("sentinel {} did not answer SENTINEL SENTINELS: {}", m.address, e.getMessage());
+      }
+    }
+    if (seedId != null && !reported.containsValue(seedId)) {
+      reported.put(seed, seedId); // alone, or its peers did not report it: use the seed address
+    }
+    if (reported.isEmpty()) {
+      return; // nobody answered: keep what we have
+    }
+    for (Map.Entry<Address, String> e : reported.entrySet()) {
+      Member existing = members.get(e.getKey());
+      if (existing == null) {
+        Member m = new Member(e.getKey(), e.getValue());
+        members.put(e.getKey(), m);
+        log.info("action=sentinel-add sentinel={} runid={}", e.getKey(), e.getValue());
+      }
+    }
+    for (Address gone : new ArrayList<>(members.keySet())) {
+      if (!reported.containsKey(gone)) {
+        log.info("action=sentinel-remove sentinel={} reason=\"no Sentinel reports it any more\"", gone);
+        members.remove(gone).close();
+      }
+    }
+    members.values().forEach(Member::connectIfNeeded);
+  }
+
+  private Map<Address, String> peers(StatefulRedisSentinelConnection<String, String> c) {
+    CommandArgs<String, String> args =
+        new CommandArgs<>(StringCodec.UTF8).add("SENTINELS").add(config.masterName());
+    List<Map<String, String>> list =
+        c.sync().dispatch(CommandType.SENTINEL, new ListOfMapsOutput<>(StringCodec.UTF8), args);
+    Map<Address, String> result = new LinkedHashMap<>();
+    for (Map<String, String> s : list) {
+      result.put(new Address(s.get("ip"), Integer.parseInt(s.get("port"))), s.get("runid"));
+    }
+    return result;
+  }
+
+  private static String myId(StatefulRedisSentinelConnection<String, String> c) {
+    return c.sync().dispatch(CommandType.SENTINEL, new ValueOutput<>(StringCodec.UTF8),
+        new CommandArgs<>(StringCodec.UTF8).add("MYID"));
+  }
+
+  /** The Sentinels' answers to GET-MASTER-ADDR-BY-NAME, returned once a majority agrees. */
+  public Truth ask() throws InterruptedException {
+    List<Member> asked = new ArrayList<>(members.values());
+    int majority = asked.size() / 2 + 1;
+    Map<Address, Integer> votes = new ConcurrentHashMap<>();
+    java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(asked.size());
+    java.util.concurrent.atomic.AtomicInteger answered = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.CountDownLatch agreed = new java.util.concurrent.CountDownLatch(1);
+    for (Member m : asked) {
+      RedisFuture<SocketAddress> f = m.askPrimary();
+      if (f == null) {
+        done.countDown();
+        continue;
+      }
+      f.whenComplete((addr, error) -> {
+        if (error == null && addr instanceof InetSocketAddress isa) {
+          answered.incrementAndGet();
+          int n = votes.merge(new Address(isa.getHostString(), isa.getPort()), 1, Integer::sum);
+          if (n >= majority) {
+            agreed.countDown();
+          }
+        }
+        done.countDown();
+      });
+    }
+    // Whichever comes first: a majority agrees, or every member answered or timed out.
+    long deadline = System.nanoTime() + LettuceClients.COMMAND_TIMEOUT.toNanos() + 200_000_000L;
+    while (agreed.getCount() > 0 && done.getCount() > 0 && System.nanoTime() < deadline) {
+      agreed.await(5, TimeUnit.MILLISECONDS);
+    }
+    Map<Address, Integer> snapshot = Map.copyOf(votes);
+    Optional<Address> winner = snapshot.entrySet().stream()
+        .filter(e -> e.getValue() >= majority).map(Map.Entry::getKey).findFirst();
+    return new Truth(winner, snapshot, asked.size(), answered.get());
+  }
+
+  /** SENTINEL FAILOVER on the first member that accepts it (INPROG counts as accepted). */
+  public boolean failover() {
+    for (Member m : members.values()) {
+      if (m.commands == null || !m.commands.isOpen()) {
+        continue;
+      }
+      try {
+        m.commands.sync().failover(config.masterName());
+        return true;
+      } catch (RuntimeException e) {
+        if (String.valueOf(e.getMessage()).startsWith("INPROG")) {
+          return true;
+        }
+        log.warn("action=sentinel-failover-refused sentinel={} error=\"{}\"", m.address, e.getMessage());
+      }
+    }
+    return false;
+  }
+
+  public int known() {
+    return members.size();
+  }
+
+  public int connected() {
+    return (int) members.values().stream().filter(Member::isSubscribed).count();
+  }
+
+  @Override
+  public synchronized void close() {
+    closed = true;
+    discovery.shutdownNow();
+    members.values().forEach(Member::close);
+    members.clear();
+    seedClient.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+  }
+
+  /** One Sentinel: pub/sub for events, a command connection for questions. */
+  private final class Member {
+    final Address address;
+    final String runId;
+    final RedisClient client;
+    volatile StatefulRedisPubSubConnection<String, String> pubsub;
+    volatile StatefulRedisSentinelConnection<String, String> commands;
+
+    Member(Address address, String runId) {
+      this.address = address;
+      this.runId = runId;
+      this.client = LettuceClients.client(resources, true);
+      client.addListener(new RedisConnectionStateListener() {
+        @Override
+        public void onRedisConnected(RedisChannelHandler<?, ?> connection, SocketAddress socketAddress) {
+          wake.run(); // messages sent while we were away are lost: re-read the truth
+        }
+
+        @Override
+        public void onRedisDisconnected(RedisChannelHandler<?, ?> connection) {
+          if (!closed) {
+            log.warn("action=sentinel-disconnected sentinel={}", address);
+            wake.run();
+          }
+        }
+      });
+    }
+
+    /** Connects what is missing; a Sentinel down at start is retried at the next discovery. */
+    void connectIfNeeded() {
+      var uri = LettuceClients.uri(address, Optional.empty(), config.sentinelPassword());
+      try {
+        if (commands == null) {
+          commands = client.connectSentinel(uri);
+        }
+        if (pubsub == null) {
+          var ps = client.connectPubSub(uri);
+          ps.addListener(new RedisPubSubAdapter<>() {
+            @Override
+            public void message(String channel, String message) {
+              onMessage(address, channel, message);
+            }
+          });
+          ps.sync().subscribe(CHANNELS.toArray(String[]::new));
+          pubsub = ps;
+          log.info("action=sentinel-subscribe sentinel={}", address);
+          wake.run();
+        }
+      } catch (RuntimeException e) {
+        log.warn("action=sentinel-unreachable sentinel={} error=\"{}\"", address, e.getMessage());
+      }
+    }
+
+    RedisFuture<SocketAddress> askPrimary() {
+      var c = commands;
+      if (c == null || !c.isOpen()) {
+        return null;
+      }
+      try {
+        return c.async().getMasterAddrByName(config.masterName());
+      } catch (RuntimeException e) {
+        return null;
+      }
+    }
+
+    boolean isSubscribed() {
+      var ps = pubsub;
+      return ps != null && ps.isOpen();
+    }
+
+    void close() {
+      client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+    }
+  }
+
+  private void onMessage(Address from, String channel, String message) {
+    long now = System.nanoTime();
+    if ("+switch-master".equals(channel)) {
+      SwitchMessage.parse(message)
+          .filter(s -> s.masterName().equals(config.masterName()))
+          .ifPresent(s -> {
+            if (clock.record(s.to(), now)) {
+              log.info("action=switch-master-seen sentinel={} from={} to={}", from, s.from(), s.to());
+            }
+          });
+    } else if ("+sentinel".equals(channel)) {
+      discoverSoon();
+    }
+    wake.run();
+  }
+
+  /** The majority answer (if any) and every vote. */
+  public record Truth(Optional<Address> primary, Map<Address, Integer> votes, int asked, int answered) {
+    public String describe() {
+      return "votes=" + votes + " asked=" + asked + " answered=" + answered;
+    }
+  }
+}

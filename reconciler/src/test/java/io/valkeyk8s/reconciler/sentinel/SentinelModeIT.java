@@ -1,0 +1,328 @@
+package io.valkeyk8s.reconciler.sentinel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.valkeyk8s.reconciler.testing.KubeApiServer;
+import io.valkeyk8s.reconciler.testing.KubeApiServerExtension;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.valkeyk8s.reconciler.testing.TestPods;
+import io.valkeyk8s.reconciler.testing.ValkeySet;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Sentinel mode against real parts: kube-apiserver + etcd, valkey-server and valkey-sentinel
+ * processes. Every scenario ends with the label on the pod the Sentinels elected, and a watch
+ * on the pods never saw two labelled pods.
+ */
+@ExtendWith(KubeApiServerExtension.class)
+class SentinelModeIT {
+  private final KubeApiServer api;
+  private SentinelScenario s;
+
+  SentinelModeIT(KubeApiServer api) {
+    this.api = api;
+  }
+
+  @BeforeEach
+  void start() throws Exception {
+    s = new SentinelScenario(api);
+  }
+
+  @AfterEach
+  void stop() {
+    s.close();
+  }
+
+  @Test
+  void labelsTheInitialPrimary() throws Exception {
+    SentinelMode r = s.startReconciler("r1");
+    assertThat(s.awaitLabelOnSentinelPrimary()).isEqualTo("valkey-0");
+    await().atMost(SentinelScenario.CONVERGE).until(() -> r.health().isReady());
+    s.assertNeverTwoLabelled();
+  }
+
+  @Test
+  void movesTheLabelAfterKillOfThePrimary() throws Exception {
+    s.startReconciler("r1");
+    String before = s.awaitLabelOnSentinelPrimary();
+    s.valkey.killValkey(SentinelScenario.nodeOf(before));
+    s.awaitFailoverAwayFrom(SentinelScenario.nodeOf(before));
+    String after = s.awaitLabelOnSentinelPrimary();
+    assertThat(after).isNotEqualTo(before);
+    s.valkey.restartValkeyAsReplica(SentinelScenario.nodeOf(before));
+    s.valkey.awaitStable();
+    assertThat(s.awaitLabelOnSentinelPrimary()).isEqualTo(after);
+    s.assertNeverTwoLabelled();
+  }
+
+  @Test
+  void aFrozenPrimaryComesBackAsAReplicaAndLosesItsClients() throws Exception {
+    s.startReconciler("r1");
+    String before = s.awaitLabelOnSentinelPrimary();
+    int zombie = SentinelScenario.nodeOf(before);
+    try (Socket client = authenticatedClient(zombie)) {
+      s.valkey.freezeValkey(zombie);
+      s.awaitFailoverAwayFrom(zombie);
+      String after = s.awaitLabelOnSentinelPrimary();
+      assertThat(after).isNotEqualTo(before);
+      s.valkey.thawValkey(zombie);
+      await().atMost(SentinelScenario.CONVERGE).until(() -> s.valkey.role(zombie).equals(java.util.Optional.of("slave")));
+      await().atMost(SentinelScenario.CONVERGE).until(() -> isClosedByServer(client));
+      assertThat(s.awaitLabelOnSentinelPrimary()).isEqualTo(after);
+    }
+    s.assertNeverTwoLabelled();
+  }
+
+  @Test
+  void twentyFailoversInARow() throws Exception {
+    s.startReconciler("r1");
+    String primary = s.awaitLabelOnSentinelPrimary();
+    for (int i = 0; i < 20; i++) {
+      int node = SentinelScenario.nodeOf(primary);
+      s.valkey.killValkey(node);
+      s.awaitFailoverAwayFrom(node);
+      String next = s.awaitLabelOnSentinelPrimary();
+      assertThat(next).as("failover %d", i + 1).isNotEqualTo(primary);
+      s.valkey.restartValkeyAsReplica(node);
+      s.valkey.awaitStable();
+      primary = s.awaitLabelOnSentinelPrimary();
+    }
+    s.assertNeverTwoLabelled();
+  }
+
+  @Test
+  void aSentinelRestartDuringAFailover() throws Exception {
+    s.startReconciler("r1");
+    String before = s.awaitLabelOnSentinelPrimary();
+    int node = SentinelScenario.nodeOf(before);
+    int sentinel = (node + 1) % s.valkey.size();
+    s.valkey.killValkey(node);
+    Thread.sleep(300); // inside down-after: the failover has not started yet
+    s.valkey.killSentinel(sentinel);
+    s.awaitFailoverAwayFrom(node);
+    s.valkey.restartSentinel(sentinel);
+    String after = s.awaitLabelOnSentinelPrimary();
+    assertThat(after).isNotEqualTo(before);
+    s.valkey.restartValkeyAsReplica(node);
+    s.valkey.awaitStable();
+    assertThat(s.awaitLabelOnSentinelPrimary()).isEqualTo(after);
+    s.assertNeverTwoLabelled();
+  }
+
+  @Test
+  void anApiServerRestartDuringAFailover() throws Exception {
+    SentinelMode r = s.startReconciler("r1");
+    String before = s.awaitLabelOnSentinelPrimary();
+    await().atMost(SentinelScenario.CONVERGE).until(() -> r.health().isReady());
+    int node = SentinelScenario.nodeOf(before);
+    List<String> apiServer = api.stopApiServer();
+    try {
+      s.valkey.killValkey(node);
+      s.awaitFailoverAwayFrom(node);
+      await().atMost(SentinelScenario.CONVERGE).until(() -> !r.health().isReady());
+    } finally {
+      api.startApiServer(apiServer);
+    }
+    String after = s.awaitLabelOnSentinelPrimary();
+    assertThat(after).isNotEqualTo(before);
+    await().atMost(SentinelScenario.CONVERGE).until(() -> r.health().isReady());
+    s.assertNeverTwoLabelled();
+  }
+
+  @Test
+  void aReconcilerRestartDuringAFailover() throws Exception {
+    SentinelMode first = s.startReconciler("r1");
+    String before = s.awaitLabelOnSentinelPrimary();
+    int node = SentinelScenario.nodeOf(before);
+    s.valkey.killValkey(node);
+    s.stopReconciler(first); // down while the Sentinels fail over: the +switch-master is missed
+    s.awaitFailoverAwayFrom(node);
+    assertThat(s.watch.labelledPods()).containsExactly(before);
+    s.startReconciler("r2");
+    assertThat(s.awaitLabelOnSentinelPrimary()).isNotEqualTo(before);
+    s.assertNeverTwoLabelled();
+  }
+
+  @Test
+  void putsBackALabelRemovedByHand() throws Exception {
+    s.startReconciler("r1");
+    String primary = s.awaitLabelOnSentinelPrimary();
+    long labelledAt = s.watch.labelledAt(primary).orElseThrow();
+    s.client.pods().inNamespace(s.pods.namespace()).withName(primary)
+        .edit(p -> new PodBuilder(p).editMetadata().removeFromLabels(SentinelScenario.LABEL).endMetadata().build());
+    // The watch saw the label go and come back (the pod watch repairs it within moments).
+    await().atMost(SentinelScenario.CONVERGE)
+        .until(() -> s.watch.labelledAt(primary).map(t -> t > labelledAt).orElse(false));
+    assertThat(s.awaitLabelOnSentinelPrimary()).isEqualTo(primary);
+    s.assertNeverTwoLabelled();
+  }
+
+  @Test
+  void labelsARecreatedPrimaryPod() throws Exception {
+    s.startReconciler("r1");
+    String primary = s.awaitLabelOnSentinelPrimary();
+    String oldUid = s.pods.get(primary).getMetadata().getUid();
+    s.pods.recreate(primary, s.valkey.ip(SentinelScenario.nodeOf(primary)));
+    await().atMost(SentinelScenario.CONVERGE).untilAsserted(() -> {
+      var pod = s.pods.get(primary);
+      assertThat(pod.getMetadata().getUid()).isNotEqualTo(oldUid);
+      assertThat(pod.getMetadata().getLabels()).containsEntry(SentinelScenario.LABEL, "true");
+    });
+    assertThat(s.awaitLabelOnSentinelPrimary()).isEqualTo(primary);
+    s.assertNeverTwoLabelled();
+  }
+
+  @Test
+  void removesALabelAddedByHandAndDisconnectsThatPodsClients() throws Exception {
+    s.startReconciler("r1");
+    String primary = s.awaitLabelOnSentinelPrimary();
+    int replica = (SentinelScenario.nodeOf(primary) + 1) % s.valkey.size();
+    try (Socket client = authenticatedClient(replica)) {
+      s.client.pods().inNamespace(s.pods.namespace()).withName(SentinelScenario.podName(replica))
+          .edit(p -> new PodBuilder(p).editMetadata().addToLabels(SentinelScenario.LABEL, "true").endMetadata().build());
+      await().atMost(SentinelScenario.CONVERGE).until(() -> isClosedByServer(client));
+    }
+    assertThat(s.awaitLabelOnSentinelPrimary()).isEqualTo(primary);
+    // The hand edit itself made two labelled pods; the reconciler must never add a second one.
+  }
+
+  @Test
+  void twoReplicasOneLeaderAndTheOtherTakesOver() throws Exception {
+    SentinelMode a = s.startReconciler("r1");
+    SentinelMode b = s.startReconciler("r2");
+    String primary = s.awaitLabelOnSentinelPrimary();
+    await().atMost(SentinelScenario.CONVERGE).until(() -> a.isLeader() ^ b.isLeader());
+    SentinelMode leader = a.isLeader() ? a : b;
+    SentinelMode standby = leader == a ? b : a;
+
+    int node = SentinelScenario.nodeOf(primary);
+    s.valkey.killValkey(node);
+    s.awaitFailoverAwayFrom(node);
+    primary = s.awaitLabelOnSentinelPrimary();
+    s.valkey.restartValkeyAsReplica(node);
+    s.valkey.awaitStable();
+
+    s.stopReconciler(leader); // releases the Lease
+    await().atMost(SentinelScenario.CONVERGE).until(standby::isLeader);
+    node = SentinelScenario.nodeOf(primary);
+    s.valkey.killValkey(node);
+    s.awaitFailoverAwayFrom(node);
+    assertThat(s.awaitLabelOnSentinelPrimary()).isNotEqualTo(primary);
+    s.assertNeverTwoLabelled();
+  }
+
+  @Test
+  void handsOverATerminatingPrimaryWithoutLosingAcknowledgedWrites() throws Exception {
+    s.startReconciler("r1");
+    String before = s.awaitLabelOnSentinelPrimary();
+    List<String> acknowledged = java.util.Collections.synchronizedList(new ArrayList<>());
+    AtomicBoolean writing = new AtomicBoolean(true);
+    Thread writer = Thread.ofPlatform().start(() -> writeToLabelledPod(writing, acknowledged));
+    try {
+      await().atMost(SentinelScenario.CONVERGE).until(() -> acknowledged.size() > 200);
+      // A terminating pod, as a rolling update leaves it (a finalizer holds it without a kubelet).
+      s.client.pods().inNamespace(s.pods.namespace()).withName(before)
+          .edit(p -> new PodBuilder(p).editMetadata().addToFinalizers("test.valkeyk8s.io/hold").endMetadata().build());
+      s.client.pods().inNamespace(s.pods.namespace()).withName(before).delete();
+      s.awaitFailoverAwayFrom(SentinelScenario.nodeOf(before));
+      String after = s.awaitLabelOnSentinelPrimary();
+      assertThat(after).isNotEqualTo(before);
+      int size = acknowledged.size();
+      await().atMost(SentinelScenario.CONVERGE).until(() -> acknowledged.size() > size + 200);
+    } finally {
+      writing.set(false);
+      writer.join();
+      s.client.pods().inNamespace(s.pods.namespace()).withName(before)
+          .edit(p -> new PodBuilder(p).editMetadata().withFinalizers(List.of()).endMetadata().build());
+    }
+    int primary = s.valkey.nodeOf(s.valkey.primaryBySentinels().orElseThrow());
+    try (StatefulRedisConnection<String, String> c = s.valkey.connect(primary)) {
+      List<String> missing = new ArrayList<>();
+      synchronized (acknowledged) {
+        for (String key : acknowledged) {
+          if (c.sync().exists(key) == 0) {
+            missing.add(key);
+          }
+        }
+      }
+      assertThat(missing).as("acknowledged writes missing on the new primary").isEmpty();
+    }
+    s.assertNeverTwoLabelled();
+  }
+
+  /** Writes keys to whichever pod carries the label (as a client of the primary Service would). */
+  private void writeToLabelledPod(AtomicBoolean writing, List<String> acknowledged) {
+    int seq = 0;
+    StatefulRedisConnection<String, String> c = null;
+    int target = -1;
+    while (writing.get()) {
+      try {
+        var labelled = s.watch.labelledPod();
+        if (labelled.isEmpty()) {
+          Thread.sleep(5);
+          continue;
+        }
+        int node = SentinelScenario.nodeOf(labelled.get());
+        if (c == null || node != target) {
+          if (c != null) {
+            c.close();
+          }
+          c = s.valkey.connect(node);
+          target = node;
+        }
+        String key = "k" + seq++;
+        c.sync().set(key, "v");
+        acknowledged.add(key);
+      } catch (InterruptedException e) {
+        return;
+      } catch (RuntimeException e) {
+        if (c != null) {
+          c.close();
+          c = null;
+        }
+      }
+    }
+    if (c != null) {
+      c.close();
+    }
+  }
+
+  /** A plain socket authenticated as admin on node i: a client the server may disconnect. */
+  private Socket authenticatedClient(int node) throws IOException {
+    Socket socket = new Socket(s.valkey.ip(node), s.valkey.valkeyPort());
+    OutputStream out = socket.getOutputStream();
+    out.write(("AUTH admin " + ValkeySet.ADMIN_PASSWORD + "\r\n").getBytes(StandardCharsets.US_ASCII));
+    out.flush();
+    byte[] ok = socket.getInputStream().readNBytes(5);
+    assertThat(new String(ok, StandardCharsets.US_ASCII)).isEqualTo("+OK\r\n");
+    return socket;
+  }
+
+  private static boolean isClosedByServer(Socket socket) {
+    try {
+      socket.setSoTimeout(50);
+      InputStream in = socket.getInputStream();
+      return in.read() == -1;
+    } catch (SocketTimeoutException stillOpen) {
+      return false;
+    } catch (IOException reset) {
+      return true;
+    }
+  }
+}

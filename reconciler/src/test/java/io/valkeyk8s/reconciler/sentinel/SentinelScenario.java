@@ -1,0 +1,149 @@
+package io.valkeyk8s.reconciler.sentinel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.valkeyk8s.reconciler.Address;
+import io.valkeyk8s.reconciler.Config;
+import io.valkeyk8s.reconciler.testing.KubeApiServer;
+import io.valkeyk8s.reconciler.testing.LabelWatch;
+import io.valkeyk8s.reconciler.testing.TestPods;
+import io.valkeyk8s.reconciler.testing.ValkeySet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One scenario's world: a Valkey set with Sentinels, a namespace with one pod per node (pod
+ * IP = node address), a watch on the primary label, and in-process reconcilers, each with its
+ * own API client. Closing it stops everything and asserts nothing.
+ */
+final class SentinelScenario implements AutoCloseable {
+  static final String LABEL = "valkey-master";
+  static final Duration CONVERGE = Duration.ofSeconds(30);
+
+  final KubeApiServer api;
+  final KubernetesClient client;
+  final ValkeySet valkey;
+  final TestPods pods;
+  final LabelWatch watch;
+  private final List<Running> reconcilers = new ArrayList<>();
+
+  record Running(SentinelMode mode, KubernetesClient client) {}
+
+  SentinelScenario(KubeApiServer api) throws Exception {
+    this.api = api;
+    this.client = api.newClient();
+    this.pods = TestPods.inNewNamespace(client, "sentinel");
+    ValkeySet set = null;
+    try {
+      set = ValkeySet.start(3);
+      for (int i = 0; i < set.size(); i++) {
+        pods.create(podName(i), set.ip(i));
+      }
+    } catch (Exception e) {
+      if (set != null) {
+        set.close();
+      }
+      client.close();
+      throw e;
+    }
+    this.valkey = set;
+    this.watch = new LabelWatch(client, pods.namespace(), LABEL, "true");
+  }
+
+  static String podName(int node) {
+    return "valkey-" + node;
+  }
+
+  Map<String, String> env(String identity) {
+    Map<String, String> env = new HashMap<>();
+    env.put("POD_NAMESPACE", pods.namespace());
+    env.put("VALKEY_SENTINEL_HOST", valkey.ip(0));
+    env.put("VALKEY_SENTINEL_PORT", String.valueOf(valkey.sentinelPort()));
+    env.put("VALKEY_SENTINEL_PASSWORD", ValkeySet.SENTINEL_PASSWORD);
+    env.put("VALKEY_MASTER_NAME", ValkeySet.MASTER);
+    env.put("VALKEY_PASSWORD", ValkeySet.ADMIN_PASSWORD);
+    env.put("VALKEY_PORT", String.valueOf(valkey.valkeyPort()));
+    env.put("HTTP_PORT", "0");
+    env.put("LEASE_NAME", "valkey-reconciler");
+    env.put("LEASE_DURATION_SECONDS", "3");
+    env.put("RESYNC_SECONDS", "2");
+    env.put("POD_NAME", identity);
+    return env;
+  }
+
+  SentinelMode startReconciler(String identity) throws Exception {
+    return startReconciler(env(identity));
+  }
+
+  SentinelMode startReconciler(Map<String, String> env) throws Exception {
+    KubernetesClient own = api.newClient();
+    SentinelMode mode = new SentinelMode(Config.fromEnv(env), SentinelConfig.fromEnv(env), own);
+    mode.start();
+    reconcilers.add(new Running(mode, own));
+    return mode;
+  }
+
+  void stopReconciler(SentinelMode mode) throws InterruptedException {
+    for (Running r : reconcilers) {
+      if (r.mode() == mode) {
+        r.mode().close();
+        r.client().close();
+      }
+    }
+    reconcilers.removeIf(r -> r.mode() == mode);
+  }
+
+  /** The pod of the node a majority of Sentinels names primary. */
+  String sentinelPrimaryPod() {
+    Address a = valkey.primaryBySentinels().orElseThrow(() -> new AssertionError("no Sentinel majority"));
+    return podName(valkey.nodeOf(a));
+  }
+
+  /** Waits until the label sits on Sentinel's primary alone (that node saying it is master). */
+  String awaitLabelOnSentinelPrimary() {
+    String[] pod = new String[1];
+    await().atMost(CONVERGE).pollInterval(Duration.ofMillis(50)).untilAsserted(() -> {
+      String expected = sentinelPrimaryPod();
+      assertThat(valkey.role(nodeOf(expected))).contains("master");
+      assertThat(watch.labelledPods()).containsExactly(expected);
+      pod[0] = expected;
+    });
+    return pod[0];
+  }
+
+  void assertNeverTwoLabelled() {
+    assertThat(watch.violations()).isEmpty();
+    assertThat(watch.maxLabelled()).isLessThanOrEqualTo(1);
+  }
+
+  static int nodeOf(String pod) {
+    return Integer.parseInt(pod.substring(pod.lastIndexOf('-') + 1));
+  }
+
+  /** Waits until the Sentinels name a primary other than this node. */
+  void awaitFailoverAwayFrom(int node) {
+    await().atMost(CONVERGE).pollInterval(Duration.ofMillis(50)).until(() ->
+        valkey.primaryBySentinels().map(a -> valkey.nodeOf(a) != node).orElse(false));
+  }
+
+  @Override
+  public void close() {
+    for (Running r : reconcilers) {
+      try {
+        r.mode().close();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      r.client().close();
+    }
+    reconcilers.clear();
+    watch.close();
+    valkey.close();
+    client.close();
+  }
+}
