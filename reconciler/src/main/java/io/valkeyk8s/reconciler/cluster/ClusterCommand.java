@@ -1,0 +1,66 @@
+package io.valkeyk8s.reconciler.cluster;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Option;
+
+/**
+ * Shared shape of the one-shot cluster commands: settings from the environment (exit 2 when bad),
+ * the pod side and the node connections opened and closed, one error line naming step and node (exit 1).
+ */
+abstract class ClusterCommand implements Callable<Integer> {
+  static final int OK = 0;
+  static final int STEP_FAILED = 1;
+  static final int BAD_SETTINGS = 2;
+
+  private static final Logger LOG = LoggerFactory.getLogger(ClusterCommand.class);
+
+  @Option(names = "--timeout-seconds", defaultValue = "600",
+      description = "Longest wait for pods, joins and convergence (default ${DEFAULT-VALUE}).")
+  long timeoutSeconds = 600;
+
+  private final Map<String, String> env;
+  private final Function<ClusterSettings, ClusterPlatform> platforms;
+  private MigrationHook hook = MigrationHook.NONE;
+
+  ClusterCommand(Map<String, String> env, Function<ClusterSettings, ClusterPlatform> platforms) {
+    this.env = env;
+    this.platforms = platforms;
+  }
+
+  /** Test seam: called after every MIGRATE batch (e.g. to stop a run half way). */
+  void migrationHook(MigrationHook hook) {
+    this.hook = hook;
+  }
+
+  abstract String name();
+
+  abstract void execute(ClusterOps ops);
+
+  @Override
+  public Integer call() {
+    ClusterSettings settings;
+    try {
+      settings = ClusterSettings.fromEnv(env);
+    } catch (ClusterSettings.InvalidSettingsException e) {
+      System.err.println("error: " + e.getMessage());
+      return BAD_SETTINGS;
+    }
+    LOG.info("{}: {}", name(), settings);
+    try (ClusterPlatform platform = platforms.apply(settings);
+        NodeClients clients = NodeClients.forSettings(settings)) {
+      ClusterOps ops = new ClusterOps(platform.pods(), clients, settings.layout(), new SlotMigrator(hook),
+          Duration.ofSeconds(timeoutSeconds));
+      execute(ops);
+      return OK;
+    } catch (StepFailedException e) {
+      LOG.error("{} failed", name(), e);
+      System.err.println("error: " + name() + ": " + e.getMessage());
+      return STEP_FAILED;
+    }
+  }
+}
