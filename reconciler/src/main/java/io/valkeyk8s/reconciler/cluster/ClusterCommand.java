@@ -26,6 +26,7 @@ abstract class ClusterCommand implements Callable<Integer> {
   private final Map<String, String> env;
   private final Function<ClusterSettings, ClusterPlatform> platforms;
   private MigrationHook hook = MigrationHook.NONE;
+  private volatile String lastError;
 
   ClusterCommand(Map<String, String> env, Function<ClusterSettings, ClusterPlatform> platforms) {
     this.env = env;
@@ -35,6 +36,11 @@ abstract class ClusterCommand implements Callable<Integer> {
   /** Test seam: called after every MIGRATE batch (e.g. to stop a run half way). */
   void migrationHook(MigrationHook hook) {
     this.hook = hook;
+  }
+
+  /** The error line of the last failed run, null after success (for tests and callers that log it). */
+  String lastError() {
+    return lastError;
   }
 
   abstract String name();
@@ -47,7 +53,8 @@ abstract class ClusterCommand implements Callable<Integer> {
     try {
       settings = ClusterSettings.fromEnv(env);
     } catch (ClusterSettings.InvalidSettingsException e) {
-      System.err.println("error: " + e.getMessage());
+      lastError = e.getMessage();
+      System.err.println("error: " + lastError);
       return BAD_SETTINGS;
     }
     LOG.info("{}: {}", name(), settings);
@@ -55,11 +62,13 @@ abstract class ClusterCommand implements Callable<Integer> {
         NodeClients clients = NodeClients.forSettings(settings)) {
       ClusterOps ops = new ClusterOps(platform.pods(), clients, settings.layout(), new SlotMigrator(hook),
           Duration.ofSeconds(timeoutSeconds));
+      lastError = null;
       execute(ops);
       return OK;
     } catch (StepFailedException e) {
       LOG.error("{} failed", name(), e);
-      System.err.println("error: " + name() + ": " + e.getMessage());
+      lastError = name() + ": " + e.getMessage();
+      System.err.println("error: " + lastError);
       return STEP_FAILED;
     }
   }

@@ -26,6 +26,7 @@ public final class ClusterOps {
   private final ShardLayout layout;
   private final SlotMigrator migrator;
   private final Duration timeout;
+  static final Duration HEALTH_GRACE = Duration.ofSeconds(20);
 
   public ClusterOps(PodDirectory directory, NodeClients clients, ShardLayout layout, SlotMigrator migrator,
       Duration timeout) {
@@ -81,10 +82,14 @@ public final class ClusterOps {
    * with all slots assigned.
    */
   public void requireHealthy(String command, Snapshot snapshot) {
-    String problem = healthProblem(snapshot.joined());
-    if (problem != null) {
-      throw new StepFailedException(command + ": check the cluster is healthy before changing it", null,
-          "refusing to scale a failing cluster: " + problem);
+    // A node that just joined or restarted says fail for a couple of seconds: give it a short grace.
+    String step = command + ": check the cluster is healthy before changing it";
+    String[] last = {null};
+    try {
+      Wait.until(step, HEALTH_GRACE, () -> last[0] = healthProblem(snapshot.joined()));
+    } catch (StepFailedException e) {
+      throw new StepFailedException(step, null, "refusing to scale a failing cluster: "
+          + (last[0] == null ? e.getMessage() : last[0]));
     }
   }
 
@@ -133,6 +138,9 @@ public final class ClusterOps {
   public int meetStale(List<Member> members) {
     int meets = 0;
     for (Member a : members) {
+      if (a.view().isAlone() && members.stream().anyMatch(m -> !m.view().isAlone())) {
+        continue; // a fresh node is met by the cluster, not the other way round
+      }
       for (Member b : members) {
         if (a == b) {
           continue;
@@ -255,7 +263,28 @@ public final class ClusterOps {
       }
       return null;
     });
+    if (!attached.isEmpty()) {
+      waitReplicasInSync(step + ": wait for replicas to sync");
+    }
     return attached.size();
+  }
+
+  /**
+   * Waits until every replica among the pods has its replication link up: a replica still syncing
+   * misses the SETSLOT states its primary replicates and would keep a stale open slot.
+   */
+  public void waitReplicasInSync(String step) {
+    Wait.until(step, timeout, () -> {
+      for (Member m : snapshot(step).members()) {
+        if (m.view().myself().isReplica()) {
+          Map<String, String> repl = m.client().replicationInfo(step);
+          if (!"up".equals(repl.get("master_link_status"))) {
+            return m.describe() + " has master_link_status:" + repl.get("master_link_status");
+          }
+        }
+      }
+      return null;
+    });
   }
 
   /** Moves slots so the given masters are within one slot of each other and no other master serves any. */
@@ -272,6 +301,7 @@ public final class ClusterOps {
     if (moves.isEmpty()) {
       return 0;
     }
+    waitReplicasInSync(step + ": wait for replicas to sync before moving slots");
     Map<String, Member> byId = new HashMap<>();
     snapshot.members().forEach(m -> byId.put(m.id(), m));
     List<NodeClient> masterClients = snapshot.members().stream().filter(Member::isMaster).map(Member::client).toList();

@@ -18,19 +18,21 @@ public final class ClusterScaleUp {
     Snapshot before = ops.snapshotOfLayout("scale-up: read nodes");
     ops.requireHealthy("scale-up", before);
     ops.waitForPods(layout.podCount());
-    ops.repairOpenSlots("scale-up: close open slots");
 
     Snapshot snapshot = ops.snapshotOfLayout("scale-up: read nodes");
     List<Member> nodes = snapshot.members().stream().filter(m -> !layout.isDeparting(m.ordinal())).toList();
     ops.join("scale-up: meet new nodes", nodes);
+    // A node refuses imported keys (CLUSTERDOWN) until it sees the cluster ok itself.
+    ops.waitHealthy("scale-up: wait until new nodes see the cluster ok", nodes.stream().map(Member::pod).toList());
+    ops.repairOpenSlots("scale-up: close open slots");
 
     Snapshot joined = ops.snapshotOfLayout("scale-up: read joined nodes");
     List<Member> masters = ops.designatedMasters(joined);
-    int moved = ops.balance("scale-up: balance slots over " + masters.size() + " masters", masters);
-    LOG.info("scale-up: moved {} slots, {} keys so far", moved, ops.migrator().keysMoved());
-    int replicas = ops.attachReplicas("scale-up: attach replicas", ops.snapshotOfLayout("scale-up: read nodes"),
-        masters);
+    // Replicas first: they then receive the migration states of their primary and can take over mid-move.
+    int replicas = ops.attachReplicas("scale-up: attach replicas", joined, masters);
     LOG.info("scale-up: attached {} replicas", replicas);
+    int moved = ops.balance("scale-up: balance slots over " + masters.size() + " masters", masters);
+    LOG.info("scale-up: moved {} slots, {} keys in this run", moved, ops.migrator().keysMoved());
     ops.waitHealthy("scale-up: wait for cluster_state:ok", nodes.stream().map(Member::pod).toList());
     LOG.info("scale-up: cluster ok with {} masters", masters.size());
   }

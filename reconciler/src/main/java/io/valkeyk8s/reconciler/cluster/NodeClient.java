@@ -141,6 +141,19 @@ public final class NodeClient {
     run(step, c -> c.migrate(target.host(), target.port(), 0, timeoutMillis, finalArgs));
   }
 
+  /** INFO replication as a map of its fields. */
+  public Map<String, String> replicationInfo(String step) {
+    String text = run(step, c -> c.info("replication"));
+    Map<String, String> out = new LinkedHashMap<>();
+    for (String line : text.split("\r?\n")) {
+      int colon = line.indexOf(':');
+      if (colon > 0) {
+        out.put(line.substring(0, colon), line.substring(colon + 1).trim());
+      }
+    }
+    return out;
+  }
+
   public String ping(String step) {
     return run(step, RedisCommands::ping);
   }

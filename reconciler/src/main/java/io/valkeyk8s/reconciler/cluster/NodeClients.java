@@ -20,9 +20,11 @@ public final class NodeClients implements AutoCloseable {
     this.username = username;
     this.password = password;
     this.redis = RedisClient.create();
-    // No auto-reconnect: a dead node must fail the step at once, not queue commands.
+    // Reconnect in the background (a node drops clients when it turns replica), but a command
+    // sent while disconnected fails at once instead of waiting in a queue.
     redis.setOptions(ClientOptions.builder()
-        .autoReconnect(false)
+        .autoReconnect(true)
+        .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
         .socketOptions(SocketOptions.builder().connectTimeout(Duration.ofSeconds(3)).build())
         .timeoutOptions(io.lettuce.core.TimeoutOptions.enabled(commandTimeout))
         .build());
