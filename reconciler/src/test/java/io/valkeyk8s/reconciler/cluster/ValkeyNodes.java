@@ -106,6 +106,11 @@ final class ValkeyNodes implements AutoCloseable {
     start(node, newAddress ? newHost() : node.host);
   }
 
+  /** Starts an already stopped node again (to restart several at once: stop all, then relaunch all). */
+  void relaunch(Node node, boolean newAddress) throws IOException {
+    start(node, newAddress ? newHost() : node.host);
+  }
+
   private void start(Node node, String host) throws IOException {
     node.host = host;
     List<String> cmd = List.of(SERVER,
