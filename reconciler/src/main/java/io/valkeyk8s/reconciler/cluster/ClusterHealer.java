@@ -22,7 +22,8 @@ public final class ClusterHealer {
   private final ShardLayout layout;
 
   /** What one pass saw and did, for metrics and readiness. */
-  public record PassResult(int pods, int reachable, int meets, int forgets, int labelChanges, boolean clusterOk) {}
+  public record PassResult(int pods, int reachable, int meets, int forgets, int adoptions, int labelChanges,
+      boolean clusterOk) {}
 
   public ClusterHealer(PodDirectory directory, NodeClients clients, RoleLabeler labeler, ShardLayout layout) {
     this.directory = directory;
@@ -42,6 +43,7 @@ public final class ClusterHealer {
       LOG.warn("heal: {}", e.getMessage());
     }
     int forgets = snapshot.unreachable().isEmpty() ? forgetVanished(joined) : 0;
+    int adoptions = adopt(snapshot);
     int labels = label(snapshot);
     boolean ok = !joined.isEmpty() && joined.stream().allMatch(m -> {
       try {
@@ -50,7 +52,46 @@ public final class ClusterHealer {
         return false;
       }
     });
-    return new PassResult(snapshot.pods().size(), snapshot.members().size(), meets, forgets, labels, ok);
+    return new PassResult(snapshot.pods().size(), snapshot.members().size(), meets, forgets, adoptions, labels, ok);
+  }
+
+  /**
+   * A pod that lost its data (emptyDir, new volume) comes back as a fresh node: when its shard still
+   * has a primary serving slots, it is met (this pass) and made that primary's replica (a later pass).
+   * Pods of a shard without a serving primary are left to the scale-up hook.
+   */
+  private int adopt(Snapshot snapshot) {
+    Optional<Member> reference = snapshot.reference();
+    if (reference.isEmpty() || reference.get().view().assignedSlots().cardinality() != ShardLayout.SLOTS) {
+      return 0; // not formed yet: init's job
+    }
+    int adopted = 0;
+    for (Member node : snapshot.members()) {
+      if (layout.isDeparting(node.ordinal()) || !node.isMaster() || node.slotCount() > 0) {
+        continue;
+      }
+      int shard = layout.shardOf(node.ordinal());
+      Optional<Member> primary = snapshot.mastersWithSlots().stream()
+          .filter(m -> m != node && layout.shardOf(m.ordinal()) == shard).findFirst();
+      if (primary.isEmpty()) {
+        continue;
+      }
+      try {
+        if (node.view().isAlone()) {
+          LOG.info("heal: {} is a fresh node in shard {}: meeting it from {}", node.describe(), shard,
+              reference.get().describe());
+          reference.get().client().meet("heal: meet fresh node " + node.describe(), node.pod().address());
+        } else if (node.view().knows(primary.get().id())) {
+          LOG.info("heal: {} (empty master in shard {}) becomes a replica of {}", node.describe(), shard,
+              primary.get().describe());
+          node.client().replicate("heal: replicate " + primary.get().describe(), primary.get().id());
+        }
+        adopted++;
+      } catch (StepFailedException e) {
+        LOG.warn("heal: {}", e.getMessage());
+      }
+    }
+    return adopted;
   }
 
   /**

@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -27,6 +29,7 @@ public final class ClusterOps {
   private final SlotMigrator migrator;
   private final Duration timeout;
   static final Duration HEALTH_GRACE = Duration.ofSeconds(20);
+  static final int MIGRATION_WORKERS = 8;
 
   public ClusterOps(PodDirectory directory, NodeClients clients, ShardLayout layout, SlotMigrator migrator,
       Duration timeout) {
@@ -304,29 +307,35 @@ public final class ClusterOps {
     waitReplicasInSync(step + ": wait for replicas to sync before moving slots");
     Map<String, Member> byId = new HashMap<>();
     snapshot.members().forEach(m -> byId.put(m.id(), m));
-    List<NodeClient> masterClients = snapshot.members().stream().filter(Member::isMaster).map(Member::client).toList();
-    Map<String, List<SlotBalancer.Move>> bySource = new LinkedHashMap<>();
-    moves.forEach(m -> bySource.computeIfAbsent(m.from(), k -> new ArrayList<>()).add(m));
-    LOG.info("{}: moving {} slots from {} masters", step, moves.size(), bySource.size());
-    // One worker per source master: sources move keys in parallel, each one slot at a time.
-    ExecutorService pool = Executors.newFixedThreadPool(Math.min(8, bySource.size()));
+    moves.forEach(m -> {
+      requireMember(byId, m.from(), step);
+      requireMember(byId, m.to(), step);
+    });
+    LOG.info("{}: moving {} slots", step, moves.size());
+    // Several slots in flight: each SETSLOT blocks its connection until the primary's replicas
+    // acknowledge it, so every worker has its own connections and throughput comes from overlap.
+    Queue<SlotBalancer.Move> queue = new ConcurrentLinkedQueue<>(moves);
+    int workers = Math.min(MIGRATION_WORKERS, moves.size());
+    ExecutorService pool = Executors.newFixedThreadPool(workers);
     AtomicBoolean failed = new AtomicBoolean();
     List<Future<?>> futures = new ArrayList<>();
-    for (var entry : bySource.entrySet()) {
-      Member source = requireMember(byId, entry.getKey(), step);
+    for (int w = 0; w < workers; w++) {
       futures.add(pool.submit(() -> {
-        for (SlotBalancer.Move move : entry.getValue()) {
-          if (failed.get() || Thread.currentThread().isInterrupted()) {
-            return;
-          }
-          Member target = requireMember(byId, move.to(), step);
-          try {
-            migrator.move(move.slot(), source.client(), source.id(), target.client(), target.id(), masterClients);
-          } catch (RuntimeException e) {
-            failed.set(true);
-            throw e;
+        try (NodeClients own = clients.fork()) {
+          SlotBalancer.Move move;
+          while (!failed.get() && !Thread.currentThread().isInterrupted() && (move = queue.poll()) != null) {
+            Member source = byId.get(move.from());
+            Member target = byId.get(move.to());
+            try {
+              migrator.move(move.slot(), own.client(step, source.pod().name(), source.pod().address()), source.id(),
+                  own.client(step, target.pod().name(), target.pod().address()), target.id(), List.of());
+            } catch (RuntimeException e) {
+              failed.set(true);
+              throw e;
+            }
           }
         }
+        return null;
       }));
     }
     pool.shutdown();

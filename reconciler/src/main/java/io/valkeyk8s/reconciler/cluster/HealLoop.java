@@ -31,6 +31,7 @@ public final class HealLoop implements ClusterHealth {
   private final Counter meets;
   private final Counter forgets;
   private final Counter labelChanges;
+  private final Counter adoptions;
   private final Counter failedPasses;
 
   public HealLoop(ClusterHealer healer, Duration interval, MeterRegistry registry) {
@@ -44,6 +45,8 @@ public final class HealLoop implements ClusterHealth {
         .register(registry);
     this.labelChanges = Counter.builder("valkey_cluster_label_changes")
         .description("Pods relabelled with valkey-role/valkey-shard").register(registry);
+    this.adoptions = Counter.builder("valkey_cluster_adoptions")
+        .description("Fresh or empty nodes met and attached as replicas of their shard's primary").register(registry);
     this.failedPasses = Counter.builder("valkey_cluster_heal_failures").description("Healing passes that threw")
         .register(registry);
     registry.gauge("valkey_cluster_state_ok", clusterOk);
@@ -63,10 +66,11 @@ public final class HealLoop implements ClusterHealth {
       meets.increment(r.meets());
       forgets.increment(r.forgets());
       labelChanges.increment(r.labelChanges());
+      adoptions.increment(r.adoptions());
       clusterOk.set(r.clusterOk() ? 1 : 0);
       reachable.set(r.reachable());
       lastPassCompleted = true;
-      if (r.meets() + r.forgets() + r.labelChanges() > 0 || !r.clusterOk()) {
+      if (r.meets() + r.forgets() + r.adoptions() + r.labelChanges() > 0 || !r.clusterOk()) {
         LOG.info("heal pass: {}", r);
       }
     } catch (RuntimeException e) {

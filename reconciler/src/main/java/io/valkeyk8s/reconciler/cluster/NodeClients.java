@@ -12,6 +12,7 @@ import java.util.concurrent.ConcurrentHashMap;
 /** One connection per node address, opened on first use and reopened after a failure. */
 public final class NodeClients implements AutoCloseable {
   private final RedisClient redis;
+  private final boolean ownsRedis;
   private final String username;
   private final String password;
   private final Map<NodeAddress, NodeClient> open = new ConcurrentHashMap<>();
@@ -20,6 +21,7 @@ public final class NodeClients implements AutoCloseable {
     this.username = username;
     this.password = password;
     this.redis = RedisClient.create();
+    this.ownsRedis = true;
     // Reconnect in the background (a node drops clients when it turns replica), but a command
     // sent while disconnected fails at once instead of waiting in a queue.
     redis.setOptions(ClientOptions.builder()
@@ -28,6 +30,18 @@ public final class NodeClients implements AutoCloseable {
         .socketOptions(SocketOptions.builder().connectTimeout(Duration.ofSeconds(3)).build())
         .timeoutOptions(io.lettuce.core.TimeoutOptions.enabled(commandTimeout))
         .build());
+  }
+
+  private NodeClients(NodeClients parent) {
+    this.username = parent.username;
+    this.password = parent.password;
+    this.redis = parent.redis;
+    this.ownsRedis = false;
+  }
+
+  /** Same client and credentials, its own connections (for a worker whose commands may block). */
+  public NodeClients fork() {
+    return new NodeClients(this);
   }
 
   public static NodeClients forSettings(ClusterSettings settings) {
@@ -66,6 +80,8 @@ public final class NodeClients implements AutoCloseable {
   public void close() {
     open.values().forEach(NodeClient::close);
     open.clear();
-    redis.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+    if (ownsRedis) {
+      redis.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+    }
   }
 }

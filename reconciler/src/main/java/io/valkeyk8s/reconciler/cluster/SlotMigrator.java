@@ -69,6 +69,10 @@ public final class SlotMigrator {
       source.migrate(step, target.address(), keys, MIGRATE_TIMEOUT_MS);
       keysMoved.addAndGet(keys.size());
       hook.afterBatch(slot, keys.size());
+      if (keys.size() < BATCH_KEYS) {
+        // That was every key of the slot; a MIGRATING source sends writes to new keys to the target.
+        return;
+      }
     }
   }
 

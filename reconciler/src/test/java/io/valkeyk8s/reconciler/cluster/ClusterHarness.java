@@ -115,15 +115,23 @@ final class ClusterHarness implements AutoCloseable {
     }
   }
 
-  RedisClusterClient clusterClient() {
+  void writeKeys(int count) {
+    writeKeys(nodes, count);
+  }
+
+  int missingKeys(int count) {
+    return missingKeys(nodes, count);
+  }
+
+  static RedisClusterClient clusterClient(ValkeyNodes nodes) {
     List<RedisURI> seeds = nodes.nodes().stream().filter(ValkeyNodes.Node::running)
         .map(n -> RedisURI.create(n.host, nodes.port())).toList();
     return RedisClusterClient.create(seeds);
   }
 
   /** Writes key:i = value-i for i in [0, count), pipelined. */
-  void writeKeys(int count) {
-    RedisClusterClient client = clusterClient();
+  static void writeKeys(ValkeyNodes nodes, int count) {
+    RedisClusterClient client = clusterClient(nodes);
     try (StatefulRedisClusterConnection<String, String> c = client.connect()) {
       RedisAdvancedClusterAsyncCommands<String, String> async = c.async();
       List<RedisFuture<String>> pending = new ArrayList<>();
@@ -141,8 +149,8 @@ final class ClusterHarness implements AutoCloseable {
   }
 
   /** Reads every key back; returns how many are missing or wrong. */
-  int missingKeys(int count) {
-    RedisClusterClient client = clusterClient();
+  static int missingKeys(ValkeyNodes nodes, int count) {
+    RedisClusterClient client = clusterClient(nodes);
     try (StatefulRedisClusterConnection<String, String> c = client.connect()) {
       RedisAdvancedClusterAsyncCommands<String, String> async = c.async();
       int missing = 0;

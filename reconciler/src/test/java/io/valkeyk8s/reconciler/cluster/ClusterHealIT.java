@@ -112,4 +112,31 @@ class ClusterHealIT {
           .isEqualTo(s + "" + s));
     }
   }
+
+  @Test
+  @Order(4)
+  void podBackOnAnEmptyVolumeIsForgottenAndAdoptedAgain() throws Exception {
+    int ordinal = RoleLabeler.REPLICA.equals(h.kube.labels(5).get(RoleLabeler.ROLE_LABEL)) ? 5 : 4;
+    ValkeyNodes.Node node = h.nodes.node(ordinal);
+    String oldId;
+    try (NodeClients clients = h.clients()) {
+      oldId = clients.client("test", "valkey-" + ordinal, node.address()).myId("test");
+    }
+    h.nodes.stop(node);
+    h.nodes.wipe(node);
+    h.nodes.relaunch(node, true);
+    h.publishPods();
+
+    await("the lost node is forgotten and the fresh one replicates shard 2").atMost(PATIENCE)
+        .pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+          h.assertClusterOk(3, 1);
+          try (NodeClients clients = h.clients()) {
+            assertThat(h.members(clients)).allSatisfy(m -> assertThat(m.view().knows(oldId)).isFalse());
+          }
+        });
+    awaitLabels(ordinal, RoleLabeler.REPLICA, "2");
+    assertThat(registry.get("valkey_cluster_forgets").counter().count()).isPositive();
+    assertThat(registry.get("valkey_cluster_adoptions").counter().count()).isPositive();
+    assertThat(h.missingKeys(KEYS)).isZero();
+  }
 }

@@ -106,6 +106,13 @@ final class ValkeyNodes implements AutoCloseable {
     start(node, newAddress ? newHost() : node.host);
   }
 
+  /** Deletes a stopped node's nodes.conf and data, like a pod coming back on an empty volume. */
+  void wipe(Node node) throws IOException {
+    try (Stream<Path> files = Files.walk(node.dir)) {
+      files.sorted(Comparator.reverseOrder()).filter(p -> !p.equals(node.dir)).forEach(p -> p.toFile().delete());
+    }
+  }
+
   /** Starts an already stopped node again (to restart several at once: stop all, then relaunch all). */
   void relaunch(Node node, boolean newAddress) throws IOException {
     start(node, newAddress ? newHost() : node.host);
