@@ -1,10 +1,11 @@
 package io.valkeyk8s.reconciler.cluster;
 
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeSet;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,8 +64,8 @@ final class OpenSlotRepair {
     if (target == null) {
       LOG.info("slot {}: rolling back an open migration (no live target); owner {}", slot,
           owner.map(Member::describe).orElse("none"));
-      for (Member m : new ArrayList<>(List.of(owner.orElse(null), importer, migrating).stream()
-          .filter(x -> x != null).distinct().toList())) {
+      for (Member m : Stream.of(owner.orElse(null), importer, migrating).filter(Objects::nonNull).distinct()
+          .toList()) {
         m.client().setSlotStable("roll back open slot " + slot, slot);
       }
       return;
@@ -72,7 +73,7 @@ final class OpenSlotRepair {
     LOG.info("slot {}: finishing an interrupted migration from {} to {}", slot, source.describe(),
         target.describe());
     migrator.complete(slot, source, target, clients);
-    for (Member m : List.of(importer, migrating).stream().filter(x -> x != null).toList()) {
+    for (Member m : Stream.of(importer, migrating).filter(Objects::nonNull).toList()) {
       if (m != target && m != source) {
         m.client().setSlotStable("close stale open slot " + slot, slot);
       }

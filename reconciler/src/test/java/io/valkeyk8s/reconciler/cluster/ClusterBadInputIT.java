@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiFunction;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -115,6 +116,42 @@ class ClusterBadInputIT {
     h.nodes.relaunch(h.nodes.node(5), false);
     h.publishPods();
     await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> h.assertClusterOk(3, 1));
+    assertThat(h.missingKeys(KEYS)).isZero();
+  }
+
+  @Test
+  @Order(4)
+  void targetKilledDuringMigrationFailsTheStepAndTheRerunFinishes() throws Exception {
+    h.scaleStatefulSet(8);
+    ValkeyNodes.Node target = h.nodes.node(6);
+    ScaleUpCommand up = h.scaleUp(4, 1);
+    AtomicInteger batches = new AtomicInteger();
+    up.migrationHook((slot, keys) -> {
+      if (batches.incrementAndGet() == 30) {
+        try (NodeClients clients = h.clients()) {
+          // Let the target's replica have what was moved so far: the test is about the reconciler, not async replication.
+          clients.client("test", "valkey-6", target.address()).run("wait", c -> c.waitForReplication(1, 5000));
+        }
+        h.nodes.kill9(target);
+      }
+    });
+    assertThat(h.run(up)).isEqualTo(1);
+    assertThat(up.lastError()).contains("valkey-6 (" + target.address() + ")").contains("step '");
+
+    // The target's replica takes over its share; every slot stays served.
+    await("replica of the killed target takes over").atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+      try (NodeClients clients = h.clients()) {
+        NodeClient node0 = clients.client("test", "valkey-0", h.nodes.node(0).address());
+        assertThat(node0.info("test")).containsEntry("cluster_state", "ok").containsEntry("cluster_slots_assigned", "16384");
+      }
+    });
+    await("every key served after the failover").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1))
+        .until(() -> h.missingKeys(KEYS) == 0);
+
+    h.nodes.relaunch(target, false);
+    ScaleUpCommand rerun = h.scaleUp(4, 1);
+    assertThat(h.run(rerun)).as(String.valueOf(rerun.lastError())).isZero();
+    h.assertClusterOk(4, 1);
     assertThat(h.missingKeys(KEYS)).isZero();
   }
 }
