@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -23,18 +24,21 @@ public final class HealCommand implements Callable<Integer> {
   private final Function<ClusterSettings, ClusterPlatform> platforms;
   private final MeterRegistry registry;
   private final Consumer<ClusterHealth> healthSink;
+  private final BooleanSupplier active;
 
   /** Production wiring: metrics go to Micrometer's global registry; health is not exposed. */
   public HealCommand() {
-    this(System.getenv(), KubeClusterPlatform::connect, Metrics.globalRegistry, health -> {});
+    this(System.getenv(), KubeClusterPlatform::connect, Metrics.globalRegistry, health -> {}, () -> true);
   }
 
   /**
    * @param registry where the healer's meters go (the health server's Prometheus registry)
    * @param healthSink receives the loop's liveness/readiness once it starts
+   * @param active passes run only while this is true (e.g. the leader elector's isLeader)
    */
   public HealCommand(Map<String, String> env, Function<ClusterSettings, ClusterPlatform> platforms,
-      MeterRegistry registry, Consumer<ClusterHealth> healthSink) {
+      MeterRegistry registry, Consumer<ClusterHealth> healthSink, BooleanSupplier active) {
+    this.active = active;
     this.env = env;
     this.platforms = platforms;
     this.registry = registry;
@@ -57,7 +61,7 @@ public final class HealCommand implements Callable<Integer> {
           settings.resyncInterval(), registry);
       platform.onPodChange(loop::wake);
       healthSink.accept(loop);
-      loop.run(() -> false);
+      loop.run(active);
     }
     return ClusterCommand.OK;
   }

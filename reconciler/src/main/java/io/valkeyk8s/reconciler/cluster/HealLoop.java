@@ -83,12 +83,20 @@ public final class HealLoop implements ClusterHealth {
     }
   }
 
-  /** Loops until stop says so (or the thread is interrupted). */
-  public void run(BooleanSupplier stop) {
+  /**
+   * Loops until the thread is interrupted. Passes run only while active says so (leader election:
+   * a standby replica of the Deployment stays alive and ready but does not act).
+   */
+  public void run(BooleanSupplier active) {
     running = true;
     try {
-      while (!stop.getAsBoolean() && !Thread.currentThread().isInterrupted()) {
-        runOnce();
+      while (!Thread.currentThread().isInterrupted()) {
+        if (active.getAsBoolean()) {
+          runOnce();
+        } else {
+          lastPassEnd.set(System.nanoTime());
+          lastPassCompleted = true;
+        }
         try {
           if (wakeups.tryAcquire(interval.toMillis(), TimeUnit.MILLISECONDS)) {
             wakeups.drainPermits(); // many pod events, one pass

@@ -36,7 +36,8 @@ class ClusterHealIT {
     h.scaleStatefulSet(6);
     assertThat(h.run(h.init(3, 1))).isZero();
     h.writeKeys(KEYS);
-    HealCommand command = new HealCommand(KubeApi.env(3, 1, h.nodes.port()), h.kube::platform, registry, health::set);
+    HealCommand command = new HealCommand(KubeApi.env(3, 1, h.nodes.port()), h.kube::platform, registry,
+        health::set, () -> true);
     healer = new Thread(command::call, "cluster-healer");
     healer.start();
   }
