@@ -70,6 +70,12 @@ abstract class ClusterCommand implements Callable<Integer> {
       lastError = name() + ": " + e.getMessage();
       System.err.println("error: " + lastError);
       return STEP_FAILED;
+    } catch (RuntimeException e) {
+      // Kubernetes API errors and the like: same one-line contract, the stack trace goes to the log.
+      LOG.error("{} failed", name(), e);
+      lastError = name() + ": unexpected failure: " + e;
+      System.err.println("error: " + lastError);
+      return STEP_FAILED;
     }
   }
 }

@@ -38,7 +38,7 @@ public final class ClusterHealer {
     List<Member> joined = snapshot.joined();
     int meets = 0;
     try {
-      meets = new ClusterOps(directory, clients, layout, null, java.time.Duration.ZERO).meetStale(joined);
+      meets = ClusterOps.meetStale(joined);
     } catch (StepFailedException e) {
       LOG.warn("heal: {}", e.getMessage());
     }

@@ -52,7 +52,9 @@ public final class ClusterInit {
     BitSet claimed = snapshot.claimedSlots();
     snapshot.joined().forEach(m -> claimed.or(m.view().assignedSlots()));
     for (int shard = 0; shard < layout.masters(); shard++) {
-      Member leader = snapshot.byOrdinal(layout.leaderOrdinal(shard)).orElseThrow();
+      int ordinal = layout.leaderOrdinal(shard);
+      Member leader = snapshot.byOrdinal(ordinal).orElseThrow(() -> new StepFailedException(
+          "init: assign slots", "pod ordinal " + ordinal, "the pod is not reachable"));
       BitSet missing = new BitSet();
       missing.set(layout.firstSlot(shard), layout.lastSlot(shard) + 1);
       missing.andNot(claimed);

@@ -138,7 +138,7 @@ public final class ClusterOps {
    * Makes every given node know every other at its current address: CLUSTER MEET where a node misses
    * another or has an old address (pods get new IPs when they restart). Returns the meets sent.
    */
-  public int meetStale(List<Member> members) {
+  public static int meetStale(List<Member> members) {
     int meets = 0;
     for (Member a : members) {
       if (a.view().isAlone() && members.stream().anyMatch(m -> !m.view().isAlone())) {
