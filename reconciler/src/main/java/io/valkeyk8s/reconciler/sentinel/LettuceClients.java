@@ -20,11 +20,21 @@ import java.util.concurrent.TimeUnit;
 final class LettuceClients {
   static final Duration COMMAND_TIMEOUT = Duration.ofMillis(1000);
 
+  static {
+    // Lettuce records its connection events with JFR when jdk.jfr is present, which loads and
+    // initialises JFR (≈ 120 classes and its type metadata on the heap) in a process that never
+    // records. An explicit -Dio.lettuce.core.jfr=true still wins.
+    if (System.getProperty("io.lettuce.core.jfr") == null) {
+      System.setProperty("io.lettuce.core.jfr", "false");
+    }
+  }
+
   private LettuceClients() {}
 
   static ClientResources resources() {
     return ClientResources.builder()
-        .ioThreadPoolSize(2)
+        // One event loop carries every Sentinel and Valkey connection (a dozen sockets).
+        .ioThreadPoolSize(1)
         .computationThreadPoolSize(1)
         .reconnectDelay(Delay.exponential(Duration.ofMillis(100), Duration.ofSeconds(2), 2, TimeUnit.MILLISECONDS))
         .build();

@@ -36,10 +36,10 @@ import org.junit.jupiter.api.Test;
 class LabelLatencyBenchmark {
   /** The image's JVM flags (reconciler/pom.xml, Jib jvmFlags), with the class-data archive in target/. */
   static final List<String> JVM_FLAGS = List.of(
-      "-XX:+UseSerialGC", "-Xms8m", "-Xmx48m", "-XX:MinHeapFreeRatio=10",
+      "-XX:+UseSerialGC", "-Xms8m", "-Xmx48m", "-Xmn4m", "-XX:MinHeapFreeRatio=10",
       "-XX:MaxHeapFreeRatio=30", "-Xss256k", "-XX:MaxMetaspaceSize=64m",
       "-XX:ReservedCodeCacheSize=16m", "-XX:MaxDirectMemorySize=16m",
-      "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1", "-Xlog:cds=off",
+      "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1", "-XX:-UsePerfData", "-Xlog:cds=off",
       "-Xlog:cds+dynamic=off",
       "-XX:+UnlockDiagnosticVMOptions", "-XX:ArchiveRelocationMode=0", "-XX:+AutoCreateSharedArchive",
       "-XX:SharedArchiveFile=target/reconciler-cds.jsa");
