@@ -22,7 +22,12 @@ final class ClusterHarness implements AutoCloseable {
   final KubeApi kube;
 
   ClusterHarness() throws IOException {
-    nodes = new ValkeyNodes();
+    this(null);
+  }
+
+  /** With users set, nodes run with the production ACL users and the reconciler connects as admin. */
+  ClusterHarness(AclUsers users) throws IOException {
+    nodes = new ValkeyNodes(users);
     try {
       kube = new KubeApi();
     } catch (RuntimeException e) {
@@ -59,20 +64,32 @@ final class ClusterHarness implements AutoCloseable {
     return command.call();
   }
 
+  /** The reconciler's environment; with ACL users it carries VALKEY_USERNAME=admin and its password. */
+  Map<String, String> env(int masters, int replicas) {
+    Map<String, String> env = new HashMap<>(KubeApi.env(masters, replicas, nodes.port()));
+    if (nodes.users() != null) {
+      env.putAll(nodes.users().reconcilerEnv());
+    }
+    return env;
+  }
+
   InitCommand init(int masters, int replicas) {
-    return new InitCommand(KubeApi.env(masters, replicas, nodes.port()), kube::platform);
+    return new InitCommand(env(masters, replicas), kube::platform);
   }
 
   ScaleUpCommand scaleUp(int masters, int replicas) {
-    return new ScaleUpCommand(KubeApi.env(masters, replicas, nodes.port()), kube::platform);
+    return new ScaleUpCommand(env(masters, replicas), kube::platform);
   }
 
   ScaleDownCommand scaleDown(int masters, int replicas) {
-    return new ScaleDownCommand(KubeApi.env(masters, replicas, nodes.port()), kube::platform);
+    return new ScaleDownCommand(env(masters, replicas), kube::platform);
   }
 
+  /** Node connections as the reconciler opens them (as admin when the nodes have ACL users). */
   NodeClients clients() {
-    return new NodeClients(null, null, Duration.ofSeconds(10));
+    AclUsers users = nodes.users();
+    return users == null ? new NodeClients(null, null, Duration.ofSeconds(10))
+        : new NodeClients(AclUsers.ADMIN, users.adminPassword(), Duration.ofSeconds(10));
   }
 
   List<Member> members(NodeClients clients) {
@@ -123,9 +140,17 @@ final class ClusterHarness implements AutoCloseable {
     return missingKeys(nodes, count);
   }
 
+  /** An application's cluster client; with ACL users it logs in as the chart's client user. */
   static RedisClusterClient clusterClient(ValkeyNodes nodes) {
+    AclUsers users = nodes.users();
     List<RedisURI> seeds = nodes.nodes().stream().filter(ValkeyNodes.Node::running)
-        .map(n -> RedisURI.create(n.host, nodes.port())).toList();
+        .map(n -> {
+          RedisURI.Builder uri = RedisURI.builder().withHost(n.host).withPort(nodes.port());
+          if (users != null) {
+            uri.withAuthentication(AclUsers.CLIENT, users.clientPassword().toCharArray());
+          }
+          return uri.build();
+        }).toList();
     return RedisClusterClient.create(seeds);
   }
 

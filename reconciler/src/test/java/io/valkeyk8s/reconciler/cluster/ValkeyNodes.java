@@ -29,6 +29,8 @@ final class ValkeyNodes implements AutoCloseable {
   private int nextHost = 10;
   private final List<Node> nodes = new ArrayList<>();
   private final Thread reaper = new Thread(this::killAll);
+  private final AclUsers users;
+  private final Path aclFile;
 
   final class Node {
     final int index;
@@ -50,10 +52,26 @@ final class ValkeyNodes implements AutoCloseable {
     }
   }
 
+  /** Nodes without authentication (the default user is on with no password). */
   ValkeyNodes() throws IOException {
+    this(null);
+  }
+
+  /**
+   * Nodes with users like production when users is set: the ACL file of config/users.acl (default
+   * off) and replicas authenticating to their primary as the replication user.
+   */
+  ValkeyNodes(AclUsers users) throws IOException {
     root = Files.createTempDirectory("valkey-cluster-it");
     port = freePort();
+    this.users = users;
+    this.aclFile = users == null ? null : users.writeAclFile(root.resolve("users.acl"));
     Runtime.getRuntime().addShutdownHook(reaper);
+  }
+
+  /** The ACL users the nodes run with, or null when they run without authentication. */
+  AclUsers users() {
+    return users;
   }
 
   int port() {
@@ -120,14 +138,19 @@ final class ValkeyNodes implements AutoCloseable {
 
   private void start(Node node, String host) throws IOException {
     node.host = host;
-    List<String> cmd = List.of(SERVER,
+    List<String> cmd = new ArrayList<>(List.of(SERVER,
         "--bind", host, "--bind-source-addr", host, "--port", String.valueOf(port),
         "--protected-mode", "no", "--daemonize", "no",
         "--dir", node.dir.toString(), "--logfile", node.dir.resolve("valkey.log").toString(),
         "--cluster-enabled", "yes", "--cluster-config-file", node.dir.resolve("nodes.conf").toString(),
         "--cluster-node-timeout", "2000", "--cluster-replica-validity-factor", "0",
         "--appendonly", "yes", "--save", "",
-        "--enable-debug-command", "local");
+        "--enable-debug-command", "local"));
+    if (users != null) {
+      // As config/valkey.conf: users from the ACL file, replicas sync as the replication user.
+      cmd.addAll(List.of("--aclfile", aclFile.toString(),
+          "--masteruser", AclUsers.REPLICATION, "--masterauth", users.replicationPassword()));
+    }
     node.process = new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(node.dir.resolve("stdout.log").toFile()).start();
     awaitListening(node);

@@ -1,0 +1,152 @@
+package io.valkeyk8s.reconciler.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer.OrderAnnotation;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The cluster as the chart runs it: every node with the users of config/users.acl (default off),
+ * replicas syncing as the replication user, the reconciler as admin, the application as client.
+ * Init 3x1, 10 000 keys, scale-up to 4 (MIGRATE with AUTH2), scale-down to 3 through a CLUSTER
+ * FAILOVER of a departing primary, then a kill -9 of a primary under the healer. Replication links must
+ * be up after every step: a replica that cannot authenticate still shows in CLUSTER NODES, so the
+ * cluster checks alone would not notice.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(OrderAnnotation.class)
+class ClusterAuthIT {
+  private static final int KEYS = 10_000;
+  private static final Duration PATIENCE = Duration.ofSeconds(90);
+  private ClusterHarness h;
+  private Thread healer;
+  private final AtomicReference<ClusterHealth> health = new AtomicReference<>();
+
+  @BeforeAll
+  void start() throws Exception {
+    h = new ClusterHarness(AclUsers.random());
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    if (healer != null) {
+      healer.interrupt();
+      healer.join(30_000);
+    }
+    if (h != null) {
+      h.close();
+    }
+  }
+
+  /** Every replica has its link to its primary up, so it authenticated as the replication user. */
+  private void awaitReplicationLinksUp() {
+    await("replication links up").atMost(PATIENCE).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+      try (NodeClients clients = h.clients()) {
+        for (Member m : h.members(clients)) {
+          if (m.view().myself().isReplica()) {
+            Map<String, String> info = m.client().replicationInfo("test: replication of " + m.describe());
+            assertThat(info.get("master_link_status")).as("link of replica " + m.describe()).isEqualTo("up");
+          }
+        }
+      }
+    });
+  }
+
+  private void awaitLabels(int ordinal, String role, String shard) {
+    await("labels of valkey-" + ordinal).atMost(PATIENCE).pollInterval(Duration.ofMillis(250)).untilAsserted(() ->
+        assertThat(h.kube.labels(ordinal)).as("labels of valkey-" + ordinal)
+            .containsEntry(RoleLabeler.ROLE_LABEL, role).containsEntry(RoleLabeler.SHARD_LABEL, shard));
+  }
+
+  @Test
+  @Order(1)
+  void initWithAclUsersAndTheDefaultUserOff() throws Exception {
+    h.scaleStatefulSet(6);
+    try (NodeClients anonymous = new NodeClients(null, null, Duration.ofSeconds(10))) {
+      assertThatThrownBy(() -> anonymous.client("test: anonymous", "valkey-0", h.nodes.node(0).address())
+          .ping("test: anonymous ping"))
+          .as("the default user is off, as in config/users.acl").rootCause().hasMessageContaining("NOAUTH");
+    }
+
+    InitCommand init = h.init(3, 1);
+    assertThat(h.run(init)).as(String.valueOf(init.lastError())).isZero();
+    h.assertClusterOk(3, 1);
+    awaitReplicationLinksUp();
+
+    h.writeKeys(KEYS);
+    assertThat(h.missingKeys(KEYS)).isZero();
+  }
+
+  @Test
+  @Order(2)
+  void scaleUpMigratesKeysAsAdmin() throws Exception {
+    h.scaleStatefulSet(8);
+    ScaleUpCommand up = h.scaleUp(4, 1);
+    AtomicLong moved = new AtomicLong();
+    up.migrationHook((slot, keys) -> moved.addAndGet(keys));
+    assertThat(h.run(up)).as(String.valueOf(up.lastError())).isZero();
+    assertThat(moved.get()).as("keys moved with MIGRATE ... AUTH2 admin").isPositive();
+    h.assertClusterOk(4, 1);
+    awaitReplicationLinksUp();
+    assertThat(h.missingKeys(KEYS)).isZero();
+  }
+
+  @Test
+  @Order(3)
+  void scaleDownHandsADepartingPrimaryOverWithFailoverAndMigratesBack() {
+    // As in ClusterScaleDownFailoverIT: pod 5 (staying) replicates pod 6 (departing primary), so the
+    // scale-down needs a CLUSTER FAILOVER and a replication hand-over between authenticated nodes.
+    try (NodeClients clients = h.clients()) {
+      NodeClient pod5 = clients.client("test", "valkey-5", h.nodes.node(5).address());
+      String pod6Id = clients.client("test", "valkey-6", h.nodes.node(6).address()).myId("test");
+      pod5.replicate("test", pod6Id);
+      await().atMost(PATIENCE).until(() ->
+          "up".equals(pod5.replicationInfo("test").get("master_link_status"))
+              && pod6Id.equals(pod5.view("test").myself().masterId()));
+    }
+
+    ScaleDownCommand down = h.scaleDown(3, 1);
+    assertThat(h.run(down)).as(String.valueOf(down.lastError())).isZero();
+    h.shrinkStatefulSet(6);
+    h.assertClusterOk(3, 1);
+    awaitReplicationLinksUp();
+    assertThat(h.missingKeys(KEYS)).isZero();
+  }
+
+  @Test
+  @Order(4)
+  void killedPrimaryFailsOverAndLabelsFollowUnderTheHealer() throws Exception {
+    HealCommand command = new HealCommand(h.env(3, 1), h.kube::platform, new SimpleMeterRegistry(),
+        health::set, () -> true);
+    healer = new Thread(command::call, "cluster-healer-auth");
+    healer.start();
+    awaitLabels(2, RoleLabeler.PRIMARY, "1");
+    awaitLabels(3, RoleLabeler.REPLICA, "1");
+    await().atMost(PATIENCE).until(() -> health.get() != null && health.get().ready());
+
+    ValkeyNodes.Node primary = h.nodes.node(2);
+    h.nodes.kill9(primary);
+    awaitLabels(3, RoleLabeler.PRIMARY, "1");
+    await("role label removed from the dead primary").atMost(PATIENCE)
+        .until(() -> !h.kube.labels(2).containsKey(RoleLabeler.ROLE_LABEL));
+    assertThat(h.missingKeys(KEYS)).isZero();
+
+    h.nodes.relaunch(primary, false);
+    awaitLabels(2, RoleLabeler.REPLICA, "1");
+    await().atMost(PATIENCE).untilAsserted(() -> h.assertClusterOk(3, 1));
+    awaitReplicationLinksUp();
+    assertThat(h.missingKeys(KEYS)).isZero();
+  }
+}
