@@ -53,9 +53,20 @@ final class KubeApi implements AutoCloseable {
           .withNewSpec().addNewContainer().withName("valkey").withImage("valkey:test").endContainer().endSpec()
           .build()).create();
     }
-    existing.setStatus(new io.fabric8.kubernetes.api.model.PodStatusBuilder().withPhase("Running").withPodIP(ip)
-        .build());
-    client.pods().inNamespace(NAMESPACE).resource(existing).updateStatus();
+    // The healer patches labels concurrently: on a version conflict, read the pod again and retry.
+    for (int attempt = 1; ; attempt++) {
+      existing.setStatus(new io.fabric8.kubernetes.api.model.PodStatusBuilder().withPhase("Running").withPodIP(ip)
+          .build());
+      try {
+        client.pods().inNamespace(NAMESPACE).resource(existing).updateStatus();
+        return;
+      } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+        if (e.getCode() != 409 || attempt == 10) {
+          throw e;
+        }
+        existing = client.pods().inNamespace(NAMESPACE).withName(name).get();
+      }
+    }
   }
 
   void deletePod(int ordinal) {
