@@ -11,9 +11,6 @@ reconciler_has_cluster_commands() {
   grep -rqs 'ScaleUpCommand\|"scale-up"' "$REPO_ROOT"/reconciler/src/main/java/io/valkeyk8s/reconciler/Main.java
 }
 
-# cluster_cli POD ARGS...: valkey-cli -c (follows MOVED) as admin inside POD.
-cluster_cli() { valkey_cli "$@"; }
-
 cluster_masters() {
   valkey_cli "$RELEASE-0" CLUSTER NODES | tr -d '\r' | awk '$3 ~ /master/ && $3 !~ /fail/ && $8 == "connected" && NF >= 9 {n++} END {print n+0}'
 }
@@ -39,8 +36,7 @@ wait_cluster_ok() {
 write_cluster_keys() {
   local i
   for ((i = 0; i < E2E_CLUSTER_KEYS; i++)); do echo "SET e2e:key:$i value-$i"; done |
-    kubectl -n "$NS" exec -i "$RELEASE-0" -c valkey -- env REDISCLI_AUTH="$(secret_value "$RELEASE-credentials" adminPassword)" \
-      valkey-cli --no-auth-warning --user admin -c >/dev/null
+    valkey_cli_stdin "$RELEASE-0" -c >/dev/null
   echo "wrote $E2E_CLUSTER_KEYS keys"
 }
 
@@ -48,8 +44,7 @@ write_cluster_keys() {
 check_cluster_keys() {
   local i got bad
   got=$(for ((i = 0; i < E2E_CLUSTER_KEYS; i++)); do echo "GET e2e:key:$i"; done |
-    kubectl -n "$NS" exec -i "$RELEASE-0" -c valkey -- env REDISCLI_AUTH="$(secret_value "$RELEASE-credentials" adminPassword)" \
-      valkey-cli --no-auth-warning --user admin -c | tr -d '\r')
+    valkey_cli_stdin "$RELEASE-0" -c | tr -d '\r')
   bad=$(paste <(seq 0 $((E2E_CLUSTER_KEYS - 1))) <(printf '%s\n' "$got") | awk '$2 != "value-" $1' | wc -l)
   echo "$((E2E_CLUSTER_KEYS - bad))/$E2E_CLUSTER_KEYS keys read back with their value"
   ((bad == 0))
