@@ -32,11 +32,35 @@ valkey_cli_stdin() {
     sh -c 'REDISCLI_AUTH="$VALKEY_ADMIN_PASSWORD" exec valkey-cli --no-auth-warning --user admin "$@"' valkey-cli "$@"
 }
 
+# sentinel_cli POD ARGS...: valkey-cli to POD's own Sentinel.
+# shellcheck disable=SC2016  # expanded by the container's shell
+sentinel_cli() {
+  local pod=$1; shift
+  kubectl -n "$NS" exec "$pod" -c sentinel -- \
+    sh -c 'REDISCLI_AUTH="$VALKEY_SENTINEL_PASSWORD" exec valkey-cli --no-auth-warning -p 26379 "$@"' valkey-cli "$@"
+}
+
+# sentinels_ready POD... REPLICAS: every POD's Sentinel knows the other Sentinels and
+# REPLICAS replicas it would promote (flags "slave", link up): a Sentinel that just
+# started refuses a failover with NOGOODSLAVE until it has seen them.
+sentinels_ready() {
+  local want=${*: -1} pod master good others
+  for pod in "${@:1:$#-1}"; do
+    master=$(kubectl -n "$NS" exec "$pod" -c sentinel -- printenv SENTINEL_MASTER_NAME 2>/dev/null || echo myprimary)
+    others=$(sentinel_cli "$pod" SENTINEL MASTER "$master" 2>/dev/null | tr -d '\r' | awk 'NR % 2 {k = $0; next} k == "num-other-sentinels" {print}')
+    good=$(sentinel_cli "$pod" SENTINEL REPLICAS "$master" 2>/dev/null | tr -d '\r' | awk '
+      NR % 2 {k = $0; next}
+      k == "name" {n++} {v[n, k] = $0}
+      END { for (i = 1; i <= n; i++) if (v[i, "flags"] == "slave" && v[i, "master-link-status"] == "ok" && v[i, "master-link-down-time"] == "0") g++; print g + 0 }')
+    [[ "$others" == "$want" && "$good" == "$want" ]] || { echo "Sentinel of $pod: ${others:-?} other Sentinels, $good good replicas"; return 1; }
+  done
+}
+
 # wait_sentinel_settled TIMEOUT_S REPLICAS: every data pod Ready, exactly one labelled
-# primary, which reports REPLICAS replicas online and in sync (so the next failover
-# has a caught-up replica to promote).
+# primary, which reports REPLICAS replicas online and in sync, and every Sentinel
+# ready to promote one (so the next failover has a caught-up replica to promote).
 wait_sentinel_settled() {
-  local timeout=$1 want=$2 deadline primary pods ready info online
+  local timeout=$1 want=$2 deadline primary pods ready info online names
   deadline=$((SECONDS + timeout))
   while ((SECONDS < deadline)); do
     pods=$(kubectl -n "$NS" get pods -l app.kubernetes.io/component=valkey --no-headers 2>/dev/null | wc -l)
@@ -46,8 +70,9 @@ wait_sentinel_settled() {
     if ((pods == want + 1 && ready == pods)) && [[ -n "$primary" && "$primary" != *" "* ]]; then
       info=$(valkey_cli "$primary" INFO replication 2>/dev/null | tr -d '\r' || true)
       online=$(grep -c '^slave[0-9]*:.*state=online' <<<"$info" || true)
-      if grep -q '^role:master' <<<"$info" && ((online == want)); then
-        echo "settled: $primary is primary with $online replicas online"
+      mapfile -t names < <(kubectl -n "$NS" get pods -l app.kubernetes.io/component=valkey -o name | sed 's|^pod/||')
+      if grep -q '^role:master' <<<"$info" && ((online == want)) && sentinels_ready "${names[@]}" "$want"; then
+        echo "settled: $primary is primary with $online replicas online; every Sentinel can promote one"
         return 0
       fi
     fi
