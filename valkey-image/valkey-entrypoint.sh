@@ -43,6 +43,7 @@ die() { log "error: $*"; exit 2; }
 : "${VALKEY_SELF_PRIMARY_WAIT_SECONDS:=30}"
 # Bounds of the preStop handover.
 : "${VALKEY_PRESTOP_TIMEOUT_SECONDS:=20}"
+: "${VALKEY_PRESTOP_RECONCILER_WAIT_SECONDS:=5}"
 export VALKEY_MODE VALKEY_PORT VALKEY_DATA_DIR VALKEY_RUN_DIR VALKEY_ANNOUNCE_HOSTNAME \
   VALKEY_MIN_REPLICAS_TO_WRITE VALKEY_MIN_REPLICAS_MAX_LAG VALKEY_MAXMEMORY \
   SENTINEL_PORT SENTINEL_MASTER_NAME SENTINEL_QUORUM SENTINEL_DOWN_AFTER_MS \
@@ -106,7 +107,7 @@ check_common() {
   local n
   for n in VALKEY_PORT SENTINEL_PORT VALKEY_MIN_REPLICAS_TO_WRITE VALKEY_MIN_REPLICAS_MAX_LAG \
     SENTINEL_QUORUM SENTINEL_DOWN_AFTER_MS SENTINEL_FAILOVER_TIMEOUT_MS \
-    VALKEY_SELF_PRIMARY_WAIT_SECONDS VALKEY_PRESTOP_TIMEOUT_SECONDS; do
+    VALKEY_SELF_PRIMARY_WAIT_SECONDS VALKEY_PRESTOP_TIMEOUT_SECONDS VALKEY_PRESTOP_RECONCILER_WAIT_SECONDS; do
     require_number "$n"
   done
   if [[ "$VALKEY_MODE" == sentinel && -z "$VALKEY_PEERS" ]]; then
@@ -279,17 +280,33 @@ run_sentinel() {
   exec valkey-server "$VALKEY_RUN_DIR/sentinel.conf" --sentinel
 }
 
+unpause() { cli "$VALKEY_ADMIN_PASSWORD" --user admin -p "$VALKEY_PORT" CLIENT UNPAUSE >/dev/null || true; }
+
 # Planned handover before this pod stops. Best effort: always exits 0, bounded
 # by VALKEY_PRESTOP_TIMEOUT_SECONDS; the reconciler also reacts to deletion.
 run_prestop() {
   require_number VALKEY_PRESTOP_TIMEOUT_SECONDS
-  local deadline=$((SECONDS + VALKEY_PRESTOP_TIMEOUT_SECONDS))
+  require_number VALKEY_PRESTOP_RECONCILER_WAIT_SECONDS
+  local started=$SECONDS deadline=$((SECONDS + VALKEY_PRESTOP_TIMEOUT_SECONDS))
   [[ -n "${VALKEY_ADMIN_PASSWORD:-}" && -n "${VALKEY_SENTINEL_PASSWORD:-}" ]] ||
     { log "prestop: passwords not set; nothing to do"; exit 0; }
   [[ "$VALKEY_MODE" == sentinel ]] || exit 0
   local role
   role=$(cli "$VALKEY_ADMIN_PASSWORD" --user admin -p "$VALKEY_PORT" ROLE | head -n 1) || true
   [[ "$role" == master ]] || { log "prestop: this pod is not the primary ($role); nothing to do"; exit 0; }
+
+  # The reconciler watches deletionTimestamp and hands over with writes paused; give it
+  # the first seconds, and keep this container alive until the role has moved.
+  local reconciler_deadline=$((SECONDS + VALKEY_PRESTOP_RECONCILER_WAIT_SECONDS))
+  while (( SECONDS < reconciler_deadline )); do
+    sleep 0.5
+    role=$(cli "$VALKEY_ADMIN_PASSWORD" --user admin -p "$VALKEY_PORT" ROLE | head -n 1) || true
+    [[ "$role" == master ]] || { log "prestop: the reconciler handed over; this pod is now $role"; exit 0; }
+  done
+
+  # No handover yet: pause writes (they wait, they do not fail) so the promoted replica has them all.
+  cli "$VALKEY_ADMIN_PASSWORD" --user admin -p "$VALKEY_PORT" \
+    CLIENT PAUSE $(( (deadline - SECONDS) * 1000 )) WRITE >/dev/null || true
 
   # Let the replicas catch up (a quarter of the budget), so the promoted one has every write.
   local info offset lagging catch_up=$((SECONDS + VALKEY_PRESTOP_TIMEOUT_SECONDS / 4))
@@ -309,11 +326,25 @@ run_prestop() {
       asked=$peer; break
     fi
   done
-  [[ -n "$asked" ]] || { log "prestop: no Sentinel accepted SENTINEL FAILOVER; leaving it to the reconciler"; exit 0; }
-  log "prestop: Sentinel at $asked started a failover; waiting for the role to move"
+  [[ -n "$asked" ]] || { unpause; log "prestop: no Sentinel accepted SENTINEL FAILOVER; leaving it to the reconciler"; exit 0; }
+  log "prestop: Sentinel at $asked started a failover after $((SECONDS - started)) s; waiting for the role to move"
+  # Sentinel demotes this node with a MULTI/EXEC that waits behind the pause. Once a replica
+  # is promoted, drop the application's connections first (their paused writes are never
+  # acknowledged, so none is lost), then lift the pause so the demotion goes through.
+  local promoted
+  while (( SECONDS < deadline )); do
+    promoted=$(cli "$VALKEY_SENTINEL_PASSWORD" -h "$asked" -p "$SENTINEL_PORT" \
+      SENTINEL GET-MASTER-ADDR-BY-NAME "$SENTINEL_MASTER_NAME" | head -n 1) || true
+    if [[ -n "$promoted" ]] && ! is_self "$promoted"; then
+      log "prestop: Sentinel promoted $promoted after $((SECONDS - started)) s"; break
+    fi
+    sleep 0.2
+  done
+  cli "$VALKEY_ADMIN_PASSWORD" --user admin -p "$VALKEY_PORT" CLIENT KILL USER client >/dev/null || true
+  unpause
   while (( SECONDS < deadline )); do
     role=$(cli "$VALKEY_ADMIN_PASSWORD" --user admin -p "$VALKEY_PORT" ROLE | head -n 1) || true
-    [[ "$role" == slave ]] && { log "prestop: this pod is now a replica"; exit 0; }
+    [[ "$role" == slave ]] && { log "prestop: this pod is now a replica (after $((SECONDS - started)) s)"; exit 0; }
     sleep 0.5
   done
   log "prestop: the role did not move within ${VALKEY_PRESTOP_TIMEOUT_SECONDS} s"

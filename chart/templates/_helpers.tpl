@@ -208,6 +208,11 @@ seccompProfile:
   valueFrom:
     fieldRef:
       fieldPath: metadata.namespace
+# The reconciler's identity in the leader Lease and in the Events it records.
+- name: POD_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
 - name: VALKEY_POD_SELECTOR
   value: {{ include "valkey.podSelectorString" . | quote }}
 - name: VALKEY_PORT

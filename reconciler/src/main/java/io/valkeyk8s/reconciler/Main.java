@@ -1,5 +1,10 @@
 package io.valkeyk8s.reconciler;
 
+import io.valkeyk8s.reconciler.cluster.ClusterModeCommand;
+import io.valkeyk8s.reconciler.cluster.InitCommand;
+import io.valkeyk8s.reconciler.cluster.KubeClusterPlatform;
+import io.valkeyk8s.reconciler.cluster.ScaleDownCommand;
+import io.valkeyk8s.reconciler.cluster.ScaleUpCommand;
 import io.valkeyk8s.reconciler.sentinel.SentinelCommand;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -32,6 +37,10 @@ public final class Main implements Callable<Integer> {
   public static CommandLine commandLine(Map<String, String> env) {
     CommandLine cli = new CommandLine(new Main(env));
     cli.addSubcommand(new SentinelCommand(env));
+    cli.addSubcommand(new ClusterModeCommand(env));
+    cli.addSubcommand(new InitCommand(env, KubeClusterPlatform::connect));
+    cli.addSubcommand(new ScaleUpCommand(env, KubeClusterPlatform::connect));
+    cli.addSubcommand(new ScaleDownCommand(env, KubeClusterPlatform::connect));
     cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
       if (e instanceof ConfigException) {
         commandLine.getErr().println("invalid configuration: " + e.getMessage());

@@ -6,6 +6,8 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import picocli.CommandLine;
 
 class MainTest {
@@ -33,5 +35,17 @@ class MainTest {
   void aBadLabelNameIsRefused() {
     assertThat(run(Map.of("VALKEY_SENTINEL_HOST", "s", "MASTER_POD_LABEL_NAME", "bad name"), "sentinel")).isEqualTo(2);
     assertThat(err.toString()).contains("MASTER_POD_LABEL_NAME: 'bad name' is not a valid Kubernetes label name");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"cluster", "init", "scale-up", "scale-down"})
+  void everyClusterCommandRefusesFewerThanThreeMastersWithExitTwo(String command) {
+    assertThat(run(Map.of("VALKEY_CLUSTER_MASTERS", "2"), command)).isEqualTo(2);
+  }
+
+  @Test
+  void theClusterCommandValidatesTheSharedSettingsToo() {
+    assertThat(run(Map.of("VALKEY_CLUSTER_MASTERS", "3", "HTTP_PORT", "70000"), "cluster")).isEqualTo(2);
+    assertThat(err.toString()).contains("HTTP_PORT");
   }
 }

@@ -96,6 +96,7 @@ class SentinelReplicaIT {
   @Order(2)
   void prestopOnThePrimaryHandsItOverToTheReplica() throws Exception {
     var prestop = primary.execInContainer("valkey-entrypoint", "prestop");
+    System.out.print(prestop.getStderr()); // the handover's steps, for whoever reads the report
 
     assertThat(prestop.getExitCode()).isZero();
     assertThat(prestop.getStderr()).contains("started a failover");

@@ -54,12 +54,17 @@ class SentinelModeIT {
     SentinelMode r = s.startReconciler("r1");
     assertThat(s.awaitLabelOnSentinelPrimary()).isEqualTo("valkey-0");
     await().atMost(SentinelScenario.CONVERGE).until(() -> r.health().isReady());
+    // The change is recorded as an Event on the pod.
+    await().atMost(SentinelScenario.CONVERGE).until(() ->
+        s.client.v1().events().inNamespace(s.pods.namespace()).list().getItems().stream()
+            .anyMatch(e -> "PrimaryLabelAdded".equals(e.getReason())
+                && "valkey-0".equals(e.getInvolvedObject().getName())));
     s.assertNeverTwoLabelled();
   }
 
   @Test
   void movesTheLabelAfterKillOfThePrimary() throws Exception {
-    s.startReconciler("r1");
+    SentinelMode r = s.startReconciler("r1");
     String before = s.awaitLabelOnSentinelPrimary();
     s.valkey.killValkey(SentinelScenario.nodeOf(before));
     s.awaitFailoverAwayFrom(SentinelScenario.nodeOf(before));
@@ -69,6 +74,14 @@ class SentinelModeIT {
     s.valkey.awaitStable();
     assertThat(s.awaitLabelOnSentinelPrimary()).isEqualTo(after);
     s.assertNeverTwoLabelled();
+    String metrics = java.net.http.HttpClient.newHttpClient().send(
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + r.httpPort() + "/metrics")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+    assertThat(metrics)
+        .containsPattern("valkey_reconciler_failovers_total [1-9]")
+        .containsPattern("valkey_reconciler_label_move_seconds_count [1-9]")
+        .contains("valkey_reconciler_label_move_seconds_bucket")
+        .contains("valkey_reconciler_sentinels_connected 3.0");
   }
 
   @Test

@@ -1,0 +1,82 @@
+package io.valkeyk8s.reconciler.cluster;
+
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Closes every slot left MIGRATING or IMPORTING by an interrupted run: finishes the move when both
+ * sides are still masters, otherwise rolls the slot back to its owner. Never leaves a slot open.
+ */
+final class OpenSlotRepair {
+  private static final Logger LOG = LoggerFactory.getLogger(OpenSlotRepair.class);
+
+  private OpenSlotRepair() {}
+
+  /** Returns how many open slots it closed. */
+  static int repair(Snapshot snapshot, SlotMigrator migrator) {
+    List<Member> masters = snapshot.members().stream().filter(Member::isMaster).toList();
+    TreeSet<Integer> open = new TreeSet<>();
+    for (Member m : masters) {
+      open.addAll(m.view().myself().migrating().keySet());
+      open.addAll(m.view().myself().importing().keySet());
+    }
+    List<NodeClient> clients = masters.stream().map(Member::client).toList();
+    for (int slot : open) {
+      closeSlot(slot, snapshot, masters, clients, migrator);
+    }
+    return open.size();
+  }
+
+  private static void closeSlot(int slot, Snapshot snapshot, List<Member> masters, List<NodeClient> clients,
+      SlotMigrator migrator) {
+    Optional<Member> owner = masters.stream().filter(m -> m.view().myself().slots().get(slot))
+        .max(Comparator.comparingLong(m -> m.view().myself().configEpoch()));
+    Member importer = masters.stream().filter(m -> m.view().myself().importing().containsKey(slot))
+        .findFirst().orElse(null);
+    Member migrating = masters.stream().filter(m -> m.view().myself().migrating().containsKey(slot))
+        .findFirst().orElse(null);
+
+    Member source = null;
+    Member target = null;
+    if (owner.isPresent()) {
+      Member o = owner.get();
+      if (importer != null && importer != o) {
+        source = o;
+        target = importer;
+      } else if (migrating == o) {
+        Optional<Member> t = snapshot.byId(o.view().myself().migrating().get(slot)).filter(Member::isMaster);
+        if (t.isPresent()) {
+          source = o;
+          target = t.get();
+        }
+      } else if (migrating != null) {
+        // The target already took the slot (SETSLOT NODE ran there first); the old source still migrates.
+        source = migrating;
+        target = o;
+      }
+    }
+    if (target == null) {
+      LOG.info("slot {}: rolling back an open migration (no live target); owner {}", slot,
+          owner.map(Member::describe).orElse("none"));
+      for (Member m : Stream.of(owner.orElse(null), importer, migrating).filter(Objects::nonNull).distinct()
+          .toList()) {
+        m.client().setSlotStable("roll back open slot " + slot, slot);
+      }
+      return;
+    }
+    LOG.info("slot {}: finishing an interrupted migration from {} to {}", slot, source.describe(),
+        target.describe());
+    migrator.complete(slot, source, target, clients);
+    for (Member m : Stream.of(importer, migrating).filter(Objects::nonNull).toList()) {
+      if (m != target && m != source) {
+        m.client().setSlotStable("close stale open slot " + slot, slot);
+      }
+    }
+  }
+}

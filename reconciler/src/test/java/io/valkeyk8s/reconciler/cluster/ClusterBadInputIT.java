@@ -1,0 +1,157 @@
+package io.valkeyk8s.reconciler.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiFunction;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer.OrderAnnotation;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/** Refusals: too few masters, an unreachable node, a failing cluster. Each names what and where, and leaves the cluster serving. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(OrderAnnotation.class)
+class ClusterBadInputIT {
+  private static final int KEYS = 2_000;
+  private ClusterHarness h;
+
+  @BeforeAll
+  void start() throws Exception {
+    h = new ClusterHarness();
+    h.scaleStatefulSet(6);
+    assertThat(h.run(h.init(3, 1))).isZero();
+    h.writeKeys(KEYS);
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    if (h != null) {
+      h.close();
+    }
+  }
+
+  private Map<String, String> env(String masters) {
+    Map<String, String> env = new HashMap<>(KubeApi.env(3, 1, h.nodes.port()));
+    if (masters == null) {
+      env.remove("VALKEY_CLUSTER_MASTERS");
+    } else {
+      env.put("VALKEY_CLUSTER_MASTERS", masters);
+    }
+    return env;
+  }
+
+  @Test
+  @Order(1)
+  void fewerThanThreeMastersOrNoneIsRefusedWithExitTwo() {
+    List<BiFunction<Map<String, String>, ClusterHarness, ClusterCommand>> commands = List.of(
+        (env, x) -> new InitCommand(env, x.kube::platform),
+        (env, x) -> new ScaleUpCommand(env, x.kube::platform),
+        (env, x) -> new ScaleDownCommand(env, x.kube::platform));
+    for (var make : commands) {
+      ClusterCommand two = make.apply(env("2"), h);
+      assertThat(h.run(two)).isEqualTo(2);
+      assertThat(two.lastError()).contains("VALKEY_CLUSTER_MASTERS=2 is below 3");
+      ClusterCommand none = make.apply(env(null), h);
+      assertThat(h.run(none)).isEqualTo(2);
+      assertThat(none.lastError()).contains("VALKEY_CLUSTER_MASTERS is required");
+      ClusterCommand text = make.apply(env("three"), h);
+      assertThat(h.run(text)).isEqualTo(2);
+      assertThat(text.lastError()).contains("VALKEY_CLUSTER_MASTERS='three' is not a whole number");
+    }
+    h.assertClusterOk(3, 1);
+  }
+
+  @Test
+  @Order(2)
+  void unreachableNodeIsNamedWithTheStepAndTheClusterKeepsServing() throws Exception {
+    ValkeyNodes.Node replica = h.nodes.node(5);
+    h.nodes.kill9(replica);
+
+    ScaleUpCommand up = h.scaleUp(4, 1);
+    assertThat(h.run(up)).isEqualTo(1);
+    assertThat(up.lastError()).contains("step 'scale-up: read nodes'").contains("valkey-5 (" + replica.address() + ")");
+
+    ScaleDownCommand down = h.scaleDown(3, 1);
+    assertThat(h.run(down)).isEqualTo(1);
+    assertThat(down.lastError()).contains("valkey-5 (" + replica.address() + ")");
+
+    assertThat(h.missingKeys(KEYS)).as("keys served with a replica down").isZero();
+    h.nodes.relaunch(replica, false);
+    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> h.assertClusterOk(3, 1));
+  }
+
+  @Test
+  @Order(3)
+  void scalingAFailingClusterIsRefused() throws Exception {
+    // Shard 2 loses both its pods: its slots are uncovered and every other node says fail.
+    h.kube.deletePod(4);
+    h.kube.deletePod(5);
+    h.nodes.kill9(h.nodes.node(4));
+    h.nodes.kill9(h.nodes.node(5));
+    try (NodeClients clients = h.clients()) {
+      NodeClient node0 = clients.client("test", "valkey-0", h.nodes.node(0).address());
+      await("the others notice the lost shard").atMost(Duration.ofSeconds(60))
+          .until(() -> "fail".equals(node0.info("test").get("cluster_state")));
+    }
+    ScaleUpCommand up = h.scaleUp(3, 1);
+    assertThat(h.run(up)).isEqualTo(1);
+    assertThat(up.lastError()).contains("refusing to scale a failing cluster").contains("cluster_state:fail");
+    try (NodeClients clients = h.clients()) {
+      for (Member m : h.members(clients)) {
+        assertThat(m.view().myself().migrating()).isEmpty();
+        assertThat(m.view().myself().importing()).isEmpty();
+      }
+    }
+
+    h.nodes.relaunch(h.nodes.node(4), false);
+    h.nodes.relaunch(h.nodes.node(5), false);
+    h.publishPods();
+    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> h.assertClusterOk(3, 1));
+    assertThat(h.missingKeys(KEYS)).isZero();
+  }
+
+  @Test
+  @Order(4)
+  void targetKilledDuringMigrationFailsTheStepAndTheRerunFinishes() throws Exception {
+    h.scaleStatefulSet(8);
+    ValkeyNodes.Node target = h.nodes.node(6);
+    ScaleUpCommand up = h.scaleUp(4, 1);
+    AtomicInteger batches = new AtomicInteger();
+    up.migrationHook((slot, keys) -> {
+      if (batches.incrementAndGet() == 30) {
+        try (NodeClients clients = h.clients()) {
+          // Let the target's replica have what was moved so far: the test is about the reconciler, not async replication.
+          clients.client("test", "valkey-6", target.address()).run("wait", c -> c.waitForReplication(1, 5000));
+        }
+        h.nodes.kill9(target);
+      }
+    });
+    assertThat(h.run(up)).isEqualTo(1);
+    assertThat(up.lastError()).contains("valkey-6 (" + target.address() + ")").contains("step '");
+
+    // The target's replica takes over its share; every slot stays served.
+    await("replica of the killed target takes over").atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+      try (NodeClients clients = h.clients()) {
+        NodeClient node0 = clients.client("test", "valkey-0", h.nodes.node(0).address());
+        assertThat(node0.info("test")).containsEntry("cluster_state", "ok").containsEntry("cluster_slots_assigned", "16384");
+      }
+    });
+    await("every key served after the failover").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1))
+        .until(() -> h.missingKeys(KEYS) == 0);
+
+    h.nodes.relaunch(target, false);
+    ScaleUpCommand rerun = h.scaleUp(4, 1);
+    assertThat(h.run(rerun)).as(String.valueOf(rerun.lastError())).isZero();
+    h.assertClusterOk(4, 1);
+    assertThat(h.missingKeys(KEYS)).isZero();
+  }
+}

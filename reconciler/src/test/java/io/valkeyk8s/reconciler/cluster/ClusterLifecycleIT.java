@@ -1,0 +1,119 @@
+package io.valkeyk8s.reconciler.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer.OrderAnnotation;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * One cluster through its life: init 3x1, 50 000 keys, scale-up to 4 (killed half way, rerun) and 5
+ * masters, scale-down to 3. After every step all keys read back and every node says ok.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(OrderAnnotation.class)
+class ClusterLifecycleIT {
+  private static final int KEYS = 50_000;
+  private ClusterHarness h;
+
+  /** Stands for the reconciler process being killed: nothing after it runs, no cleanup. */
+  static final class SimulatedKill extends RuntimeException {
+    SimulatedKill() {
+      super("simulated kill of the reconciler");
+    }
+  }
+
+  @BeforeAll
+  void start() throws Exception {
+    h = new ClusterHarness();
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    if (h != null) {
+      h.close();
+    }
+  }
+
+  @Test
+  @Order(1)
+  void initFormsThreeShardsWithOneReplicaEachAndIsRerunnable() throws Exception {
+    h.scaleStatefulSet(6);
+    assertThat(h.run(h.init(3, 1))).isZero();
+    h.assertClusterOk(3, 1);
+    try (NodeClients clients = h.clients()) {
+      // Layout: shard k's lowest ordinal is its primary, the next pod its replica.
+      List<Member> members = h.members(clients);
+      for (int shard = 0; shard < 3; shard++) {
+        Member primary = members.get(shard * 2);
+        Member replica = members.get(shard * 2 + 1);
+        assertThat(primary.slotCount()).as("slots of pod " + primary.ordinal()).isGreaterThan(5000);
+        assertThat(replica.view().myself().masterId()).isEqualTo(primary.id());
+      }
+    }
+
+    assertThat(h.run(h.init(3, 1))).as("rerun of init on a formed cluster").isZero();
+    h.assertClusterOk(3, 1);
+
+    h.writeKeys(KEYS);
+    assertThat(h.missingKeys(KEYS)).isZero();
+  }
+
+  @Test
+  @Order(2)
+  void scaleUpKilledHalfWayFinishesOnRerun() throws Exception {
+    h.scaleStatefulSet(8);
+    ScaleUpCommand killed = h.scaleUp(4, 1);
+    AtomicInteger batches = new AtomicInteger();
+    killed.migrationHook((slot, keys) -> {
+      if (batches.incrementAndGet() == 40) {
+        throw new SimulatedKill();
+      }
+    });
+    assertThat(h.run(killed)).isEqualTo(1);
+    assertThat(killed.lastError()).contains("simulated kill");
+
+    try (NodeClients clients = h.clients()) {
+      long open = h.members(clients).stream()
+          .filter(m -> !m.view().myself().migrating().isEmpty() || !m.view().myself().importing().isEmpty())
+          .count();
+      assertThat(open).as("nodes with a slot left open by the killed run").isPositive();
+    }
+    assertThat(h.missingKeys(KEYS)).as("keys readable while a slot is open").isZero();
+
+    ScaleUpCommand rerun = h.scaleUp(4, 1);
+    assertThat(h.run(rerun)).as(String.valueOf(rerun.lastError())).isZero();
+    h.assertClusterOk(4, 1);
+    assertThat(h.missingKeys(KEYS)).isZero();
+  }
+
+  @Test
+  @Order(3)
+  void scaleUpToFiveMasters() throws Exception {
+    h.scaleStatefulSet(10);
+    ScaleUpCommand up = h.scaleUp(5, 1);
+    assertThat(h.run(up)).as(String.valueOf(up.lastError())).isZero();
+    h.assertClusterOk(5, 1);
+    assertThat(h.missingKeys(KEYS)).isZero();
+  }
+
+  @Test
+  @Order(4)
+  void scaleDownBackToThreeMasters() throws Exception {
+    ScaleDownCommand down = h.scaleDown(3, 1);
+    assertThat(h.run(down)).as(String.valueOf(down.lastError())).isZero();
+    h.shrinkStatefulSet(6);
+    h.assertClusterOk(3, 1);
+    assertThat(h.missingKeys(KEYS)).isZero();
+
+    ScaleDownCommand rerun = h.scaleDown(3, 1);
+    assertThat(h.run(rerun)).as("rerun after the pods are gone: " + rerun.lastError()).isZero();
+    h.assertClusterOk(3, 1);
+  }
+}

@@ -1,0 +1,122 @@
+package io.valkeyk8s.reconciler.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable;
+
+/**
+ * Benchmark, not part of CI: scale 3 to 4 masters (1 replica each) holding 100 000 keys, with this
+ * reconciler and with {@code valkey-cli --cluster add-node} + {@code rebalance --cluster-use-empty-masters}
+ * on an identical cluster in the same run. Prints times, keys/s and the ratio; asserts no key is lost.
+ *
+ * <p>Run: {@code VALKEY_CLUSTER_BENCHMARK=1 ./mvnw -B -ntp -pl reconciler verify -Dit.test=ScaleUpBenchmark}
+ */
+@EnabledIfEnvironmentVariable(named = "VALKEY_CLUSTER_BENCHMARK", matches = "1")
+class ScaleUpBenchmark {
+  private static final int KEYS = Integer.parseInt(System.getenv().getOrDefault("BENCHMARK_KEYS", "100000"));
+  private static final Duration TIMEOUT = Duration.ofMinutes(10);
+
+  record Result(String tool, double joinSeconds, double moveSeconds, long keysMoved, int lost) {
+    double keysPerSecond() {
+      return keysMoved / moveSeconds;
+    }
+  }
+
+  @Test
+  void scaleThreeToFourMasters() throws Exception {
+    Result ours = run("reconciler", this::scaleWithReconciler);
+    Result cli = run("valkey-cli", this::scaleWithValkeyCli);
+    System.out.printf("%n=== scale 3 -> 4 masters (1 replica each), %d keys ===%n", KEYS);
+    for (Result r : List.of(ours, cli)) {
+      System.out.printf("%-11s join+replica %6.2f s | move slots %7.2f s | %7d keys moved | %9.0f keys/s | lost %d%n",
+          r.tool(), r.joinSeconds(), r.moveSeconds(), r.keysMoved(), r.keysPerSecond(), r.lost());
+    }
+    System.out.printf("ratio valkey-cli/reconciler: move %.2fx, total %.2fx%n%n",
+        cli.moveSeconds() / ours.moveSeconds(),
+        (cli.moveSeconds() + cli.joinSeconds()) / (ours.moveSeconds() + ours.joinSeconds()));
+    assertThat(ours.lost()).isZero();
+    assertThat(cli.lost()).isZero();
+  }
+
+  interface Scaler {
+    Result scale(ValkeyNodes nodes, NodeClients clients, PodDirectory pods) throws Exception;
+  }
+
+  private Result run(String name, Scaler scaler) throws Exception {
+    try (ValkeyNodes nodes = new ValkeyNodes(); NodeClients clients = new NodeClients(null, null, Duration.ofSeconds(60))) {
+      nodes.startUpTo(6);
+      PodDirectory pods = () -> {
+        List<ClusterPod> out = new ArrayList<>();
+        nodes.nodes().forEach(n -> out.add(new ClusterPod("valkey-" + n.index, n.index, n.address(), null, null)));
+        return out;
+      };
+      new ClusterInit(ops(pods, clients, 3, new SlotMigrator(MigrationHook.NONE))).run();
+      ClusterHarness.writeKeys(nodes, KEYS);
+      nodes.startUpTo(8);
+      Result r = scaler.scale(nodes, clients, pods);
+      ops(pods, clients, 4, null).waitHealthy("benchmark: cluster ok", pods.pods());
+      return new Result(r.tool(), r.joinSeconds(), r.moveSeconds(), r.keysMoved(), ClusterHarness.missingKeys(nodes, KEYS));
+    }
+  }
+
+  private static ClusterOps ops(PodDirectory pods, NodeClients clients, int masters, SlotMigrator migrator) {
+    return new ClusterOps(pods, clients, new ShardLayout(masters, 1), migrator, TIMEOUT);
+  }
+
+  /** The same steps as {@link ClusterScaleUp}, timed in two phases. */
+  private Result scaleWithReconciler(ValkeyNodes nodes, NodeClients clients, PodDirectory pods) {
+    SlotMigrator migrator = new SlotMigrator(MigrationHook.NONE);
+    ClusterOps ops = ops(pods, clients, 4, migrator);
+    long t0 = System.nanoTime();
+    Snapshot snapshot = ops.snapshotOfLayout("read");
+    ops.join("join", snapshot.members());
+    ops.waitHealthy("ok", pods.pods());
+    Snapshot joined = ops.snapshotOfLayout("read");
+    List<Member> masters = ops.designatedMasters(joined);
+    ops.attachReplicas("attach", joined, masters);
+    long t1 = System.nanoTime();
+    ops.balance("balance", masters);
+    long t2 = System.nanoTime();
+    return new Result("reconciler", (t1 - t0) / 1e9, (t2 - t1) / 1e9, migrator.keysMoved(), 0);
+  }
+
+  /** valkey-cli from the Debian package: add-node master, add-node replica, rebalance with empty masters. */
+  private Result scaleWithValkeyCli(ValkeyNodes nodes, NodeClients clients, PodDirectory pods) throws Exception {
+    String existing = nodes.node(0).address().toString();
+    String newMaster = nodes.node(6).address().toString();
+    ClusterOps ops = ops(pods, clients, 4, null);
+    long t0 = System.nanoTime();
+    cli("--cluster", "add-node", newMaster, existing);
+    ops.waitHealthy("ok", pods.pods().stream().filter(p -> p.ordinal() <= 6).toList());
+    String masterId = clients.client("id", "valkey-6", nodes.node(6).address()).myId("id");
+    cli("--cluster", "add-node", nodes.node(7).address().toString(), existing, "--cluster-slave",
+        "--cluster-master-id", masterId);
+    ops.waitHealthy("ok", pods.pods());
+    ops.waitReplicasInSync("sync");
+    long t1 = System.nanoTime();
+    cli("--cluster", "rebalance", existing, "--cluster-use-empty-masters");
+    long t2 = System.nanoTime();
+    long moved = clients.client("dbsize", "valkey-6", nodes.node(6).address()).run("dbsize", c -> c.dbsize());
+    return new Result("valkey-cli", (t1 - t0) / 1e9, (t2 - t1) / 1e9, moved, 0);
+  }
+
+  private static void cli(String... args) throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>(List.of("/usr/bin/valkey-cli"));
+    cmd.addAll(List.of(args));
+    Path log = Files.createTempFile("valkey-cli", ".log");
+    try {
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+      int exit = p.waitFor();
+      assertThat(exit).as(String.join(" ", cmd) + "\n" + Files.readString(log)).isZero();
+    } finally {
+      Files.deleteIfExists(log);
+    }
+  }
+}
