@@ -52,7 +52,7 @@ check_cluster_keys() {
 
 cluster_upgrade() { # MASTERS
   helm upgrade "$RELEASE" "$CHART" ${VERSION:+--version "$VERSION"} "${PLAIN_HTTP[@]}" --namespace "$NS" \
-    "${VALUES_ARGS[@]}" --set cluster.masters="$1" --timeout 10m --wait "${HELM_EXTRA[@]}"
+    "${VALUES_ARGS[@]}" --set cluster.masters="$1" --timeout 10m --wait "${PULL_POLICY[@]}" "${HELM_EXTRA[@]}"
 }
 
 cluster_initial_keys() {

@@ -104,7 +104,7 @@ spec:
   containers:
     - name: probe
       image: $E2E_TEST_SERVER_IMAGE
-      imagePullPolicy: IfNotPresent
+      imagePullPolicy: Always
       args: [probe, --json, --interval, 20ms, --duration, ${E2E_PROBE_SECONDS}s, --verify-timeout, 20s, --run-id, $run_id]
       env:
         - {name: VALKEY_HOST, value: $RELEASE}
