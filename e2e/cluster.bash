@@ -35,16 +35,19 @@ wait_cluster_ok() {
 
 write_cluster_keys() {
   local i
-  for ((i = 0; i < E2E_CLUSTER_KEYS; i++)); do echo "SET e2e:key:$i value-$i"; done |
-    valkey_cli_stdin "$RELEASE-0" -c >/dev/null
-  echo "wrote $E2E_CLUSTER_KEYS keys"
+  local ok
+  # -c follows MOVED and says so on a line "-> Redirected ..." of its own.
+  ok=$(for ((i = 0; i < E2E_CLUSTER_KEYS; i++)); do echo "SET e2e:key:$i value-$i"; done |
+    valkey_cli_stdin "$RELEASE-0" -c | tr -d '\r' | grep -v '^-> Redirected' | grep -c '^OK$' || true)
+  echo "wrote $ok/$E2E_CLUSTER_KEYS keys"
+  ((ok == E2E_CLUSTER_KEYS))
 }
 
 # check_cluster_keys: every key reads back with its value (through -c, from whichever shard owns it).
 check_cluster_keys() {
   local i got bad
   got=$(for ((i = 0; i < E2E_CLUSTER_KEYS; i++)); do echo "GET e2e:key:$i"; done |
-    valkey_cli_stdin "$RELEASE-0" -c | tr -d '\r')
+    valkey_cli_stdin "$RELEASE-0" -c | tr -d '\r' | grep -v '^-> Redirected')
   bad=$(paste <(seq 0 $((E2E_CLUSTER_KEYS - 1))) <(printf '%s\n' "$got") | awk '$2 != "value-" $1' | wc -l)
   echo "$((E2E_CLUSTER_KEYS - bad))/$E2E_CLUSTER_KEYS keys read back with their value"
   ((bad == 0))
