@@ -60,15 +60,18 @@ cluster_upgrade() { # MASTERS
 
 cluster_initial_keys() {
   local masters
-  masters=$(helm get values "$RELEASE" -n "$NS" --all -o json | jq -r '.cluster.masters')
+  masters=$(installed_masters)
   wait_cluster_ok "$masters" 300
   write_cluster_keys
   check_cluster_keys
 }
 
+# The masters of the installed values (the steps below move from and back to them).
+installed_masters() { helm get values "$RELEASE" -n "$NS" --all --revision 1 -o json | jq -r '.cluster.masters'; }
+
 cluster_scale_up() {
   local masters
-  masters=$(helm get values "$RELEASE" -n "$NS" --all -o json | jq -r '.cluster.masters')
+  masters=$(installed_masters)
   cluster_upgrade $((masters + 1))
   wait_cluster_ok $((masters + 1)) 300
   check_cluster_keys
@@ -76,8 +79,10 @@ cluster_scale_up() {
 
 cluster_scale_down() {
   local masters
-  masters=$(helm get values "$RELEASE" -n "$NS" --all -o json | jq -r '.cluster.masters')
-  cluster_upgrade $((masters - 1))
-  wait_cluster_ok $((masters - 1)) 300
+  masters=$(installed_masters)
+  cluster_upgrade "$masters"
+  wait_cluster_ok "$masters" 300
+  [[ "$(kubectl -n "$NS" get statefulset "$RELEASE" -o jsonpath='{.status.replicas}')" == \
+    "$(kubectl -n "$NS" get statefulset "$RELEASE" -o jsonpath='{.spec.replicas}')" ]]
   check_cluster_keys
 }
