@@ -22,6 +22,11 @@ public final class ClusterScaleDown {
   public void run() {
     ShardLayout layout = ops.layout();
     Snapshot before = ops.snapshot("scale-down: read nodes").requireAllReachable();
+    if (before.pods().stream().noneMatch(p -> layout.isDeparting(p.ordinal()))) {
+      // pre-upgrade hook of every upgrade, scale-ups included: nothing departs, nothing to do
+      LOG.info("scale-down: no pod departs with {} masters; nothing to do", layout.masters());
+      return;
+    }
     ops.requireHealthy("scale-down", before);
     ops.repairOpenSlots("scale-down: close open slots");
 

@@ -1,0 +1,236 @@
+# Failover scenarios with the test server's probe, for Sentinel-mode releases. Sourced
+# by e2e/run, e2e/bench and scripts/up (after e2e/lib.bash); every function takes the
+# namespace NS and the release RELEASE from the caller.
+#
+# A scenario: a probe pod writes through the <release> Service; once its writes land,
+# DISRUPT runs against the primary pod; the primary label must move to another pod;
+# the probe ends after its duration, reads every acknowledged write back and prints
+# its JSON report (test-server/README.md), which is kept in $E2E_LOG_DIR.
+
+E2E_TEST_SERVER_IMAGE="${E2E_TEST_SERVER_IMAGE:-${REGISTRY:-localhost:5000}/valkey-k8s/test-server:${IMAGE_TAG:-0.1.0}}"
+E2E_PROBE_SECONDS="${E2E_PROBE_SECONDS:-30}"
+
+primary_pod() { kubectl -n "$NS" get pods -l valkey-master=true -o jsonpath='{.items[*].metadata.name}'; }
+
+secret_value() { # SECRET KEY
+  kubectl -n "$NS" get secret "$1" -o jsonpath="{.data.$2}" | base64 -d
+}
+
+# valkey_cli POD ARGS...: valkey-cli as the admin user inside POD's valkey container
+# (its password is in the container's environment; the password never is on a command line).
+# shellcheck disable=SC2016  # expanded by the container's shell
+valkey_cli() {
+  local pod=$1; shift
+  kubectl -n "$NS" exec "$pod" -c valkey -- \
+    sh -c 'REDISCLI_AUTH="$VALKEY_ADMIN_PASSWORD" exec valkey-cli --no-auth-warning --user admin "$@"' valkey-cli "$@"
+}
+# valkey_cli_stdin POD ARGS...: the same, commands read from stdin (one a line).
+# shellcheck disable=SC2016  # expanded by the container's shell
+valkey_cli_stdin() {
+  local pod=$1; shift
+  kubectl -n "$NS" exec -i "$pod" -c valkey -- \
+    sh -c 'REDISCLI_AUTH="$VALKEY_ADMIN_PASSWORD" exec valkey-cli --no-auth-warning --user admin "$@"' valkey-cli "$@"
+}
+
+# sentinel_cli POD ARGS...: valkey-cli to POD's own Sentinel.
+# shellcheck disable=SC2016  # expanded by the container's shell
+sentinel_cli() {
+  local pod=$1; shift
+  kubectl -n "$NS" exec "$pod" -c sentinel -- \
+    sh -c 'REDISCLI_AUTH="$VALKEY_SENTINEL_PASSWORD" exec valkey-cli --no-auth-warning -p 26379 "$@"' valkey-cli "$@"
+}
+
+# sentinels_ready POD... REPLICAS: every POD's Sentinel knows the other Sentinels and
+# REPLICAS replicas it would promote (flags "slave", link up): a Sentinel that just
+# started refuses a failover with NOGOODSLAVE until it has seen them.
+sentinels_ready() {
+  local want=${*: -1} pod master good others
+  for pod in "${@:1:$#-1}"; do
+    master=$(kubectl -n "$NS" exec "$pod" -c sentinel -- printenv SENTINEL_MASTER_NAME 2>/dev/null || echo myprimary)
+    others=$(sentinel_cli "$pod" SENTINEL MASTER "$master" 2>/dev/null | tr -d '\r' | awk 'NR % 2 {k = $0; next} k == "num-other-sentinels" {print}')
+    good=$(sentinel_cli "$pod" SENTINEL REPLICAS "$master" 2>/dev/null | tr -d '\r' | awk '
+      NR % 2 {k = $0; next}
+      k == "name" {n++} {v[n, k] = $0}
+      END { for (i = 1; i <= n; i++) if (v[i, "flags"] == "slave" && v[i, "master-link-status"] == "ok" && v[i, "master-link-down-time"] == "0") g++; print g + 0 }')
+    [[ "$others" == "$want" && "$good" == "$want" ]] || { echo "Sentinel of $pod: ${others:-?} other Sentinels, $good good replicas"; return 1; }
+  done
+}
+
+# wait_sentinel_settled TIMEOUT_S REPLICAS: every data pod Ready, exactly one labelled
+# primary, which reports REPLICAS replicas online and in sync, and every Sentinel
+# ready to promote one (so the next failover has a caught-up replica to promote).
+wait_sentinel_settled() {
+  local timeout=$1 want=$2 deadline primary pods ready info online names
+  deadline=$((SECONDS + timeout))
+  while ((SECONDS < deadline)); do
+    pods=$(kubectl -n "$NS" get pods -l app.kubernetes.io/component=valkey --no-headers 2>/dev/null | wc -l)
+    ready=$(kubectl -n "$NS" get pods -l app.kubernetes.io/component=valkey \
+      -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' 2>/dev/null | grep -c '^True$' || true)
+    primary=$(primary_pod 2>/dev/null || true)
+    if ((pods == want + 1 && ready == pods)) && [[ -n "$primary" && "$primary" != *" "* ]]; then
+      info=$(valkey_cli "$primary" INFO replication 2>/dev/null | tr -d '\r' || true)
+      online=$(grep -c '^slave[0-9]*:.*state=online' <<<"$info" || true)
+      mapfile -t names < <(kubectl -n "$NS" get pods -l app.kubernetes.io/component=valkey -o name | sed 's|^pod/||')
+      if grep -q '^role:master' <<<"$info" && ((online == want)) && sentinels_ready "${names[@]}" "$want"; then
+        echo "settled: $primary is primary with $online replicas online; every Sentinel can promote one"
+        return 0
+      fi
+    fi
+    sleep 1
+  done
+  echo "not settled after $timeout s: $ready/$pods pods Ready, primary label on '${primary:-}'"
+  kubectl -n "$NS" get pods -o wide -L valkey-master || true
+  return 1
+}
+
+# start_probe NAME RUN_ID: a probe pod (restricted Pod Security) writing through the Service.
+start_probe() {
+  local name=$1 run_id=$2
+  kubectl -n "$NS" delete pod "$name" --ignore-not-found --wait=true >/dev/null
+  kubectl -n "$NS" apply -f - <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: $name
+  labels: {app.kubernetes.io/name: valkey-test-server, app.kubernetes.io/part-of: $RELEASE}
+spec:
+  restartPolicy: Never
+  automountServiceAccountToken: false
+  securityContext:
+    runAsNonRoot: true
+    runAsUser: 65532
+    runAsGroup: 65532
+    seccompProfile: {type: RuntimeDefault}
+  containers:
+    - name: probe
+      image: $E2E_TEST_SERVER_IMAGE
+      imagePullPolicy: Always
+      args: [probe, --json, --interval, 20ms, --duration, ${E2E_PROBE_SECONDS}s, --verify-timeout, 20s, --run-id, $run_id]
+      env:
+        - {name: VALKEY_HOST, value: $RELEASE}
+        - {name: VALKEY_PORT, value: "6379"}
+        - {name: VALKEY_USERNAME, value: client}
+        - name: VALKEY_PASSWORD
+          valueFrom: {secretKeyRef: {name: $RELEASE-credentials, key: clientPassword}}
+        - {name: JAVA_TOOL_OPTIONS, value: "-XX:MaxRAMPercentage=75 -Djava.io.tmpdir=/tmp"}
+      resources:
+        requests: {cpu: 50m, memory: 128Mi}
+        limits: {memory: 384Mi}
+      securityContext:
+        allowPrivilegeEscalation: false
+        readOnlyRootFilesystem: true
+        runAsNonRoot: true
+        capabilities: {drop: [ALL]}
+      volumeMounts: [{name: tmp, mountPath: /tmp}]
+  volumes: [{name: tmp, emptyDir: {sizeLimit: 64Mi}}]
+EOF
+}
+
+# wait_probe_writing PRIMARY RUN_ID TIMEOUT_S: the probe's first writes are on the primary.
+wait_probe_writing() {
+  local primary=$1 run_id=$2 deadline=$((SECONDS + $3)) n
+  while ((SECONDS < deadline)); do
+    n=$(valkey_cli "$primary" EXISTS "probe:{$run_id}:1" "probe:{$run_id}:2" "probe:{$run_id}:3" 2>/dev/null | tr -d '\r' || true)
+    if [[ "$n" =~ ^[1-9] ]]; then echo "probe $run_id is writing to $primary"; return 0; fi
+    sleep 0.5
+  done
+  echo "probe $run_id wrote nothing to $primary within $3 s"
+  return 1
+}
+
+# wait_primary_moved OLD TIMEOUT_S: prints the new primary pod once the label is on exactly one other pod.
+wait_primary_moved() {
+  local old=$1 deadline=$((SECONDS + $2)) new=""
+  while ((SECONDS < deadline)); do
+    new=$(primary_pod 2>/dev/null || true)
+    if [[ -n "$new" && "$new" != "$old" && "$new" != *" "* ]]; then echo "$new"; return 0; fi
+    sleep 0.25
+  done
+  return 1
+}
+
+# wait_probe_report NAME TIMEOUT_S OUT_JSON: waits for the probe pod to end, saves its JSON report.
+wait_probe_report() {
+  local name=$1 deadline=$((SECONDS + $2)) out=$3 phase=""
+  while ((SECONDS < deadline)); do
+    phase=$(kubectl -n "$NS" get pod "$name" -o jsonpath='{.status.phase}' 2>/dev/null || true)
+    [[ "$phase" == Succeeded || "$phase" == Failed ]] && break
+    sleep 1
+  done
+  kubectl -n "$NS" logs "$name" >"$out.log" 2>&1 || true
+  # stdout's report is pretty-printed JSON from a line "{" to a line "}"; stderr's log lines start with a date.
+  sed -n '/^{/,/^}/p' "$out.log" | jq -c . >"$out" 2>/dev/null || true
+  [[ "$phase" == Succeeded || "$phase" == Failed ]] || { echo "probe $name still $phase after $2 s"; return 1; }
+  [[ -s "$out" ]] || { echo "probe $name printed no JSON report (phase $phase):"; tail -20 "$out.log"; return 1; }
+  echo "probe $name ended: $phase"
+}
+
+# evict_pod POD TIMEOUT_S: the Eviction API (what `kubectl drain` calls); the PDB may
+# refuse (429) while a pod is not Ready, so retries until it is accepted.
+evict_pod() {
+  local pod=$1 deadline=$((SECONDS + $2)) out
+  while ((SECONDS < deadline)); do
+    if out=$(kubectl create --raw "/api/v1/namespaces/$NS/pods/$pod/eviction" -f - 2>&1 <<EOF
+{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"$pod","namespace":"$NS"}}
+EOF
+    ); then
+      echo "evicted $NS/$pod through the Eviction API (PDB allowed it)"
+      return 0
+    fi
+    echo "eviction of $pod refused, retrying: $out"
+    sleep 1
+  done
+  return 1
+}
+
+# The disruptions: each gets the primary pod's name.
+disrupt_kill9() { kill_container "$NS" "$1" valkey; }
+disrupt_delete() { kubectl -n "$NS" delete pod "$1" --wait=false; }
+disrupt_evict() { evict_pod "$1" 60; }
+
+# failover_scenario SCENARIO DISRUPT_FN REPLICAS: runs one probe through one disruption;
+# asserts the label moved, writes resumed (no window still open at the end) and no
+# acknowledged write is missing. Appends a summary line to $E2E_LOG_DIR/failover-summary.tsv.
+failover_scenario() {
+  local scenario=$1 disrupt=$2 replicas=$3 run_id name old new report summary disrupted_at
+  run_id="$scenario-$(date +%s)"
+  name="probe-$scenario"
+  report="$E2E_LOG_DIR/probe-$RELEASE-$scenario.json"
+  wait_sentinel_settled 240 "$replicas"
+  old=$(primary_pod)
+  start_probe "$name" "$run_id"
+  wait_probe_writing "$old" "$run_id" 120
+  sleep 2 # a few hundred acknowledged writes before the disruption
+  disrupted_at=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
+  "$disrupt" "$old"
+  new=$(wait_primary_moved "$old" "${E2E_FAILOVER_TIMEOUT:-60}") || { echo "primary label did not leave $old"; return 1; }
+  echo "primary: $old -> $new"
+  wait_probe_report "$name" $((E2E_PROBE_SECONDS + 90)) "$report"
+  jq -c '{ackedWrites, failedWrites, unavailableMs, longestUnavailableMs, missingAckedWrites, verified,
+          windows: [.windows[] | {durationMs, errorKind, failedWrites, ongoing}]}' "$report"
+  summary=$(report_summary "$report" "$scenario" "$old" "$new" "$disrupted_at")
+  printf '%s\n' "$summary" >>"$E2E_LOG_DIR/failover-summary.tsv"
+  kubectl -n "$NS" delete pod "$name" --ignore-not-found --wait=false >/dev/null
+  jq -e '.verified == true' "$report" >/dev/null || { echo "probe could not read every acknowledged write back"; return 1; }
+  jq -e '.missingAckedWrites == 0' "$report" >/dev/null || { echo "acknowledged writes lost: $(jq -c .missingIds "$report")"; return 1; }
+  jq -e '.ackedWrites > 0 and ([.windows[] | select(.ongoing)] | length) == 0' "$report" >/dev/null ||
+    { echo "writes did not resume through Service $RELEASE before the probe ended"; return 1; }
+  echo "ok: writes resumed on $new, 0 acknowledged writes lost, unavailable $(jq .unavailableMs "$report") ms"
+}
+
+# report_summary REPORT SCENARIO OLD NEW DISRUPTED_AT: one tab-separated line; only the
+# windows that end after the disruption count (a slow first connect of the probe's JVM
+# is not the failover's).
+report_summary() {
+  jq -r --arg s "$2" --arg o "$3" --arg n "$4" --arg t "$5" \
+    '[.windows[] | select(.end == null or .end >= $t)] as $w
+     | [$s, $o, $n, ($w | map(.durationMs) | add // 0), ($w | map(.durationMs) | max // 0), ($w | length),
+        ([$w[] | .errors | keys[]] | unique | join(",")), .ackedWrites, .missingAckedWrites] | @tsv' "$1"
+}
+
+# print_failover_table SUMMARY_TSV: the summary lines as a markdown table.
+print_failover_table() {
+  printf '| scenario | primary before | after | writes failing (ms) | longest window (ms) | windows | errors | acknowledged writes | acknowledged lost |\n'
+  printf '|---|---|---|---|---|---|---|---|---|\n'
+  awk -F'\t' '{printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9}' "$1"
+}
