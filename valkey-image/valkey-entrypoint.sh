@@ -280,6 +280,18 @@ run_sentinel() {
   exec valkey-server "$VALKEY_RUN_DIR/sentinel.conf" --sentinel
 }
 
+# The primary's host as the first answering Sentinel of another pod reports it (empty if none).
+sentinels_primary() {
+  local peer host
+  for peer in $VALKEY_PEERS; do
+    is_self "$peer" && continue
+    host=$(cli "$VALKEY_SENTINEL_PASSWORD" -h "$peer" -p "$SENTINEL_PORT" \
+      SENTINEL GET-MASTER-ADDR-BY-NAME "$SENTINEL_MASTER_NAME" | head -n 1) || true
+    [[ -n "$host" ]] && { printf '%s\n' "$host"; return 0; }
+  done
+  return 0
+}
+
 unpause() { cli "$VALKEY_ADMIN_PASSWORD" --user admin -p "$VALKEY_PORT" CLIENT UNPAUSE >/dev/null || true; }
 
 # Planned handover before this pod stops. Best effort: always exits 0, bounded
@@ -296,12 +308,15 @@ run_prestop() {
   [[ "$role" == master ]] || { log "prestop: this pod is not the primary ($role); nothing to do"; exit 0; }
 
   # The reconciler watches deletionTimestamp and hands over with writes paused; give it
-  # the first seconds, and keep this container alive until the role has moved.
-  local reconciler_deadline=$((SECONDS + VALKEY_PRESTOP_RECONCILER_WAIT_SECONDS))
+  # the first seconds. Ask the Sentinels, not ROLE: Sentinel's demotion of this node waits
+  # behind the reconciler's pause, so ROLE says master for a while after the handover.
+  local reconciler_deadline=$((SECONDS + VALKEY_PRESTOP_RECONCILER_WAIT_SECONDS)) primary
   while (( SECONDS < reconciler_deadline )); do
     sleep 0.5
-    role=$(cli "$VALKEY_ADMIN_PASSWORD" --user admin -p "$VALKEY_PORT" ROLE | head -n 1) || true
-    [[ "$role" == master ]] || { log "prestop: the reconciler handed over; this pod is now $role"; exit 0; }
+    primary=$(sentinels_primary)
+    if [[ -n "$primary" ]] && ! is_self "$primary"; then
+      log "prestop: handed over to $primary after $((SECONDS - started)) s"; exit 0
+    fi
   done
 
   # No handover yet: pause writes (they wait, they do not fail) so the promoted replica has them all.
@@ -317,6 +332,12 @@ run_prestop() {
     [[ "$lagging" == 0 ]] && break
     sleep 0.2
   done
+
+  # Never fail over a primary that is not this pod (a handover may have happened meanwhile).
+  primary=$(sentinels_primary)
+  if [[ -n "$primary" ]] && ! is_self "$primary"; then
+    unpause; log "prestop: $primary is already the primary; nothing to do"; exit 0
+  fi
 
   # Ask the other pods' Sentinels first: this pod's own Sentinel is stopping too.
   local peer asked=''
