@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One level-triggered pass: read the truth (majority of the Sentinels, confirmed by ROLE on
- * the chosen node), read the pods, converge. Break before make: every other labelled pod loses
+ * the chosen node; during a planned handover this reconciler requested, the replica the
+ * failing-over Sentinel promoted, also confirmed by ROLE), read the pods, converge. Break before make: every other labelled pod loses
  * the label (the labelled pods are listed from the API server, not the cache, so a cache that
  * lags behind our own last write cannot hide one) before the primary gets it. Nothing is
  * written unless this replica leads, the truth is fresh and the pod cache is watching.
@@ -28,6 +29,8 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
   private static final Logger log = LoggerFactory.getLogger(PrimaryReconciler.class);
   private static final Duration SOON = Duration.ofMillis(200);
   private static final Duration LATER = Duration.ofSeconds(1);
+  /** While a planned handover runs: catch the promotion the moment the node reports it. */
+  private static final Duration FOLLOWING = Duration.ofMillis(20);
 
   private final Config config;
   private final SentinelConfig sentinel;
@@ -58,7 +61,8 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
     this.leadership = leadership;
     this.clock = clock;
     this.metrics = metrics;
-    this.fencer = new Fencer(nodes, metrics);
+    this.fencer = new Fencer(nodes, metrics,
+        node -> pods.byAddress(node.host()).map(p -> p.getMetadata().getUid()));
     this.handover = new Handover(nodes, sentinels, metrics);
   }
 
@@ -70,10 +74,11 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
   @Override
   public Optional<Duration> reconcile(String key) throws Exception {
     Sentinels.Truth truth = sentinels.ask();
-    truthFresh = truth.primary().isPresent();
-    if (truth.primary().isEmpty()) {
+    Optional<Address> handedOver = handover.promoted(truth.primary());
+    truthFresh = truth.primary().isPresent() || handedOver.isPresent();
+    if (!truthFresh) {
       waiting("action=wait reason=\"no majority of Sentinels agrees on a primary\" " + truth.describe());
-      return Optional.of(LATER);
+      return Optional.of(handover.following() ? FOLLOWING : LATER);
     }
     if (!leadership.isLeader()) {
       return Optional.empty();
@@ -82,7 +87,7 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
       waiting("action=wait reason=\"pod cache not watching the API server\"");
       return Optional.of(LATER);
     }
-    Address primary = truth.primary().get();
+    Address primary = handedOver.orElseGet(() -> truth.primary().get());
     ValkeyNodes.Role role;
     try {
       role = nodes.role(primary);
@@ -94,7 +99,7 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
     if (!role.isPrimary()) {
       waiting("action=wait node=" + primary + " role=" + role.role()
           + " reason=\"the Sentinels' primary does not say it is one\"");
-      return Optional.of(SOON);
+      return Optional.of(handover.following() ? FOLLOWING : SOON);
     }
     if (lastPrimary != null && !lastPrimary.equals(primary)) {
       metrics.failovers.increment();
@@ -104,8 +109,9 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
     lastWait = null;
 
     Optional<Pod> primaryPod = pods.byAddress(primary.host());
-    String why = "Sentinel majority " + truth.votes().get(primary) + "/" + truth.asked()
-        + " and ROLE master at " + primary;
+    String why = handedOver.isPresent()
+        ? "planned handover: the failing-over Sentinel promoted " + primary + " and it says ROLE master"
+        : "Sentinel majority " + truth.votes().get(primary) + "/" + truth.asked() + " and ROLE master at " + primary;
     List<Pod> others = labelledOthers(primaryPod);
     if (!others.isEmpty() && !unlabel(others, primary, why)) {
       if (!labelledOthers(primaryPod).isEmpty()) {
@@ -131,11 +137,15 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
       }
     }
     clock.settle(primary);
-    if (pod.getMetadata().getDeletionTimestamp() != null) {
+    if (isShuttingDown(pod)) {
       handover.start(pod, primary);
-      return Optional.of(SOON);
+      return Optional.of(handover.following() ? FOLLOWING : SOON);
     }
-    return fencer.run(primary) ? Optional.of(LATER) : Optional.empty();
+    boolean fencing = fencer.run(primary);
+    if (handover.following()) {
+      return Optional.of(FOLLOWING); // also fences clients that reconnect to the old primary meanwhile
+    }
+    return fencing ? Optional.of(LATER) : Optional.empty();
   }
 
   /** Logs a reason to wait once, not on every retry. */
@@ -177,6 +187,15 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
       }
     }
     return confirmed;
+  }
+
+  /**
+   * Terminating with a grace period: its preStop hook runs and the process has time to hand
+   * over. A forced deletion (grace period 0) kills it at once; Sentinel's failover follows.
+   */
+  private static boolean isShuttingDown(Pod pod) {
+    Long grace = pod.getMetadata().getDeletionGracePeriodSeconds();
+    return pod.getMetadata().getDeletionTimestamp() != null && (grace == null || grace > 0);
   }
 
   private boolean hasLabel(Pod pod) {

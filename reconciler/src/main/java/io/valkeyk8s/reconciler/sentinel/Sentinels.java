@@ -87,33 +87,31 @@ public final class Sentinels implements AutoCloseable {
     if (closed) {
       return;
     }
-    Map<Address, String> reported = new LinkedHashMap<>();
-    Map<String, Address> seedAnswer = new HashMap<>();
+    Map<Address, String> peerReports = new LinkedHashMap<>();
     Address seed = new Address(config.sentinelHost(), config.sentinelPort());
     String seedId = null;
     try (StatefulRedisSentinelConnection<String, String> c =
         seedClient.connectSentinel(LettuceClients.uri(seed, Optional.empty(), config.sentinelPassword()))) {
       seedId = myId(c);
-      peers(c).forEach((addr, id) -> reported.put(addr, id));
+      peers(c).forEach(peerReports::putIfAbsent);
     } catch (RuntimeException e) {
       log.warn("action=seed-unreachable sentinel={} error=\"{}\"", seed, e.getMessage());
     }
+    Map<Address, String> answering = new LinkedHashMap<>();
     for (Member m : members.values()) {
       if (m.commands == null || !m.commands.isOpen()) {
         continue;
       }
       try {
-        peers(m.commands).forEach(reported::putIfAbsent);
+        peers(m.commands).forEach(peerReports::putIfAbsent);
         if (m.runId != null) {
-          reported.put(m.address, m.runId);
+          answering.put(m.address, m.runId);
         }
       } catch (RuntimeException e) {
         log.debug("sentinel {} did not answer SENTINEL SENTINELS: {}", m.address, e.getMessage());
       }
     }
-    if (seedId != null && !reported.containsValue(seedId)) {
-      reported.put(seed, seedId); // alone, or its peers did not report it: use the seed address
-    }
+    Map<Address, String> reported = roster(peerReports, answering, seed, seedId);
     if (reported.isEmpty()) {
       return; // nobody answered: keep what we have
     }
@@ -132,6 +130,36 @@ public final class Sentinels implements AutoCloseable {
       }
     }
     members.values().forEach(Member::connectIfNeeded);
+  }
+
+  /**
+   * The members: one address per run id, so that a Sentinel reached both through the seed
+   * (usually a Service in front of all of them) and under its own address counts once in the
+   * majority. Addresses the Sentinels report for each other come first, then the members that
+   * answered (a Sentinel alone reports no peer), and the seed address last, only for a run id
+   * known under no other address.
+   */
+  static Map<Address, String> roster(Map<Address, String> peerReports, Map<Address, String> answering,
+      Address seed, String seedId) {
+    Map<String, Address> byRunId = new LinkedHashMap<>();
+    Map<Address, String> result = new LinkedHashMap<>();
+    java.util.function.BiConsumer<Address, String> offer = (address, runId) -> {
+      if (runId != null && !byRunId.containsKey(runId) && !result.containsKey(address)) {
+        byRunId.put(runId, address);
+        result.put(address, runId);
+      }
+    };
+    peerReports.forEach(offer);
+    answering.forEach((address, runId) -> {
+      if (!address.equals(seed)) {
+        offer.accept(address, runId);
+      }
+    });
+    if (answering.containsKey(seed)) {
+      offer.accept(seed, answering.get(seed));
+    }
+    offer.accept(seed, seedId);
+    return result;
   }
 
   private Map<Address, String> peers(StatefulRedisSentinelConnection<String, String> c) {
@@ -187,23 +215,46 @@ public final class Sentinels implements AutoCloseable {
     return new Truth(winner, snapshot, asked.size(), answered.get());
   }
 
-  /** SENTINEL FAILOVER on the first member that accepts it (INPROG counts as accepted). */
-  public boolean failover() {
+  /**
+   * SENTINEL FAILOVER on the first member that accepts it (INPROG counts as accepted); returns
+   * that Sentinel, which runs the failover alone (a forced failover asks nobody's agreement).
+   */
+  public Optional<Address> failover() {
     for (Member m : members.values()) {
       if (m.commands == null || !m.commands.isOpen()) {
         continue;
       }
       try {
         m.commands.sync().failover(config.masterName());
-        return true;
+        return Optional.of(m.address);
       } catch (RuntimeException e) {
         if (String.valueOf(e.getMessage()).startsWith("INPROG")) {
-          return true;
+          return Optional.of(m.address);
         }
         log.warn("action=sentinel-failover-refused sentinel={} error=\"{}\"", m.address, e.getMessage());
       }
     }
-    return false;
+    return Optional.empty();
+  }
+
+  /** The replica this Sentinel selected in its failover (flag "promoted"), if it selected one. */
+  public Optional<Address> promotedReplica(Address sentinel) {
+    Member m = members.get(sentinel);
+    if (m == null || m.commands == null || !m.commands.isOpen()) {
+      return Optional.empty();
+    }
+    CommandArgs<String, String> args =
+        new CommandArgs<>(StringCodec.UTF8).add("REPLICAS").add(config.masterName());
+    try {
+      List<Map<String, String>> replicas =
+          m.commands.sync().dispatch(CommandType.SENTINEL, new ListOfMapsOutput<>(StringCodec.UTF8), args);
+      return replicas.stream()
+          .filter(r -> List.of(r.getOrDefault("flags", "").split(",")).contains("promoted"))
+          .map(r -> new Address(r.get("ip"), Integer.parseInt(r.get("port"))))
+          .findFirst();
+    } catch (RuntimeException e) {
+      return Optional.empty();
+    }
   }
 
   public int known() {

@@ -17,7 +17,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Admin commands on the data nodes (ROLE, CLIENT KILL, CLIENT PAUSE): one cached connection
+ * Admin commands on the data nodes (ROLE, CLIENT KILL, CLIENT PAUSE, REPLICAOF): one cached connection
  * per address, dropped on any error so a restarted node gets a fresh one. No auto-reconnect:
  * a dead node must fail fast, not queue commands.
  */
@@ -108,6 +108,11 @@ public final class ValkeyNodes implements AutoCloseable {
   public void unpause(Address node) {
     call(node, c -> c.sync().dispatch(CommandType.CLIENT, new StatusOutput<>(StringCodec.UTF8),
         new CommandArgs<>(StringCodec.UTF8).add("UNPAUSE")));
+  }
+
+  /** REPLICAOF: replicate from this primary (a no-op when already replicating from it). */
+  public void replicaOf(Address node, Address primary) {
+    call(node, c -> c.sync().replicaof(primary.host(), primary.port()));
   }
 
   private <T> T call(Address node, java.util.function.Function<StatefulRedisConnection<String, String>, T> command) {

@@ -45,6 +45,8 @@ public final class TestPods {
     Pod pod = new PodBuilder()
         .withNewMetadata().withName(name).withNamespace(namespace).withLabels(DATA_LABELS).endMetadata()
         .withNewSpec()
+        // Scheduled, as a kubelet's pods are: deleting it then sets a grace period, not 0.
+        .withNodeName("node-0")
         .withHostname(name)
         .withSubdomain("valkey-headless")
         .addNewContainer().withName("valkey").withImage("valkey:test").endContainer()
