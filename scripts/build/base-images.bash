@@ -4,14 +4,15 @@
 #
 #   debian:bookworm-slim   debootstrap --variant=minbase bookworm -> docker import
 #   debian:trixie-slim     debootstrap --variant=minbase trixie   -> docker import
-#   $REGISTRY/base/openjdk-21-jre:trixie
-#                          trixie + Debian's openjdk-21-jre-headless: the Jib
+#   $REGISTRY/base/openjdk-25-jre:trixie
+#                          trixie + Debian's openjdk-25-jre-headless: the Jib
 #                          base of the reconciler and test-server images
 #
-# The Java base is Debian's OpenJDK 21 on trixie rather than a jlink'ed runtime
+# The Java base is Debian's OpenJDK 25 on trixie rather than a jlink'ed runtime
 # from the build machine's JDK: every byte then comes from signed Debian
 # packages (security updates by apt, reproducible on any machine), and it is the
-# same Java major version as the public default eclipse-temurin:21-jre.
+# same Java major version as the public default eclipse-temurin:25-jre (Java 25:
+# smaller and faster to start than 21 for the reconciler, see reconciler/README.md).
 #
 #   scripts/build/base-images.bash build   make the missing images locally
 #   scripts/build/base-images.bash push    build, then push all to $REGISTRY
@@ -26,7 +27,7 @@ source "$REPO_ROOT/scripts/lib/docker.bash"
 # shellcheck source=images.lib.bash
 source "$REPO_ROOT/scripts/build/images.lib.bash"
 
-JRE_IMAGE="${JRE_IMAGE:-$REGISTRY/base/openjdk-21-jre:trixie}"
+JRE_IMAGE="${JRE_IMAGE:-$REGISTRY/base/openjdk-25-jre:trixie}"
 WORK="$VALKEY_K8S_CACHE/base-images"
 
 # debootstrap a minimal root of suite $1 and import it as debian:$1-slim.
@@ -54,13 +55,13 @@ jre_image() {
   local started=$SECONDS
   if [[ "${REBUILD:-}" != 1 ]] && image_exists "$JRE_IMAGE"; then info "$JRE_IMAGE exists"; return 0; fi
   mkdir -p "$WORK"
-  step "building $JRE_IMAGE (Debian openjdk-21-jre-headless on trixie)"
+  step "building $JRE_IMAGE (Debian openjdk-25-jre-headless on trixie)"
   DOCKER_BUILDKIT=0 docker build -q -t "$JRE_IMAGE" -f - "$WORK" <<'DOCKERFILE' >"$WORK/jre-build.log" 2>&1 ||
 FROM debian:trixie-slim
 RUN set -eux; apt-get update; \
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends openjdk-21-jre-headless; \
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends openjdk-25-jre-headless; \
     rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin; java -version
-ENV JAVA_HOME=/usr/lib/jvm/java-21-openjdk-amd64
+ENV JAVA_HOME=/usr/lib/jvm/java-25-openjdk-amd64
 DOCKERFILE
     { tail -20 "$WORK/jre-build.log" >&2; die "docker build of $JRE_IMAGE failed"; }
   info "$JRE_IMAGE made in $((SECONDS - started)) s"
