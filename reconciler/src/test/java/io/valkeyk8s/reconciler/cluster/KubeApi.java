@@ -1,37 +1,28 @@
 package io.valkeyk8s.reconciler.cluster;
 
-import io.fabric8.kubeapitest.KubeAPIServer;
-import io.fabric8.kubeapitest.KubeAPIServerConfigBuilder;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.valkeyk8s.reconciler.testing.KubeApiServer;
 import java.util.Map;
 
 /**
- * Test fixture: a real kube-apiserver + etcd (fabric8 kube-api-test, offline binaries under
- * $KUBE_API_TEST_DIR) and pods created through the API whose status.podIP points at local Valkey nodes.
+ * Test fixture for cluster mode: the shared real kube-apiserver + etcd ({@link KubeApiServer})
+ * with the StatefulSet's pods created through the API, their status.podIP pointing at local
+ * Valkey nodes.
  */
 final class KubeApi implements AutoCloseable {
   static final String NAMESPACE = "valkey-it";
   static final String RELEASE = "valkey";
   static final String SELECTOR = "app.kubernetes.io/instance=" + RELEASE + ",app.kubernetes.io/component=valkey";
 
-  private final KubeAPIServer server;
+  private final KubeApiServer server;
   private final KubernetesClient client;
 
   KubeApi() {
-    String dir = System.getenv("KUBE_API_TEST_DIR");
-    KubeAPIServerConfigBuilder config = KubeAPIServerConfigBuilder.anAPIServerConfig()
-        .withOfflineMode(true).withApiServerVersion("1.34.4").withUpdateKubeConfig(false);
-    if (dir != null && !dir.isBlank()) {
-      config.withTestDir(dir);
-    }
-    server = new KubeAPIServer(config.build());
-    server.start();
-    client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(server.getKubeConfigYaml())).build();
+    server = KubeApiServer.start();
+    client = server.newClient();
     client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(NAMESPACE).endMetadata().build())
         .create();
   }
@@ -100,6 +91,6 @@ final class KubeApi implements AutoCloseable {
   @Override
   public void close() {
     client.close();
-    server.stop();
+    server.close();
   }
 }
