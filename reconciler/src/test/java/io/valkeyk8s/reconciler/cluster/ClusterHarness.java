@@ -12,6 +12,7 @@ import io.lettuce.core.cluster.api.async.RedisAdvancedClusterAsyncCommands;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -19,8 +20,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntPredicate;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /** Local Valkey nodes plus their pods in a real API server, and the checks every scenario repeats. */
 final class ClusterHarness implements AutoCloseable {
@@ -151,31 +150,41 @@ final class ClusterHarness implements AutoCloseable {
     return missingKeys(nodes, count, slot -> !except.contains(slot));
   }
 
-  private static final Pattern OPEN_SLOT = Pattern.compile("\\[(\\d+)-[<>]-");
-
   /**
-   * Slots an interrupted migration left MIGRATING or IMPORTING on a running node: their keys
-   * may sit on a node that is gone until a rerun closes the slot.
+   * Slots an interrupted migration left in flux: open (MIGRATING or IMPORTING) on a running node,
+   * or not owned by one and the same healthy master in every running node's view (a target that
+   * dies right after taking a slot can leave its replica and the source disagreeing). Their keys
+   * may be out of reach until a rerun settles them.
    */
-  Set<Integer> openSlots() {
-    Set<Integer> open = new HashSet<>();
+  Set<Integer> slotsInFlux() {
+    Set<Integer> flux = new HashSet<>();
+    String[] owner = new String[ShardLayout.SLOTS];
     try (NodeClients clients = clients()) {
       for (ValkeyNodes.Node n : nodes.nodes()) {
         if (!n.running()) {
           continue;
         }
-        String all = clients.client("test", "valkey-" + n.index, n.address()).run("test: cluster nodes", c -> c.clusterNodes());
-        for (String line : all.split("\n")) {
-          if (line.contains("myself")) {
-            Matcher m = OPEN_SLOT.matcher(line);
-            while (m.find()) {
-              open.add(Integer.parseInt(m.group(1)));
+        ClusterView view = ClusterView.parse(clients.client("test", "valkey-" + n.index, n.address())
+            .run("test: cluster nodes", c -> c.clusterNodes()));
+        flux.addAll(view.myself().migrating().keySet());
+        flux.addAll(view.myself().importing().keySet());
+        BitSet assigned = new BitSet(ShardLayout.SLOTS);
+        for (ClusterNode x : view.nodes()) {
+          boolean healthyMaster = x.isMaster() && !x.isUnhealthy();
+          for (int slot = x.slots().nextSetBit(0); slot >= 0; slot = x.slots().nextSetBit(slot + 1)) {
+            assigned.set(slot);
+            if (!healthyMaster || (owner[slot] != null && !owner[slot].equals(x.id()))) {
+              flux.add(slot);
             }
+            owner[slot] = x.id();
           }
+        }
+        for (int slot = assigned.nextClearBit(0); slot < ShardLayout.SLOTS; slot = assigned.nextClearBit(slot + 1)) {
+          flux.add(slot);
         }
       }
     }
-    return open;
+    return flux;
   }
 
   /** An application's cluster client; with ACL users it logs in as the chart's client user. */
@@ -217,10 +226,15 @@ final class ClusterHarness implements AutoCloseable {
 
   /** Reads back every key whose slot is counted; returns how many are missing or wrong. */
   static int missingKeys(ValkeyNodes nodes, int count, IntPredicate countedSlot) {
+    return missing(nodes, count, countedSlot).size();
+  }
+
+  /** Every counted key that is missing or wrong, as "key:i (slot s): what came back". */
+  static List<String> missing(ValkeyNodes nodes, int count, IntPredicate countedSlot) {
     RedisClusterClient client = clusterClient(nodes);
     try (StatefulRedisClusterConnection<String, String> c = client.connect()) {
       RedisAdvancedClusterAsyncCommands<String, String> async = c.async();
-      int missing = 0;
+      List<String> missing = new ArrayList<>();
       for (int start = 0; start < count; start += 2000) {
         List<RedisFuture<String>> batch = new ArrayList<>();
         List<Integer> ids = new ArrayList<>();
@@ -236,12 +250,15 @@ final class ClusterHarness implements AutoCloseable {
           // counted per key below
         }
         for (int j = 0; j < batch.size(); j++) {
+          String key = "key:" + ids.get(j);
+          String got;
           try {
-            if (!("value-" + ids.get(j)).equals(batch.get(j).get())) {
-              missing++;
-            }
+            got = batch.get(j).get(1, TimeUnit.SECONDS);
           } catch (Exception e) {
-            missing++;
+            got = e.toString();
+          }
+          if (!("value-" + ids.get(j)).equals(got)) {
+            missing.add(key + " (slot " + SlotHash.getSlot(key) + "): " + got);
           }
         }
       }
@@ -249,6 +266,45 @@ final class ClusterHarness implements AutoCloseable {
     } finally {
       client.shutdown();
     }
+  }
+
+  /**
+   * What a failed key check needs to be understood: a few missing keys, and every running node's
+   * own line from CLUSTER NODES (role, slots, open migrations) plus who it says owns their slots.
+   */
+  String describeMissing(int count, Set<Integer> except) {
+    List<String> missing = missing(nodes, count, slot -> !except.contains(slot));
+    StringBuilder out = new StringBuilder(missing.size() + " keys missing outside slots in flux " + except);
+    missing.stream().limit(5).forEach(m -> out.append(" | ").append(m));
+    if (missing.isEmpty()) {
+      return out.toString();
+    }
+    Set<Integer> slots = new HashSet<>();
+    missing.stream().limit(5).forEach(m -> slots.add(SlotHash.getSlot(m.substring(0, m.indexOf(' ')))));
+    try (NodeClients clients = clients()) {
+      for (ValkeyNodes.Node n : nodes.nodes()) {
+        if (!n.running()) {
+          out.append(" | valkey-").append(n.index).append(": not running");
+          continue;
+        }
+        try {
+          NodeClient client = clients.client("test", "valkey-" + n.index, n.address());
+          String text = client.run("test: cluster nodes", c -> c.clusterNodes());
+          ClusterView view = ClusterView.parse(text);
+          out.append(" | valkey-").append(n.index).append(" (cluster_state:")
+              .append(client.info("test").get("cluster_state")).append("): ")
+              .append(text.lines().filter(l -> l.contains("myself")).findFirst().orElse("?"));
+          for (int slot : slots) {
+            out.append("; slot ").append(slot).append(" owner: ")
+                .append(view.nodes().stream().filter(x -> x.slots().get(slot))
+                    .map(x -> x.address() + (x.isUnhealthy() ? " " + x.flags() : "")).toList());
+          }
+        } catch (RuntimeException e) {
+          out.append(" | valkey-").append(n.index).append(": ").append(e);
+        }
+      }
+    }
+    return out.toString();
   }
 
   @Override
