@@ -27,7 +27,7 @@ source "$REPO_ROOT/scripts/lib/docker.bash"
 # shellcheck source=images.lib.bash
 source "$REPO_ROOT/scripts/build/images.lib.bash"
 
-JRE_IMAGE="${JRE_IMAGE:-$REGISTRY/base/openjdk-25-jre:trixie}"
+JRE_IMAGE="${JRE_IMAGE:-$LOCAL_JRE_IMAGE}"
 WORK="$VALKEY_K8S_CACHE/base-images"
 
 # debootstrap a minimal root of suite $1 and import it as debian:$1-slim.

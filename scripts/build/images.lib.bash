@@ -7,6 +7,9 @@ REGISTRY="${REGISTRY:-localhost:5000}"
 # One tag for every image, the version of the chart and package.json.
 IMAGE_TAG="${IMAGE_TAG:-$(sed -nE 's/^  "version": "([^"]+)".*/\1/p' "$REPO_ROOT/package.json")}"
 VALKEY_IMAGE="${VALKEY_IMAGE:-$REGISTRY/valkey-k8s/valkey:$IMAGE_TAG}"
+# The Java base made here from Debian packages (base-images.bash): the Jib base on
+# machines that cannot pull the pom's public default.
+LOCAL_JRE_IMAGE="$REGISTRY/base/openjdk-25-jre:trixie"
 
 # The Debian mirror of this machine's apt sources (deb.debian.org for most users).
 debian_mirror() {

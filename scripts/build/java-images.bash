@@ -8,7 +8,7 @@
 #
 # Environment: REGISTRY (default localhost:5000), IMAGE_TAG (default the
 # package.json version), JIB_BASE_IMAGE (default the pom's
-# eclipse-temurin:21-jre; on machines that cannot pull, the base made by
+# eclipse-temurin:25-jre; on machines that cannot pull, the base made by
 # scripts/build/base-images.bash: localhost:5000/base/openjdk-25-jre:trixie),
 # JAVA_IMAGE_MODULES (default "reconciler test-server").
 # Images: $REGISTRY/valkey-k8s/reconciler:$IMAGE_TAG, $REGISTRY/valkey-k8s/test-server:$IMAGE_TAG.

@@ -20,7 +20,7 @@ source "$REPO_ROOT/scripts/build/images.lib.bash"
 [[ "$REGISTRY" == localhost:5000 || "$REGISTRY" == 127.0.0.1:5000 ]] ||
   die "this check only talks to the loopback registry (REGISTRY=$REGISTRY)"
 export REGISTRY
-export JIB_BASE_IMAGE="${JIB_BASE_IMAGE:-$REGISTRY/base/openjdk-25-jre:trixie}"
+export JIB_BASE_IMAGE="${JIB_BASE_IMAGE:-$LOCAL_JRE_IMAGE}"
 started=$SECONDS
 
 ensure_docker
@@ -47,7 +47,7 @@ fi
 
 step "reading everything back from $REGISTRY"
 manifest_accept='application/vnd.oci.image.manifest.v1+json,application/vnd.docker.distribution.manifest.v2+json,application/vnd.oci.image.index.v1+json'
-for image in valkey-k8s/valkey valkey-k8s/reconciler valkey-k8s/test-server base/openjdk-25-jre:trixie library/debian:bookworm-slim; do
+for image in valkey-k8s/valkey valkey-k8s/reconciler valkey-k8s/test-server "${LOCAL_JRE_IMAGE#"$REGISTRY"/}" library/debian:bookworm-slim; do
   [[ "$image" == *:* ]] || image="$image:$IMAGE_TAG"
   curl -fsS -o /dev/null -H "Accept: $manifest_accept" "http://$REGISTRY/v2/${image%%:*}/manifests/${image##*:}" ||
     die "$REGISTRY has no manifest for $image"

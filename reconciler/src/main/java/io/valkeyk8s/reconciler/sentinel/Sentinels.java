@@ -18,7 +18,6 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,6 +27,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -143,7 +143,7 @@ public final class Sentinels implements AutoCloseable {
       Address seed, String seedId) {
     Map<String, Address> byRunId = new LinkedHashMap<>();
     Map<Address, String> result = new LinkedHashMap<>();
-    java.util.function.BiConsumer<Address, String> offer = (address, runId) -> {
+    BiConsumer<Address, String> offer = (address, runId) -> {
       if (runId != null && !byRunId.containsKey(runId) && !result.containsKey(address)) {
         byRunId.put(runId, address);
         result.put(address, runId);

@@ -142,12 +142,12 @@ final class ClusterHarness implements AutoCloseable {
   }
 
   int missingKeys(int count) {
-    return missingKeys(nodes, count, slot -> true);
+    return missingKeys(nodes, count);
   }
 
-  /** Missing keys among those whose slot is not in {@code except}. */
-  int missingKeys(int count, Set<Integer> except) {
-    return missingKeys(nodes, count, slot -> !except.contains(slot));
+  /** The keys outside the given slots that do not read back as written. */
+  List<MissingKey> missingOutside(int count, Set<Integer> except) {
+    return missing(nodes, count, slot -> !except.contains(slot));
   }
 
   /**
@@ -220,21 +220,25 @@ final class ClusterHarness implements AutoCloseable {
     }
   }
 
+  /** Reads every key back; returns how many are missing or wrong. */
   static int missingKeys(ValkeyNodes nodes, int count) {
-    return missingKeys(nodes, count, slot -> true);
+    return missing(nodes, count, slot -> true).size();
   }
 
-  /** Reads back every key whose slot is counted; returns how many are missing or wrong. */
-  static int missingKeys(ValkeyNodes nodes, int count, IntPredicate countedSlot) {
-    return missing(nodes, count, countedSlot).size();
+  /** A key that did not read back as written, with what came back instead (a value or an error). */
+  record MissingKey(String key, int slot, String got) {
+    @Override
+    public String toString() {
+      return key + " (slot " + slot + "): " + got;
+    }
   }
 
-  /** Every counted key that is missing or wrong, as "key:i (slot s): what came back". */
-  static List<String> missing(ValkeyNodes nodes, int count, IntPredicate countedSlot) {
+  /** Reads back every key whose slot is counted; returns those missing or wrong. */
+  static List<MissingKey> missing(ValkeyNodes nodes, int count, IntPredicate countedSlot) {
     RedisClusterClient client = clusterClient(nodes);
     try (StatefulRedisClusterConnection<String, String> c = client.connect()) {
       RedisAdvancedClusterAsyncCommands<String, String> async = c.async();
-      List<String> missing = new ArrayList<>();
+      List<MissingKey> missing = new ArrayList<>();
       for (int start = 0; start < count; start += 2000) {
         List<RedisFuture<String>> batch = new ArrayList<>();
         List<Integer> ids = new ArrayList<>();
@@ -258,7 +262,7 @@ final class ClusterHarness implements AutoCloseable {
             got = e.toString();
           }
           if (!("value-" + ids.get(j)).equals(got)) {
-            missing.add(key + " (slot " + SlotHash.getSlot(key) + "): " + got);
+            missing.add(new MissingKey(key, SlotHash.getSlot(key), got));
           }
         }
       }
@@ -269,18 +273,15 @@ final class ClusterHarness implements AutoCloseable {
   }
 
   /**
-   * What a failed key check needs to be understood: a few missing keys, and every running node's
-   * own line from CLUSTER NODES (role, slots, open migrations) plus who it says owns their slots.
+   * What a failed key check needs to be understood, on one line: a few missing keys, and every
+   * running node's cluster_state, its own CLUSTER NODES line (role, slots, open migrations) and
+   * who it says owns those keys' slots.
    */
-  String describeMissing(int count, Set<Integer> except) {
-    List<String> missing = missing(nodes, count, slot -> !except.contains(slot));
-    StringBuilder out = new StringBuilder(missing.size() + " keys missing outside slots in flux " + except);
-    missing.stream().limit(5).forEach(m -> out.append(" | ").append(m));
-    if (missing.isEmpty()) {
-      return out.toString();
-    }
-    Set<Integer> slots = new HashSet<>();
-    missing.stream().limit(5).forEach(m -> slots.add(SlotHash.getSlot(m.substring(0, m.indexOf(' ')))));
+  String describe(List<MissingKey> missing, Set<Integer> except) {
+    StringBuilder out = new StringBuilder(missing.size() + " keys missing outside " + except.size()
+        + " slots in flux (" + slotRanges(except) + ")");
+    List<MissingKey> shown = missing.stream().limit(5).toList();
+    shown.forEach(m -> out.append(" | ").append(m));
     try (NodeClients clients = clients()) {
       for (ValkeyNodes.Node n : nodes.nodes()) {
         if (!n.running()) {
@@ -294,9 +295,9 @@ final class ClusterHarness implements AutoCloseable {
           out.append(" | valkey-").append(n.index).append(" (cluster_state:")
               .append(client.info("test").get("cluster_state")).append("): ")
               .append(text.lines().filter(l -> l.contains("myself")).findFirst().orElse("?"));
-          for (int slot : slots) {
-            out.append("; slot ").append(slot).append(" owner: ")
-                .append(view.nodes().stream().filter(x -> x.slots().get(slot))
+          for (MissingKey m : shown) {
+            out.append("; slot ").append(m.slot()).append(" owner: ")
+                .append(view.nodes().stream().filter(x -> x.slots().get(m.slot()))
                     .map(x -> x.address() + (x.isUnhealthy() ? " " + x.flags() : "")).toList());
           }
         } catch (RuntimeException e) {
@@ -305,6 +306,13 @@ final class ClusterHarness implements AutoCloseable {
       }
     }
     return out.toString();
+  }
+
+  /** Slots as ranges ("4272,4309-4312"), for messages. */
+  static String slotRanges(Set<Integer> slots) {
+    BitSet bits = new BitSet(ShardLayout.SLOTS);
+    slots.forEach(bits::set);
+    return SlotMigrator.ranges(bits);
   }
 
   @Override
