@@ -7,7 +7,8 @@ public record Address(String host, int port) {
     if (colon <= 0) {
       throw new IllegalArgumentException("not host:port: " + hostPort);
     }
-    return new Address(hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)));
+    return new Address(
+        hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)));
   }
 
   @Override

@@ -5,8 +5,8 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Settings every mode shares, read once from the environment and validated. Mode-specific
- * settings live next to their mode (for example {@code sentinel.SentinelConfig}).
+ * Settings every mode shares, read once from the environment and validated. Mode-specific settings
+ * live next to their mode (for example {@code sentinel.SentinelConfig}).
  *
  * @param namespace namespace of the data pods (POD_NAMESPACE)
  * @param podSelector label selector of the data pods (VALKEY_POD_SELECTOR)
@@ -35,7 +35,8 @@ public record Config(
     Env env = new Env(vars);
     String namespace = env.string("POD_NAMESPACE", "default");
     if (!namespace.matches("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")) {
-      throw new ConfigException("POD_NAMESPACE", "'" + namespace + "' is not a valid namespace name");
+      throw new ConfigException(
+          "POD_NAMESPACE", "'" + namespace + "' is not a valid namespace name");
     }
     String lease = env.stringAllowEmpty("LEASE_NAME", "valkey-reconciler");
     if (!lease.isEmpty() && !lease.matches("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")) {
@@ -51,7 +52,8 @@ public record Config(
         lease,
         Duration.ofSeconds(env.integer("LEASE_DURATION_SECONDS", 15, 2, 300)),
         Duration.ofSeconds(env.integer("RESYNC_SECONDS", 10, 1, 3600)),
-        env.string("POD_NAME", env.string("HOSTNAME", "reconciler-" + ProcessHandle.current().pid())));
+        env.string(
+            "POD_NAME", env.string("HOSTNAME", "reconciler-" + ProcessHandle.current().pid())));
   }
 
   public boolean leaderElection() {

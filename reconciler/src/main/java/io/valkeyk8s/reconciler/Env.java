@@ -4,8 +4,8 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Typed reads of environment variables with defaults and validation. Every failure is a
- * {@link ConfigException} naming the variable, so the process can print one line and exit 2.
+ * Typed reads of environment variables with defaults and validation. Every failure is a {@link
+ * ConfigException} naming the variable, so the process can print one line and exit 2.
  */
 public final class Env {
   private final Map<String, String> vars;
@@ -78,8 +78,11 @@ public final class Env {
     java.util.LinkedHashMap<String, String> result = new java.util.LinkedHashMap<>();
     for (String term : value.split(",")) {
       String[] kv = term.trim().split("=", -1);
-      if (kv.length != 2 || !Labels.isValidName(kv[0].trim()) || !Labels.isValidValue(kv[1].trim())) {
-        throw new ConfigException(name, "'" + value + "' is not a selector of the form key=value[,key=value]");
+      if (kv.length != 2
+          || !Labels.isValidName(kv[0].trim())
+          || !Labels.isValidValue(kv[1].trim())) {
+        throw new ConfigException(
+            name, "'" + value + "' is not a selector of the form key=value[,key=value]");
       }
       result.put(kv[0].trim(), kv[1].trim());
     }

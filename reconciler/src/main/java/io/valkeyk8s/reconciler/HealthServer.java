@@ -13,10 +13,12 @@ import java.util.concurrent.Executors;
 public final class HealthServer implements AutoCloseable {
   private final HttpServer server;
 
-  public HealthServer(int port, Health health, PrometheusMeterRegistry registry) throws IOException {
+  public HealthServer(int port, Health health, PrometheusMeterRegistry registry)
+      throws IOException {
     server = HttpServer.create(new InetSocketAddress(port), 16);
     server.setExecutor(
-        Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().daemon().name("http").unstarted(r)));
+        Executors.newSingleThreadExecutor(
+            r -> Thread.ofPlatform().daemon().name("http").unstarted(r)));
     server.createContext("/healthz", ex -> probe(ex, health.isAlive(), health.describe(false)));
     server.createContext("/readyz", ex -> probe(ex, health.isReady(), health.describe(true)));
     server.createContext(

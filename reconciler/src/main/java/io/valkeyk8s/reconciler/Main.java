@@ -12,14 +12,15 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * Entry point: one subcommand per mode; {@code sentinel} when there is none (compatible with
- * the original tool). Configuration comes from the environment; invalid configuration prints
- * one line naming the variable and exits 2.
+ * Entry point: one subcommand per mode; {@code sentinel} when there is none (compatible with the
+ * original tool). Configuration comes from the environment; invalid configuration prints one line
+ * naming the variable and exits 2.
  */
 @Command(
     name = "valkey-reconciler",
     mixinStandardHelpOptions = true,
-    description = "Keeps Valkey on Kubernetes in shape: the Sentinel primary label, or a Valkey Cluster.")
+    description =
+        "Keeps Valkey on Kubernetes in shape: the Sentinel primary label, or a Valkey Cluster.")
 public final class Main implements Callable<Integer> {
   static final int CONFIG_ERROR = 2;
   private final Map<String, String> env;
@@ -41,13 +42,14 @@ public final class Main implements Callable<Integer> {
     cli.addSubcommand(new InitCommand(env, KubeClusterPlatform::connect));
     cli.addSubcommand(new ScaleUpCommand(env, KubeClusterPlatform::connect));
     cli.addSubcommand(new ScaleDownCommand(env, KubeClusterPlatform::connect));
-    cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-      if (e instanceof ConfigException) {
-        commandLine.getErr().println("invalid configuration: " + e.getMessage());
-        return CONFIG_ERROR;
-      }
-      throw e;
-    });
+    cli.setExecutionExceptionHandler(
+        (e, commandLine, parseResult) -> {
+          if (e instanceof ConfigException) {
+            commandLine.getErr().println("invalid configuration: " + e.getMessage());
+            return CONFIG_ERROR;
+          }
+          throw e;
+        });
     return cli;
   }
 

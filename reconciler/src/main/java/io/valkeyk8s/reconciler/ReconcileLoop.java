@@ -6,9 +6,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one loop that takes keys from the queue and reconciles them, one at a time. A failed
- * pass is retried with backoff; a pass may ask to be repeated after a delay. Liveness fails if
- * a pass hangs far longer than any pass should.
+ * The one loop that takes keys from the queue and reconciles them, one at a time. A failed pass is
+ * retried with backoff; a pass may ask to be repeated after a delay. Liveness fails if a pass hangs
+ * far longer than any pass should.
  */
 public final class ReconcileLoop<K> implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ReconcileLoop.class);
@@ -60,7 +60,8 @@ public final class ReconcileLoop<K> implements AutoCloseable {
         return;
       } catch (Exception e) {
         Duration delay = backoff.nextDelay();
-        log.warn("action=retry key={} in={}ms error=\"{}\"", key.get(), delay.toMillis(), oneLine(e));
+        log.warn(
+            "action=retry key={} in={}ms error=\"{}\"", key.get(), delay.toMillis(), oneLine(e));
         queue.addAfter(key.get(), delay);
       } finally {
         inPass = false;

@@ -10,9 +10,9 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * A de-duplicating queue of keys: adding a key that is already waiting is a no-op, so a burst
- * of events becomes one reconcile. Event callbacks only add; one loop takes. Delayed adds
- * implement retries with backoff and the periodic resync.
+ * A de-duplicating queue of keys: adding a key that is already waiting is a no-op, so a burst of
+ * events becomes one reconcile. Event callbacks only add; one loop takes. Delayed adds implement
+ * retries with backoff and the periodic resync.
  */
 public final class WorkQueue<K> implements AutoCloseable {
   private final LinkedHashSet<K> waiting = new LinkedHashSet<>();

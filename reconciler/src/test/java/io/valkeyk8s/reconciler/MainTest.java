@@ -22,19 +22,28 @@ class MainTest {
   @Test
   void sentinelModeWithoutItsHostExitsTwoNamingTheVariable() {
     assertThat(run(Map.of())).isEqualTo(2);
-    assertThat(err.toString()).isEqualTo("invalid configuration: VALKEY_SENTINEL_HOST: is required but not set" + System.lineSeparator());
+    assertThat(err.toString())
+        .isEqualTo(
+            "invalid configuration: VALKEY_SENTINEL_HOST: is required but not set"
+                + System.lineSeparator());
   }
 
   @Test
   void theSentinelSubcommandValidatesTheSameWay() {
-    assertThat(run(Map.of("VALKEY_SENTINEL_HOST", "s", "VALKEY_SENTINEL_PORT", "0"), "sentinel")).isEqualTo(2);
+    assertThat(run(Map.of("VALKEY_SENTINEL_HOST", "s", "VALKEY_SENTINEL_PORT", "0"), "sentinel"))
+        .isEqualTo(2);
     assertThat(err.toString()).contains("VALKEY_SENTINEL_PORT: 0 is out of range [1, 65535]");
   }
 
   @Test
   void aBadLabelNameIsRefused() {
-    assertThat(run(Map.of("VALKEY_SENTINEL_HOST", "s", "MASTER_POD_LABEL_NAME", "bad name"), "sentinel")).isEqualTo(2);
-    assertThat(err.toString()).contains("MASTER_POD_LABEL_NAME: 'bad name' is not a valid Kubernetes label name");
+    assertThat(
+            run(
+                Map.of("VALKEY_SENTINEL_HOST", "s", "MASTER_POD_LABEL_NAME", "bad name"),
+                "sentinel"))
+        .isEqualTo(2);
+    assertThat(err.toString())
+        .contains("MASTER_POD_LABEL_NAME: 'bad name' is not a valid Kubernetes label name");
   }
 
   @ParameterizedTest
@@ -45,7 +54,8 @@ class MainTest {
 
   @Test
   void theClusterCommandValidatesTheSharedSettingsToo() {
-    assertThat(run(Map.of("VALKEY_CLUSTER_MASTERS", "3", "HTTP_PORT", "70000"), "cluster")).isEqualTo(2);
+    assertThat(run(Map.of("VALKEY_CLUSTER_MASTERS", "3", "HTTP_PORT", "70000"), "cluster"))
+        .isEqualTo(2);
     assertThat(err.toString()).contains("HTTP_PORT");
   }
 }

@@ -31,14 +31,17 @@ class WorkQueueTest {
   @Test
   void closingWakesATakerWithNothing() throws Exception {
     WorkQueue<String> q = new WorkQueue<>();
-    Thread closer = Thread.ofPlatform().start(() -> {
-      try {
-        Thread.sleep(50);
-      } catch (InterruptedException ignored) {
-        // test thread
-      }
-      q.close();
-    });
+    Thread closer =
+        Thread.ofPlatform()
+            .start(
+                () -> {
+                  try {
+                    Thread.sleep(50);
+                  } catch (InterruptedException ignored) {
+                    // test thread
+                  }
+                  q.close();
+                });
     assertThat(q.take(Duration.ofSeconds(10))).isEmpty();
     closer.join();
     q.add("ignored");

@@ -6,7 +6,10 @@ import picocli.CommandLine.Option;
 
 /** Where to write (from the environment) and how long one command may take. */
 public final class ConnectionSettings {
-  @Option(names = "--timeout", defaultValue = "250ms", converter = DurationConverter.class,
+  @Option(
+      names = "--timeout",
+      defaultValue = "250ms",
+      converter = DurationConverter.class,
       description = "Command and connect timeout (default: ${DEFAULT-VALUE}).")
   Duration timeout;
 

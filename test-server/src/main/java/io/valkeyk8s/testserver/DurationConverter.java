@@ -6,7 +6,9 @@ import java.util.regex.Pattern;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
-/** Parses durations as people write them on a command line: {@code 20ms}, {@code 60s}, {@code 5m}. */
+/**
+ * Parses durations as people write them on a command line: {@code 20ms}, {@code 60s}, {@code 5m}.
+ */
 public final class DurationConverter implements ITypeConverter<Duration> {
   private static final Pattern FORMAT = Pattern.compile("(\\d+)(ms|s|m|h)");
 

@@ -12,7 +12,9 @@ import picocli.CommandLine.Spec;
  * Entry point of the test server: {@code serve} (HTTP API, optionally with a background probe) or
  * {@code probe} (a bounded run that prints a report). Bad settings end with one line and exit 2.
  */
-@Command(name = "valkey-test-server", mixinStandardHelpOptions = true,
+@Command(
+    name = "valkey-test-server",
+    mixinStandardHelpOptions = true,
     description = "Writes through the primary Service and reports unavailability and lost writes.")
 public final class Main implements Runnable {
   /** Exit status for settings that make no sense (picocli uses the same for usage errors). */
@@ -22,21 +24,24 @@ public final class Main implements Runnable {
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "a command is required: serve or probe");
+    throw new CommandLine.ParameterException(
+        spec.commandLine(), "a command is required: serve or probe");
   }
 
   /** The command line with its subcommands reading settings from {@code env}. */
   public static CommandLine commandLine(Map<String, String> env) {
-    CommandLine cli = new CommandLine(new Main())
-        .addSubcommand(new ServeCommand(env))
-        .addSubcommand(new ProbeCommand(env));
-    cli.setExecutionExceptionHandler((error, commandLine, parseResult) -> {
-      if (error instanceof IllegalArgumentException) {
-        commandLine.getErr().println("error: " + error.getMessage());
-        return BAD_INPUT;
-      }
-      throw error;
-    });
+    CommandLine cli =
+        new CommandLine(new Main())
+            .addSubcommand(new ServeCommand(env))
+            .addSubcommand(new ProbeCommand(env));
+    cli.setExecutionExceptionHandler(
+        (error, commandLine, parseResult) -> {
+          if (error instanceof IllegalArgumentException) {
+            commandLine.getErr().println("error: " + error.getMessage());
+            return BAD_INPUT;
+          }
+          throw error;
+        });
     return cli;
   }
 

@@ -39,7 +39,8 @@ public final class ResilientConnection implements AutoCloseable {
             .withAuthentication(target.username(), target.password().toCharArray())
             .withTimeout(timeout)
             .build();
-    this.resources = ClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2).build();
+    this.resources =
+        ClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2).build();
     this.client = RedisClient.create(resources);
     client.setOptions(
         ClientOptions.builder()
@@ -60,7 +61,8 @@ public final class ResilientConnection implements AutoCloseable {
         connection = client.connect(uri);
         connects++;
         if (connects > 1) {
-          LOG.info("reconnected to {} (connection #{})", uri.getHost() + ":" + uri.getPort(), connects);
+          LOG.info(
+              "reconnected to {} (connection #{})", uri.getHost() + ":" + uri.getPort(), connects);
         }
       }
       return command.apply(connection.sync());

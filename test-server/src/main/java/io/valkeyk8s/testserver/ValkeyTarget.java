@@ -13,7 +13,10 @@ public record ValkeyTarget(String host, int port, String username, String passwo
   public static final int DEFAULT_PORT = 6379;
   public static final String DEFAULT_USERNAME = "client";
 
-  /** Reads {@code VALKEY_HOST}, {@code VALKEY_PORT}, {@code VALKEY_USERNAME}, {@code VALKEY_PASSWORD}. */
+  /**
+   * Reads {@code VALKEY_HOST}, {@code VALKEY_PORT}, {@code VALKEY_USERNAME}, {@code
+   * VALKEY_PASSWORD}.
+   */
   public static ValkeyTarget fromEnv(Map<String, String> env) {
     String host = valueOr(env, "VALKEY_HOST", DEFAULT_HOST);
     String username = valueOr(env, "VALKEY_USERNAME", DEFAULT_USERNAME);
@@ -22,7 +25,8 @@ public record ValkeyTarget(String host, int port, String username, String passwo
       throw new IllegalArgumentException(
           "VALKEY_PASSWORD is not set: the password of user " + username + " is required");
     }
-    return new ValkeyTarget(host, parsePort(valueOr(env, "VALKEY_PORT", "" + DEFAULT_PORT)), username, password);
+    return new ValkeyTarget(
+        host, parsePort(valueOr(env, "VALKEY_PORT", "" + DEFAULT_PORT)), username, password);
   }
 
   private static String valueOr(Map<String, String> env, String name, String fallback) {

@@ -33,18 +33,29 @@ class ManifestAdmissionIT {
 
   @BeforeAll
   static void startApiServer() {
-    apiServer = new KubeAPIServer(KubeAPIServerConfigBuilder.anAPIServerConfig()
-        .withOfflineMode(true)
-        .withApiServerVersion("1.34.4")
-        .withUpdateKubeConfig(false)
-        .build());
+    apiServer =
+        new KubeAPIServer(
+            KubeAPIServerConfigBuilder.anAPIServerConfig()
+                .withOfflineMode(true)
+                .withApiServerVersion("1.34.4")
+                .withUpdateKubeConfig(false)
+                .build());
     apiServer.start();
-    client = new KubernetesClientBuilder()
-        .withConfig(Config.fromKubeconfig(apiServer.getKubeConfigYaml())).build();
-    client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(NAMESPACE)
-        .addToLabels("pod-security.kubernetes.io/enforce", "restricted")
-        .addToLabels("pod-security.kubernetes.io/enforce-version", "latest")
-        .endMetadata().build()).create();
+    client =
+        new KubernetesClientBuilder()
+            .withConfig(Config.fromKubeconfig(apiServer.getKubeConfigYaml()))
+            .build();
+    client
+        .namespaces()
+        .resource(
+            new NamespaceBuilder()
+                .withNewMetadata()
+                .withName(NAMESPACE)
+                .addToLabels("pod-security.kubernetes.io/enforce", "restricted")
+                .addToLabels("pod-security.kubernetes.io/enforce-version", "latest")
+                .endMetadata()
+                .build())
+        .create();
   }
 
   @AfterAll
@@ -66,7 +77,9 @@ class ManifestAdmissionIT {
   /** A Pod made from the Deployment's template, as the ReplicaSet controller would. */
   private static Pod podOf(Deployment deployment, String name) {
     return new PodBuilder()
-        .withNewMetadata().withName(name).withLabels(deployment.getSpec().getTemplate().getMetadata().getLabels())
+        .withNewMetadata()
+        .withName(name)
+        .withLabels(deployment.getSpec().getTemplate().getMetadata().getLabels())
         .endMetadata()
         .withSpec(deployment.getSpec().getTemplate().getSpec())
         .build();
@@ -78,8 +91,12 @@ class ManifestAdmissionIT {
     assertThat(objects).extracting(HasMetadata::getKind).containsExactly("Deployment", "Service");
 
     client.resourceList(objects).inNamespace(NAMESPACE).create();
-    Pod created = client.pods().inNamespace(NAMESPACE)
-        .resource(podOf((Deployment) objects.get(0), "test-server")).create();
+    Pod created =
+        client
+            .pods()
+            .inNamespace(NAMESPACE)
+            .resource(podOf((Deployment) objects.get(0), "test-server"))
+            .create();
 
     assertThat(created.getMetadata().getUid()).isNotBlank();
   }

@@ -27,8 +27,10 @@ class ManifestTest {
   }
 
   private static JsonNode deployment() throws IOException {
-    return documents().stream().filter(d -> d.path("kind").asText().equals("Deployment"))
-        .findFirst().orElseThrow();
+    return documents().stream()
+        .filter(d -> d.path("kind").asText().equals("Deployment"))
+        .findFirst()
+        .orElseThrow();
   }
 
   @Test
@@ -43,7 +45,9 @@ class ManifestTest {
       JsonNode security = container.get("securityContext");
       assertThat(security.get("allowPrivilegeEscalation").asBoolean()).isFalse();
       assertThat(security.get("readOnlyRootFilesystem").asBoolean()).isTrue();
-      assertThat(security.at("/capabilities/drop")).extracting(JsonNode::asText).containsExactly("ALL");
+      assertThat(security.at("/capabilities/drop"))
+          .extracting(JsonNode::asText)
+          .containsExactly("ALL");
       assertThat(security.has("privileged")).isFalse();
       assertThat(security.at("/capabilities/add").isMissingNode()).isTrue();
     }
@@ -52,20 +56,29 @@ class ManifestTest {
   @Test
   void passwordComesFromTheChartSecretAndEnvMatchesWhatTheServerReads() throws IOException {
     JsonNode container = deployment().at("/spec/template/spec/containers/0");
-    List<String> names = StreamSupport.stream(container.get("env").spliterator(), false)
-        .map(e -> e.get("name").asText()).toList();
-    assertThat(names).contains("VALKEY_HOST", "VALKEY_PORT", "VALKEY_USERNAME", "VALKEY_PASSWORD", "HTTP_PORT");
-    JsonNode password = StreamSupport.stream(container.get("env").spliterator(), false)
-        .filter(e -> e.get("name").asText().equals("VALKEY_PASSWORD")).findFirst().orElseThrow();
-    assertThat(password.at("/valueFrom/secretKeyRef/name").asText()).isEqualTo("valkey-credentials");
+    List<String> names =
+        StreamSupport.stream(container.get("env").spliterator(), false)
+            .map(e -> e.get("name").asText())
+            .toList();
+    assertThat(names)
+        .contains("VALKEY_HOST", "VALKEY_PORT", "VALKEY_USERNAME", "VALKEY_PASSWORD", "HTTP_PORT");
+    JsonNode password =
+        StreamSupport.stream(container.get("env").spliterator(), false)
+            .filter(e -> e.get("name").asText().equals("VALKEY_PASSWORD"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(password.at("/valueFrom/secretKeyRef/name").asText())
+        .isEqualTo("valkey-credentials");
     assertThat(password.at("/valueFrom/secretKeyRef/key").asText()).isEqualTo("clientPassword");
     assertThat(password.has("value")).isFalse();
 
-    ValkeyTarget target = ValkeyTarget.fromEnv(java.util.Map.of(
-        "VALKEY_HOST", envValue(container, "VALKEY_HOST"),
-        "VALKEY_PORT", envValue(container, "VALKEY_PORT"),
-        "VALKEY_USERNAME", envValue(container, "VALKEY_USERNAME"),
-        "VALKEY_PASSWORD", "from-the-secret"));
+    ValkeyTarget target =
+        ValkeyTarget.fromEnv(
+            java.util.Map.of(
+                "VALKEY_HOST", envValue(container, "VALKEY_HOST"),
+                "VALKEY_PORT", envValue(container, "VALKEY_PORT"),
+                "VALKEY_USERNAME", envValue(container, "VALKEY_USERNAME"),
+                "VALKEY_PASSWORD", "from-the-secret"));
     assertThat(target.address()).isEqualTo("valkey:6379");
     assertThat(target.username()).isEqualTo("client");
   }
@@ -73,19 +86,30 @@ class ManifestTest {
   @Test
   void argumentsParseAndProbesUseTheHttpPort() throws IOException {
     JsonNode container = deployment().at("/spec/template/spec/containers/0");
-    List<String> args = StreamSupport.stream(container.get("args").spliterator(), false)
-        .map(JsonNode::asText).toList();
+    List<String> args =
+        StreamSupport.stream(container.get("args").spliterator(), false)
+            .map(JsonNode::asText)
+            .toList();
     picocli.CommandLine cli = Main.commandLine(java.util.Map.of());
-    assertThat(cli.parseArgs(args.toArray(String[]::new)).subcommand().commandSpec().name()).isEqualTo("serve");
+    assertThat(cli.parseArgs(args.toArray(String[]::new)).subcommand().commandSpec().name())
+        .isEqualTo("serve");
     assertThat(container.at("/readinessProbe/httpGet/path").asText()).isEqualTo("/healthz");
     assertThat(container.at("/ports/0/containerPort").asInt()).isEqualTo(8080);
-    JsonNode service = documents().stream().filter(d -> d.path("kind").asText().equals("Service"))
-        .findFirst().orElseThrow();
-    assertThat(service.at("/spec/selector")).isEqualTo(deployment().at("/spec/selector/matchLabels"));
+    JsonNode service =
+        documents().stream()
+            .filter(d -> d.path("kind").asText().equals("Service"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(service.at("/spec/selector"))
+        .isEqualTo(deployment().at("/spec/selector/matchLabels"));
   }
 
   private static String envValue(JsonNode container, String name) {
     return StreamSupport.stream(container.get("env").spliterator(), false)
-        .filter(e -> e.get("name").asText().equals(name)).findFirst().orElseThrow().get("value").asText();
+        .filter(e -> e.get("name").asText().equals(name))
+        .findFirst()
+        .orElseThrow()
+        .get("value")
+        .asText();
   }
 }

@@ -20,8 +20,17 @@ class ValkeyTargetTest {
 
   @Test
   void settingsFromEnvironment() {
-    ValkeyTarget target = ValkeyTarget.fromEnv(Map.of("VALKEY_HOST", "cache", "VALKEY_PORT", "6380",
-        "VALKEY_USERNAME", "app", "VALKEY_PASSWORD", "pw"));
+    ValkeyTarget target =
+        ValkeyTarget.fromEnv(
+            Map.of(
+                "VALKEY_HOST",
+                "cache",
+                "VALKEY_PORT",
+                "6380",
+                "VALKEY_USERNAME",
+                "app",
+                "VALKEY_PASSWORD",
+                "pw"));
 
     assertThat(target).isEqualTo(new ValkeyTarget("cache", 6380, "app", "pw"));
   }
@@ -36,9 +45,11 @@ class ValkeyTargetTest {
 
   @Test
   void badPortIsRefused() {
-    assertThatThrownBy(() -> ValkeyTarget.fromEnv(Map.of("VALKEY_PASSWORD", "pw", "VALKEY_PORT", "http")))
+    assertThatThrownBy(
+            () -> ValkeyTarget.fromEnv(Map.of("VALKEY_PASSWORD", "pw", "VALKEY_PORT", "http")))
         .hasMessage("VALKEY_PORT must be a port number (1-65535), got: http");
-    assertThatThrownBy(() -> ValkeyTarget.fromEnv(Map.of("VALKEY_PASSWORD", "pw", "VALKEY_PORT", "70000")))
+    assertThatThrownBy(
+            () -> ValkeyTarget.fromEnv(Map.of("VALKEY_PASSWORD", "pw", "VALKEY_PORT", "70000")))
         .isInstanceOf(IllegalArgumentException.class);
   }
 }

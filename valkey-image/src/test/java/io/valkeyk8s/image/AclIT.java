@@ -38,37 +38,51 @@ class AclIT {
 
   @Test
   void clientReadsAndWritesData() {
-    withUser("client", CLIENT_PASSWORD, redis -> {
-      assertThat(redis.set("greeting", "hello")).isEqualTo("OK");
-      assertThat(redis.get("greeting")).isEqualTo("hello");
-      assertThat(redis.incr("counter")).isPositive();
-    });
+    withUser(
+        "client",
+        CLIENT_PASSWORD,
+        redis -> {
+          assertThat(redis.set("greeting", "hello")).isEqualTo("OK");
+          assertThat(redis.get("greeting")).isEqualTo("hello");
+          assertThat(redis.incr("counter")).isPositive();
+        });
   }
 
   @Test
   void clientCannotRunDangerousCommands() {
-    withUser("client", CLIENT_PASSWORD, redis -> {
-      assertThatThrownBy(redis::flushall).hasMessageContaining("NOPERM");
-      assertThatThrownBy(() -> redis.configGet("maxmemory")).hasMessageContaining("NOPERM");
-      assertThatThrownBy(() -> redis.configSet("maxmemory", "1mb")).hasMessageContaining("NOPERM");
-    });
+    withUser(
+        "client",
+        CLIENT_PASSWORD,
+        redis -> {
+          assertThatThrownBy(redis::flushall).hasMessageContaining("NOPERM");
+          assertThatThrownBy(() -> redis.configGet("maxmemory")).hasMessageContaining("NOPERM");
+          assertThatThrownBy(() -> redis.configSet("maxmemory", "1mb"))
+              .hasMessageContaining("NOPERM");
+        });
   }
 
   @Test
   void adminCanRunEverything() {
-    withUser("admin", ADMIN_PASSWORD, redis -> {
-      assertThat(redis.set("doomed", "1")).isEqualTo("OK");
-      assertThat(redis.configGet("maxmemory")).containsKey("maxmemory");
-      assertThat(redis.flushall()).isEqualTo("OK");
-      assertThat(redis.exists("doomed")).isZero();
-    });
+    withUser(
+        "admin",
+        ADMIN_PASSWORD,
+        redis -> {
+          assertThat(redis.set("doomed", "1")).isEqualTo("OK");
+          assertThat(redis.configGet("maxmemory")).containsKey("maxmemory");
+          assertThat(redis.flushall()).isEqualTo("OK");
+          assertThat(redis.exists("doomed")).isZero();
+        });
   }
 
   @Test
   void defaultUserIsOff() throws Exception {
-    RedisClient anonymous = RedisClient.create(RedisURI.builder()
-        .withHost(valkey.getHost()).withPort(valkey.getMappedPort(VALKEY_PORT))
-        .withTimeout(Duration.ofSeconds(10)).build());
+    RedisClient anonymous =
+        RedisClient.create(
+            RedisURI.builder()
+                .withHost(valkey.getHost())
+                .withPort(valkey.getMappedPort(VALKEY_PORT))
+                .withTimeout(Duration.ofSeconds(10))
+                .build());
     anonymous.setOptions(ClientOptions.builder().protocolVersion(ProtocolVersion.RESP2).build());
     try {
       // Lettuce's first command on a fresh connection is refused: nobody is logged in.
@@ -77,8 +91,18 @@ class AclIT {
       anonymous.shutdown();
     }
     // Logging in as default fails whatever the password: the user is off.
-    var asDefault = valkey.execInContainer("valkey-cli", "--no-auth-warning", "--user", "default", "--pass", ADMIN_PASSWORD, "PING");
-    assertThat(asDefault.getStdout() + asDefault.getStderr()).contains("WRONGPASS").doesNotContain("PONG");
+    var asDefault =
+        valkey.execInContainer(
+            "valkey-cli",
+            "--no-auth-warning",
+            "--user",
+            "default",
+            "--pass",
+            ADMIN_PASSWORD,
+            "PING");
+    assertThat(asDefault.getStdout() + asDefault.getStderr())
+        .contains("WRONGPASS")
+        .doesNotContain("PONG");
   }
 
   @Test
@@ -95,7 +119,8 @@ class AclIT {
   void runsAsUid999AndKeepsPasswordsOutOfTheImage() throws Exception {
     assertThat(valkey.execInContainer("id", "-u").getStdout().trim()).isEqualTo("999");
     // Templates in the image hold placeholders only; the rendered copy sits on the tmpfs.
-    var template = valkey.execInContainer("cat", "/usr/share/valkey-k8s/config/users.acl").getStdout();
+    var template =
+        valkey.execInContainer("cat", "/usr/share/valkey-k8s/config/users.acl").getStdout();
     assertThat(template).contains("${VALKEY_CLIENT_PASSWORD}").doesNotContain(CLIENT_PASSWORD);
     var rendered = valkey.execInContainer("cat", "/run/valkey/users.acl").getStdout();
     assertThat(rendered).contains(">" + CLIENT_PASSWORD + " ");
@@ -103,7 +128,9 @@ class AclIT {
     assertThat(valkey.execInContainer("touch", "/etc/probe").getExitCode()).isNotZero();
   }
 
-  private static void withUser(String user, String password,
+  private static void withUser(
+      String user,
+      String password,
       java.util.function.Consumer<RedisCommands<String, String>> body) {
     RedisClient client = ValkeyContainers.client(valkey, user, password);
     try (StatefulRedisConnection<String, String> connection = client.connect()) {

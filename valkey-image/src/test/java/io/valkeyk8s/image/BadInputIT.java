@@ -40,8 +40,9 @@ class BadInputIT {
 
   @Test
   void sentinelRoleNeedsItsPassword() throws Exception {
-    var exit = ValkeyContainers.runToExit(
-        Map.of("VALKEY_PEERS", "valkey-0 valkey-1"), List.of(), null, "sentinel");
+    var exit =
+        ValkeyContainers.runToExit(
+            Map.of("VALKEY_PEERS", "valkey-0 valkey-1"), List.of(), null, "sentinel");
     assertStopsWithOneLine(exit, "VALKEY_SENTINEL_PASSWORD is missing or empty");
   }
 
@@ -61,9 +62,11 @@ class BadInputIT {
       Files.writeString(file, "# placeholder\n");
       Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
     }
-    Files.setPosixFilePermissions(templates.resolve("valkey.conf"), PosixFilePermissions.fromString("---------"));
+    Files.setPosixFilePermissions(
+        templates.resolve("valkey.conf"), PosixFilePermissions.fromString("---------"));
     Bind mount = new Bind(templates.toString(), new Volume("/etc/valkey/templates"));
-    assertStopsWithOneLine(run(ValkeyContainers.passwords(), List.of(mount)),
+    assertStopsWithOneLine(
+        run(ValkeyContainers.passwords(), List.of(mount)),
         "cannot read template /etc/valkey/templates/valkey.conf");
   }
 
@@ -73,13 +76,16 @@ class BadInputIT {
     assertStopsWithOneLine(exit, "unknown role 'primary'");
   }
 
-  private static ValkeyContainers.Exit run(Map<String, String> env, List<Bind> binds) throws InterruptedException {
+  private static ValkeyContainers.Exit run(Map<String, String> env, List<Bind> binds)
+      throws InterruptedException {
     return ValkeyContainers.runToExit(env, binds, null, "valkey");
   }
 
   private static void assertStopsWithOneLine(ValkeyContainers.Exit exit, String reason) {
     assertThat(exit.code()).as(exit.output()).isEqualTo(2);
-    assertThat(exit.lines()).singleElement().asString()
+    assertThat(exit.lines())
+        .singleElement()
+        .asString()
         .startsWith("valkey-entrypoint: error: ")
         .contains(reason);
   }

@@ -10,7 +10,9 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.testcontainers.containers.GenericContainer;
 
-/** VALKEY_MODE=cluster starts Valkey with cluster mode on and its node identity in the data volume. */
+/**
+ * VALKEY_MODE=cluster starts Valkey with cluster mode on and its node identity in the data volume.
+ */
 class ClusterModeIT {
 
   @Test

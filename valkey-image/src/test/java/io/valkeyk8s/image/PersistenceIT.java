@@ -16,20 +16,22 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.testcontainers.containers.GenericContainer;
 
 /**
- * VALKEY_PERSISTENCE decides which files land in the data volume, and whether the
- * data survives the container being stopped (SIGTERM) and a new one started on the
- * same volume, as a pod restart does.
+ * VALKEY_PERSISTENCE decides which files land in the data volume, and whether the data survives the
+ * container being stopped (SIGTERM) and a new one started on the same volume, as a pod restart
+ * does.
  */
 class PersistenceIT {
 
   @ParameterizedTest(name = "persistence ''{0}''")
-  @CsvSource(delimiter = '|', value = {
-      // mode    | dump.rdb | appendonlydir | data survives
-      "rdb       | true     | false         | true",
-      "aof       | false    | true          | true",
-      "'rdb,aof' | true     | true          | true",
-      "~         | false    | false         | false",
-  })
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        // mode    | dump.rdb | appendonlydir | data survives
+        "rdb       | true     | false         | true",
+        "aof       | false    | true          | true",
+        "'rdb,aof' | true     | true          | true",
+        "~         | false    | false         | false",
+      })
   void writesTheFilesOfItsModeAndKeepsDataAcrossRestart(
       String mode, boolean rdbFile, boolean aofDir, boolean survives) throws Exception {
     String volume = "valkey-it-" + UUID.randomUUID();
@@ -46,7 +48,9 @@ class PersistenceIT {
 
       List<String> files = listData(volume);
       assertThat(files.contains("dump.rdb")).as("dump.rdb in %s", files).isEqualTo(rdbFile);
-      assertThat(files.contains("appendonlydir")).as("appendonlydir in %s", files).isEqualTo(aofDir);
+      assertThat(files.contains("appendonlydir"))
+          .as("appendonlydir in %s", files)
+          .isEqualTo(aofDir);
 
       GenericContainer<?> second = ValkeyContainers.container("valkey", env, volume);
       second.start();
@@ -61,8 +65,9 @@ class PersistenceIT {
   }
 
   private static List<String> listData(String volume) throws InterruptedException {
-    var exit = ValkeyContainers.runToExit(Map.of(), List.of(new Bind(volume, new Volume("/data"))),
-        List.of("ls"), "-A", "/data");
+    var exit =
+        ValkeyContainers.runToExit(
+            Map.of(), List.of(new Bind(volume, new Volume("/data"))), List.of("ls"), "-A", "/data");
     assertThat(exit.code()).as(exit.output()).isZero();
     return exit.lines();
   }

@@ -22,10 +22,10 @@ import org.testcontainers.containers.output.OutputFrame;
 import org.testcontainers.containers.wait.strategy.Wait;
 
 /**
- * Sentinel mode on a Docker network, one container per pod role: a primary, three
- * Sentinels (the image's sentinel role), then a new Valkey container that must come
- * up as the replica of the primary the Sentinels know, never as a second primary.
- * Last, the prestop role hands the primary over with SENTINEL FAILOVER.
+ * Sentinel mode on a Docker network, one container per pod role: a primary, three Sentinels (the
+ * image's sentinel role), then a new Valkey container that must come up as the replica of the
+ * primary the Sentinels know, never as a second primary. Last, the prestop role hands the primary
+ * over with SENTINEL FAILOVER.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class SentinelReplicaIT {
@@ -50,9 +50,14 @@ class SentinelReplicaIT {
       sentinel.start();
     }
     for (GenericContainer<?> sentinel : sentinels) {
-      await().atMost(PATIENCE).untilAsserted(() ->
-          assertThat(sentinelSays(sentinel, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", "myprimary"))
-              .startsWith("valkey-0\n6379"));
+      await()
+          .atMost(PATIENCE)
+          .untilAsserted(
+              () ->
+                  assertThat(
+                          sentinelSays(
+                              sentinel, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", "myprimary"))
+                      .startsWith("valkey-0\n6379"));
     }
   }
 
@@ -75,20 +80,32 @@ class SentinelReplicaIT {
   @Test
   @Order(1)
   void newPodComesUpAsReplicaOfThePrimaryTheSentinelsKnow() throws Exception {
-    replica = pod("valkey", "valkey-1").withLogConsumer((OutputFrame frame) -> replicaLog.append(frame.getUtf8String()));
+    replica =
+        pod("valkey", "valkey-1")
+            .withLogConsumer((OutputFrame frame) -> replicaLog.append(frame.getUtf8String()));
     replica.start();
 
-    assertThat(replicaLog).contains("Sentinels name valkey-0:6379 as primary; starting as its replica");
-    await().atMost(PATIENCE).untilAsserted(() ->
-        assertThat(valkeySays(replica, "INFO", "replication"))
-            .contains("role:slave", "master_host:valkey-0", "master_link_status:up"));
+    assertThat(replicaLog)
+        .contains("Sentinels name valkey-0:6379 as primary; starting as its replica");
+    await()
+        .atMost(PATIENCE)
+        .untilAsserted(
+            () ->
+                assertThat(valkeySays(replica, "INFO", "replication"))
+                    .contains("role:slave", "master_host:valkey-0", "master_link_status:up"));
     assertThat(valkeySays(primary, "ROLE")).startsWith("master");
 
     assertThat(valkeySays(primary, "SET", "replicated", "yes")).isEqualTo("OK");
-    await().atMost(PATIENCE).untilAsserted(() -> assertThat(valkeySays(replica, "GET", "replicated")).isEqualTo("yes"));
+    await()
+        .atMost(PATIENCE)
+        .untilAsserted(() -> assertThat(valkeySays(replica, "GET", "replicated")).isEqualTo("yes"));
     for (GenericContainer<?> sentinel : sentinels) {
-      await().atMost(PATIENCE).untilAsserted(() ->
-          assertThat(sentinelSays(sentinel, "SENTINEL", "REPLICAS", "myprimary")).contains("valkey-1"));
+      await()
+          .atMost(PATIENCE)
+          .untilAsserted(
+              () ->
+                  assertThat(sentinelSays(sentinel, "SENTINEL", "REPLICAS", "myprimary"))
+                      .contains("valkey-1"));
     }
   }
 
@@ -100,14 +117,22 @@ class SentinelReplicaIT {
 
     assertThat(prestop.getExitCode()).isZero();
     assertThat(prestop.getStderr()).contains("started a failover");
-    await().atMost(PATIENCE).untilAsserted(() -> {
-      assertThat(valkeySays(replica, "ROLE")).startsWith("master");
-      assertThat(valkeySays(primary, "ROLE")).startsWith("slave");
-    });
+    await()
+        .atMost(PATIENCE)
+        .untilAsserted(
+            () -> {
+              assertThat(valkeySays(replica, "ROLE")).startsWith("master");
+              assertThat(valkeySays(primary, "ROLE")).startsWith("slave");
+            });
     for (GenericContainer<?> sentinel : sentinels) {
-      await().atMost(PATIENCE).untilAsserted(() ->
-          assertThat(sentinelSays(sentinel, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", "myprimary"))
-              .startsWith("valkey-1\n"));
+      await()
+          .atMost(PATIENCE)
+          .untilAsserted(
+              () ->
+                  assertThat(
+                          sentinelSays(
+                              sentinel, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", "myprimary"))
+                      .startsWith("valkey-1\n"));
     }
     // Nothing acknowledged before the handover is lost.
     assertThat(valkeySays(replica, "GET", "replicated")).isEqualTo("yes");
@@ -124,14 +149,19 @@ class SentinelReplicaIT {
   @Test
   @Order(4)
   void laterPodWithoutAnyKnownPrimaryWaitsInsteadOfStartingAsPrimary() throws Exception {
-    // Its own set (peers that do not exist): no Sentinel answers, no peer is primary, not ordinal 0.
-    try (GenericContainer<?> lonely = pod("valkey", "lonely-1")
-        .withEnv("VALKEY_PEERS", "lonely-0 lonely-1")
-        .waitingFor(Wait.forLogMessage(".*waiting for the Sentinels to name a primary.*", 1)
-            .withStartupTimeout(PATIENCE))) {
+    // Its own set (peers that do not exist): no Sentinel answers, no peer is primary, not ordinal
+    // 0.
+    try (GenericContainer<?> lonely =
+        pod("valkey", "lonely-1")
+            .withEnv("VALKEY_PEERS", "lonely-0 lonely-1")
+            .waitingFor(
+                Wait.forLogMessage(".*waiting for the Sentinels to name a primary.*", 1)
+                    .withStartupTimeout(PATIENCE))) {
       lonely.start();
       var ping = lonely.execInContainer("valkey-cli", "-p", "6379", "PING");
-      assertThat(ping.getStdout() + ping.getStderr()).contains("Connection refused").doesNotContain("PONG");
+      assertThat(ping.getStdout() + ping.getStderr())
+          .contains("Connection refused")
+          .doesNotContain("PONG");
       assertThat(lonely.getLogs()).doesNotContain("starting as primary");
     }
   }
@@ -143,22 +173,34 @@ class SentinelReplicaIT {
     // pod is replaced at once: whether the Sentinels still name it or have already
     // failed over when it asks, it must come back as a replica, never as primary.
     assertThat(valkeySays(replica, "ROLE")).startsWith("master");
-    await().atMost(PATIENCE).untilAsserted(() ->
-        assertThat(valkeySays(primary, "INFO", "replication")).contains("master_link_status:up"));
+    await()
+        .atMost(PATIENCE)
+        .untilAsserted(
+            () ->
+                assertThat(valkeySays(primary, "INFO", "replication"))
+                    .contains("master_link_status:up"));
     replica.stop();
     StringBuffer log = new StringBuffer();
-    replica = pod("valkey", "valkey-1").withLogConsumer((OutputFrame frame) -> log.append(frame.getUtf8String()));
+    replica =
+        pod("valkey", "valkey-1")
+            .withLogConsumer((OutputFrame frame) -> log.append(frame.getUtf8String()));
     replica.start();
 
-    await().atMost(PATIENCE).untilAsserted(() -> {
-      assertThat(valkeySays(primary, "ROLE")).startsWith("master");
-      assertThat(valkeySays(replica, "INFO", "replication"))
-          .contains("role:slave", "master_host:valkey-0", "master_link_status:up");
-    });
+    await()
+        .atMost(PATIENCE)
+        .untilAsserted(
+            () -> {
+              assertThat(valkeySays(primary, "ROLE")).startsWith("master");
+              assertThat(valkeySays(replica, "INFO", "replication"))
+                  .contains("role:slave", "master_host:valkey-0", "master_link_status:up");
+            });
     assertThat(log).doesNotContain("starting as primary");
     assertThat(valkeySays(replica, "GET", "replicated")).isEqualTo("yes");
     // Which of the two start-up paths ran (already failed over, or waited for it), for the report.
-    log.toString().lines().filter(line -> line.startsWith("valkey-entrypoint")).forEach(System.out::println);
+    log.toString()
+        .lines()
+        .filter(line -> line.startsWith("valkey-entrypoint"))
+        .forEach(System.out::println);
   }
 
   /** A container of one pod role, reachable on the network by its pod name. */
@@ -172,24 +214,34 @@ class SentinelReplicaIT {
     return ValkeyContainers.container(role, env, null)
         .withNetwork(network)
         .withNetworkAliases(name)
-        .withCreateContainerCmdModifier(cmd -> {
-          cmd.withHostName(name);
-          cmd.getHostConfig().withReadonlyRootfs(true);
-        });
+        .withCreateContainerCmdModifier(
+            cmd -> {
+              cmd.withHostName(name);
+              cmd.getHostConfig().withReadonlyRootfs(true);
+            });
   }
 
-  private static String valkeySays(GenericContainer<?> container, String... command) throws Exception {
-    return cli(container, ValkeyContainers.VALKEY_PORT, List.of("--user", "admin", "-a", ADMIN_PASSWORD), command);
+  private static String valkeySays(GenericContainer<?> container, String... command)
+      throws Exception {
+    return cli(
+        container,
+        ValkeyContainers.VALKEY_PORT,
+        List.of("--user", "admin", "-a", ADMIN_PASSWORD),
+        command);
   }
 
-  private static String sentinelSays(GenericContainer<?> container, String... command) throws Exception {
-    return cli(container, ValkeyContainers.SENTINEL_PORT, List.of("-a", SENTINEL_PASSWORD), command);
+  private static String sentinelSays(GenericContainer<?> container, String... command)
+      throws Exception {
+    return cli(
+        container, ValkeyContainers.SENTINEL_PORT, List.of("-a", SENTINEL_PASSWORD), command);
   }
 
   // Test-only: the password on the command line of valkey-cli inside a throwaway container.
-  private static String cli(GenericContainer<?> container, int port, List<String> auth, String... command)
+  private static String cli(
+      GenericContainer<?> container, int port, List<String> auth, String... command)
       throws Exception {
-    List<String> args = new ArrayList<>(List.of("valkey-cli", "--no-auth-warning", "-p", String.valueOf(port)));
+    List<String> args =
+        new ArrayList<>(List.of("valkey-cli", "--no-auth-warning", "-p", String.valueOf(port)));
     args.addAll(auth);
     args.addAll(List.of(command));
     return container.execInContainer(args.toArray(String[]::new)).getStdout().trim();

@@ -20,20 +20,22 @@ import org.testcontainers.containers.wait.strategy.Wait;
 import org.testcontainers.utility.DockerImageName;
 
 /**
- * Runs the Valkey image under test the way the chart does: uid 999, read-only root
- * filesystem, the run directory on a tmpfs, passwords only in the environment.
- * Local images only: nothing is ever pulled.
+ * Runs the Valkey image under test the way the chart does: uid 999, read-only root filesystem, the
+ * run directory on a tmpfs, passwords only in the environment. Local images only: nothing is ever
+ * pulled.
  */
 final class ValkeyContainers {
 
-  static final String IMAGE = System.getProperty("valkey.image", "localhost/valkey-image-it:0.1.0-SNAPSHOT");
+  static final String IMAGE =
+      System.getProperty("valkey.image", "localhost/valkey-image-it:0.1.0-SNAPSHOT");
   static final String ADMIN_PASSWORD = "admin-secret-1";
   static final String CLIENT_PASSWORD = "client-secret-2";
   static final String REPLICATION_PASSWORD = "replication-secret-3";
   static final String SENTINEL_PASSWORD = "sentinel-secret-4";
   static final int VALKEY_PORT = 6379;
   static final int SENTINEL_PORT = 26379;
-  private static final Map<String, String> RUN_DIR_TMPFS = Map.of("/run/valkey", "rw,uid=999,gid=999,mode=0700");
+  private static final Map<String, String> RUN_DIR_TMPFS =
+      Map.of("/run/valkey", "rw,uid=999,gid=999,mode=0700");
 
   private ValkeyContainers() {}
 
@@ -47,15 +49,21 @@ final class ValkeyContainers {
   /** A container of the image running the given entrypoint role, not started. */
   @SuppressWarnings("resource") // the caller owns and stops it
   static GenericContainer<?> container(String role, Map<String, String> env, String dataVolume) {
-    GenericContainer<?> container = new GenericContainer<>(DockerImageName.parse(IMAGE))
-        .withImagePullPolicy(image -> false)
-        .withCommand(role)
-        .withEnv(env)
-        .withTmpFs(RUN_DIR_TMPFS)
-        .withExposedPorts(role.equals("sentinel") ? SENTINEL_PORT : VALKEY_PORT)
-        .waitingFor(Wait.forLogMessage(role.equals("sentinel") ? ".*\\+monitor master.*" : ".*Ready to accept connections.*", 1)
-            .withStartupTimeout(Duration.ofSeconds(90)))
-        .withCreateContainerCmdModifier(cmd -> readOnlyWithData(cmd, dataVolume));
+    GenericContainer<?> container =
+        new GenericContainer<>(DockerImageName.parse(IMAGE))
+            .withImagePullPolicy(image -> false)
+            .withCommand(role)
+            .withEnv(env)
+            .withTmpFs(RUN_DIR_TMPFS)
+            .withExposedPorts(role.equals("sentinel") ? SENTINEL_PORT : VALKEY_PORT)
+            .waitingFor(
+                Wait.forLogMessage(
+                        role.equals("sentinel")
+                            ? ".*\\+monitor master.*"
+                            : ".*Ready to accept connections.*",
+                        1)
+                    .withStartupTimeout(Duration.ofSeconds(90)))
+            .withCreateContainerCmdModifier(cmd -> readOnlyWithData(cmd, dataVolume));
     return container;
   }
 
@@ -72,12 +80,13 @@ final class ValkeyContainers {
   }
 
   static RedisClient client(GenericContainer<?> container, String user, String password) {
-    return RedisClient.create(RedisURI.builder()
-        .withHost(container.getHost())
-        .withPort(container.getMappedPort(VALKEY_PORT))
-        .withAuthentication(user, password)
-        .withTimeout(Duration.ofSeconds(10))
-        .build());
+    return RedisClient.create(
+        RedisURI.builder()
+            .withHost(container.getHost())
+            .withPort(container.getMappedPort(VALKEY_PORT))
+            .withAuthentication(user, password)
+            .withTimeout(Duration.ofSeconds(10))
+            .build());
   }
 
   /** What a container that is expected to stop by itself printed, and its exit code. */
@@ -88,21 +97,25 @@ final class ValkeyContainers {
   }
 
   /**
-   * Runs the image once to completion (read-only root, uid 999) and removes it.
-   * {@code entrypoint} null keeps the image's own.
+   * Runs the image once to completion (read-only root, uid 999) and removes it. {@code entrypoint}
+   * null keeps the image's own.
    */
-  static Exit runToExit(Map<String, String> env, List<Bind> binds, List<String> entrypoint, String... command)
+  static Exit runToExit(
+      Map<String, String> env, List<Bind> binds, List<String> entrypoint, String... command)
       throws InterruptedException {
     DockerClient docker = DockerClientFactory.instance().client();
     List<String> envList = new ArrayList<>();
     env.forEach((name, value) -> envList.add(name + "=" + value));
-    CreateContainerCmd create = docker.createContainerCmd(IMAGE)
-        .withEnv(envList)
-        .withCmd(command)
-        .withHostConfig(HostConfig.newHostConfig()
-            .withReadonlyRootfs(true)
-            .withTmpFs(RUN_DIR_TMPFS)
-            .withBinds(binds));
+    CreateContainerCmd create =
+        docker
+            .createContainerCmd(IMAGE)
+            .withEnv(envList)
+            .withCmd(command)
+            .withHostConfig(
+                HostConfig.newHostConfig()
+                    .withReadonlyRootfs(true)
+                    .withTmpFs(RUN_DIR_TMPFS)
+                    .withBinds(binds));
     if (entrypoint != null) {
       create.withEntrypoint(entrypoint);
     }
@@ -111,13 +124,18 @@ final class ValkeyContainers {
       docker.startContainerCmd(id).exec();
       int code = docker.waitContainerCmd(id).start().awaitStatusCode(60, TimeUnit.SECONDS);
       StringBuilder output = new StringBuilder();
-      docker.logContainerCmd(id).withStdOut(true).withStdErr(true).withFollowStream(false)
-          .exec(new ResultCallback.Adapter<Frame>() {
-            @Override
-            public void onNext(Frame frame) {
-              output.append(new String(frame.getPayload()));
-            }
-          })
+      docker
+          .logContainerCmd(id)
+          .withStdOut(true)
+          .withStdErr(true)
+          .withFollowStream(false)
+          .exec(
+              new ResultCallback.Adapter<Frame>() {
+                @Override
+                public void onNext(Frame frame) {
+                  output.append(new String(frame.getPayload()));
+                }
+              })
           .awaitCompletion(30, TimeUnit.SECONDS);
       return new Exit(code, output.toString());
     } finally {

@@ -10,7 +10,8 @@ import picocli.CommandLine.Option;
 
 /**
  * Shared shape of the one-shot cluster commands: settings from the environment (exit 2 when bad),
- * the pod side and the node connections opened and closed, one error line naming step and node (exit 1).
+ * the pod side and the node connections opened and closed, one error line naming step and node
+ * (exit 1).
  */
 abstract class ClusterCommand implements Callable<Integer> {
   static final int OK = 0;
@@ -19,7 +20,9 @@ abstract class ClusterCommand implements Callable<Integer> {
 
   private static final Logger LOG = LoggerFactory.getLogger(ClusterCommand.class);
 
-  @Option(names = "--timeout-seconds", defaultValue = "600",
+  @Option(
+      names = "--timeout-seconds",
+      defaultValue = "600",
       description = "Longest wait for pods, joins and convergence (default ${DEFAULT-VALUE}).")
   long timeoutSeconds = 600;
 
@@ -38,7 +41,9 @@ abstract class ClusterCommand implements Callable<Integer> {
     this.hook = hook;
   }
 
-  /** The error line of the last failed run, null after success (for tests and callers that log it). */
+  /**
+   * The error line of the last failed run, null after success (for tests and callers that log it).
+   */
   String lastError() {
     return lastError;
   }
@@ -60,8 +65,13 @@ abstract class ClusterCommand implements Callable<Integer> {
     LOG.info("{}: {}", name(), settings);
     try (ClusterPlatform platform = platforms.apply(settings);
         NodeClients clients = NodeClients.forSettings(settings)) {
-      ClusterOps ops = new ClusterOps(platform.pods(), clients, settings.layout(), new SlotMigrator(hook),
-          Duration.ofSeconds(timeoutSeconds));
+      ClusterOps ops =
+          new ClusterOps(
+              platform.pods(),
+              clients,
+              settings.layout(),
+              new SlotMigrator(hook),
+              Duration.ofSeconds(timeoutSeconds));
       lastError = null;
       execute(ops);
       return OK;
@@ -71,7 +81,8 @@ abstract class ClusterCommand implements Callable<Integer> {
       System.err.println("error: " + lastError);
       return STEP_FAILED;
     } catch (RuntimeException e) {
-      // Kubernetes API errors and the like: same one-line contract, the stack trace goes to the log.
+      // Kubernetes API errors and the like: same one-line contract, the stack trace goes to the
+      // log.
       LOG.error("{} failed", name(), e);
       lastError = name() + ": unexpected failure: " + e;
       System.err.println("error: " + lastError);

@@ -22,10 +22,17 @@ public final class ClusterHealer {
   private final ShardLayout layout;
 
   /** What one pass saw and did, for metrics and readiness. */
-  public record PassResult(int pods, int reachable, int meets, int forgets, int adoptions, int labelChanges,
+  public record PassResult(
+      int pods,
+      int reachable,
+      int meets,
+      int forgets,
+      int adoptions,
+      int labelChanges,
       boolean clusterOk) {}
 
-  public ClusterHealer(PodDirectory directory, NodeClients clients, RoleLabeler labeler, ShardLayout layout) {
+  public ClusterHealer(
+      PodDirectory directory, NodeClients clients, RoleLabeler labeler, ShardLayout layout) {
     this.directory = directory;
     this.clients = clients;
     this.labeler = labeler;
@@ -45,24 +52,32 @@ public final class ClusterHealer {
     int forgets = snapshot.unreachable().isEmpty() ? forgetVanished(joined) : 0;
     int adoptions = adopt(snapshot);
     int labels = label(snapshot);
-    boolean ok = !joined.isEmpty() && joined.stream().allMatch(m -> {
-      try {
-        return "ok".equals(m.client().info("heal: read CLUSTER INFO").get("cluster_state"));
-      } catch (StepFailedException e) {
-        return false;
-      }
-    });
-    return new PassResult(snapshot.pods().size(), snapshot.members().size(), meets, forgets, adoptions, labels, ok);
+    boolean ok =
+        !joined.isEmpty()
+            && joined.stream()
+                .allMatch(
+                    m -> {
+                      try {
+                        return "ok"
+                            .equals(
+                                m.client().info("heal: read CLUSTER INFO").get("cluster_state"));
+                      } catch (StepFailedException e) {
+                        return false;
+                      }
+                    });
+    return new PassResult(
+        snapshot.pods().size(), snapshot.members().size(), meets, forgets, adoptions, labels, ok);
   }
 
   /**
-   * A pod that lost its data (emptyDir, new volume) comes back as a fresh node: when its shard still
-   * has a primary serving slots, it is met (this pass) and made that primary's replica (a later pass).
-   * Pods of a shard without a serving primary are left to the scale-up hook.
+   * A pod that lost its data (emptyDir, new volume) comes back as a fresh node: when its shard
+   * still has a primary serving slots, it is met (this pass) and made that primary's replica (a
+   * later pass). Pods of a shard without a serving primary are left to the scale-up hook.
    */
   private int adopt(Snapshot snapshot) {
     Optional<Member> reference = snapshot.reference();
-    if (reference.isEmpty() || reference.get().view().assignedSlots().cardinality() != ShardLayout.SLOTS) {
+    if (reference.isEmpty()
+        || reference.get().view().assignedSlots().cardinality() != ShardLayout.SLOTS) {
       return 0; // not formed yet: init's job
     }
     int adopted = 0;
@@ -71,20 +86,32 @@ public final class ClusterHealer {
         continue;
       }
       int shard = layout.shardOf(node.ordinal());
-      Optional<Member> primary = snapshot.mastersWithSlots().stream()
-          .filter(m -> m != node && layout.shardOf(m.ordinal()) == shard).findFirst();
+      Optional<Member> primary =
+          snapshot.mastersWithSlots().stream()
+              .filter(m -> m != node && layout.shardOf(m.ordinal()) == shard)
+              .findFirst();
       if (primary.isEmpty()) {
         continue;
       }
       try {
         if (node.view().isAlone()) {
-          LOG.info("heal: {} is a fresh node in shard {}: meeting it from {}", node.describe(), shard,
+          LOG.info(
+              "heal: {} is a fresh node in shard {}: meeting it from {}",
+              node.describe(),
+              shard,
               reference.get().describe());
-          reference.get().client().meet("heal: meet fresh node " + node.describe(), node.pod().address());
+          reference
+              .get()
+              .client()
+              .meet("heal: meet fresh node " + node.describe(), node.pod().address());
         } else if (node.view().knows(primary.get().id())) {
-          LOG.info("heal: {} (empty master in shard {}) becomes a replica of {}", node.describe(), shard,
+          LOG.info(
+              "heal: {} (empty master in shard {}) becomes a replica of {}",
+              node.describe(),
+              shard,
               primary.get().describe());
-          node.client().replicate("heal: replicate " + primary.get().describe(), primary.get().id());
+          node.client()
+              .replicate("heal: replicate " + primary.get().describe(), primary.get().id());
         }
         adopted++;
       } catch (StepFailedException e) {
@@ -104,11 +131,18 @@ public final class ClusterHealer {
     int forgets = 0;
     for (Member m : joined) {
       for (ClusterNode n : m.view().nodes()) {
-        boolean vanished = !live.contains(n.id()) && (n.isFailed() || n.flags().contains("noaddr"))
-            && n.slotCount() == 0 && !n.id().equals(m.view().myself().masterId());
+        boolean vanished =
+            !live.contains(n.id())
+                && (n.isFailed() || n.flags().contains("noaddr"))
+                && n.slotCount() == 0
+                && !n.id().equals(m.view().myself().masterId());
         if (vanished) {
-          LOG.info("heal: {} forgets node {} (was {}, no pod runs it, flags {})", m.describe(), n.id(),
-              n.address(), n.flags());
+          LOG.info(
+              "heal: {} forgets node {} (was {}, no pod runs it, flags {})",
+              m.describe(),
+              n.id(),
+              n.address(),
+              n.flags());
           try {
             m.client().forget("heal: forget vanished node " + n.id(), n.id());
             forgets++;
@@ -147,8 +181,16 @@ public final class ClusterHealer {
         }
       }
       if (!Objects.equals(role, pod.roleLabel()) || !Objects.equals(shard, pod.shardLabel())) {
-        LOG.info("label: {} {}={} -> {}, {}={} -> {} ({})", pod.name(), RoleLabeler.ROLE_LABEL, pod.roleLabel(), role,
-            RoleLabeler.SHARD_LABEL, pod.shardLabel(), shard, why);
+        LOG.info(
+            "label: {} {}={} -> {}, {}={} -> {} ({})",
+            pod.name(),
+            RoleLabeler.ROLE_LABEL,
+            pod.roleLabel(),
+            role,
+            RoleLabeler.SHARD_LABEL,
+            pod.shardLabel(),
+            shard,
+            why);
         try {
           labeler.label(pod, role, shard, why);
           changes++;

@@ -6,8 +6,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Forms the cluster: shard k's lowest ordinal gets its contiguous slot range, every node meets every
- * other, the rest replicate. Each step checks what is already done, so a rerun finishes a partial run.
+ * Forms the cluster: shard k's lowest ordinal gets its contiguous slot range, every node meets
+ * every other, the rest replicate. Each step checks what is already done, so a rerun finishes a
+ * partial run.
  */
 public final class ClusterInit {
   private static final Logger LOG = LoggerFactory.getLogger(ClusterInit.class);
@@ -21,7 +22,8 @@ public final class ClusterInit {
     ShardLayout layout = ops.layout();
     ops.waitForPods(layout.podCount());
     Snapshot snapshot = ops.snapshotOfLayout("init: read nodes");
-    List<Member> nodes = snapshot.members().stream().filter(m -> !layout.isDeparting(m.ordinal())).toList();
+    List<Member> nodes =
+        snapshot.members().stream().filter(m -> !layout.isDeparting(m.ordinal())).toList();
 
     for (Member m : nodes) {
       if (m.view().isAlone() && m.view().myself().configEpoch() == 0) {
@@ -41,9 +43,15 @@ public final class ClusterInit {
     List<Member> masters = ops.designatedMasters(joined);
     int replicas = ops.attachReplicas("init: attach replicas", joined, masters);
     LOG.info("init: {} masters, {} replicas attached in this run", masters.size(), replicas);
-    ops.waitHealthy("init: wait for cluster_state:ok", joined.members().stream()
-        .map(Member::pod).filter(p -> !layout.isDeparting(p.ordinal())).toList());
-    LOG.info("init: cluster ok with {} masters and {} replicas per master", layout.masters(),
+    ops.waitHealthy(
+        "init: wait for cluster_state:ok",
+        joined.members().stream()
+            .map(Member::pod)
+            .filter(p -> !layout.isDeparting(p.ordinal()))
+            .toList());
+    LOG.info(
+        "init: cluster ok with {} masters and {} replicas per master",
+        layout.masters(),
         layout.replicasPerMaster());
   }
 
@@ -53,8 +61,15 @@ public final class ClusterInit {
     snapshot.joined().forEach(m -> claimed.or(m.view().assignedSlots()));
     for (int shard = 0; shard < layout.masters(); shard++) {
       int ordinal = layout.leaderOrdinal(shard);
-      Member leader = snapshot.byOrdinal(ordinal).orElseThrow(() -> new StepFailedException(
-          "init: assign slots", "pod ordinal " + ordinal, "the pod is not reachable"));
+      Member leader =
+          snapshot
+              .byOrdinal(ordinal)
+              .orElseThrow(
+                  () ->
+                      new StepFailedException(
+                          "init: assign slots",
+                          "pod ordinal " + ordinal,
+                          "the pod is not reachable"));
       BitSet missing = new BitSet();
       missing.set(layout.firstSlot(shard), layout.lastSlot(shard) + 1);
       missing.andNot(claimed);
@@ -62,10 +77,18 @@ public final class ClusterInit {
         continue;
       }
       if (!leader.isMaster()) {
-        throw new StepFailedException("init: assign slots of shard " + shard, leader.describe(),
-            "slots " + SlotMigrator.ranges(missing) + " are unassigned but the shard's first pod is a replica");
+        throw new StepFailedException(
+            "init: assign slots of shard " + shard,
+            leader.describe(),
+            "slots "
+                + SlotMigrator.ranges(missing)
+                + " are unassigned but the shard's first pod is a replica");
       }
-      LOG.info("init: {} takes slots {} (shard {})", leader.describe(), SlotMigrator.ranges(missing), shard);
+      LOG.info(
+          "init: {} takes slots {} (shard {})",
+          leader.describe(),
+          SlotMigrator.ranges(missing),
+          shard);
       for (int s = missing.nextSetBit(0); s >= 0; ) {
         int end = missing.nextClearBit(s) - 1;
         leader.client().addSlots("init: add slots " + s + "-" + end, s, end);

@@ -9,8 +9,10 @@ import java.util.Set;
  *
  * @param address null when the viewer does not know it (noaddr)
  * @param masterId null for a master
- * @param migrating open slots this node migrates, slot to target node id (only on the viewer's own line)
- * @param importing open slots this node imports, slot to source node id (only on the viewer's own line)
+ * @param migrating open slots this node migrates, slot to target node id (only on the viewer's own
+ *     line)
+ * @param importing open slots this node imports, slot to source node id (only on the viewer's own
+ *     line)
  */
 public record ClusterNode(
     String id,
@@ -37,7 +39,9 @@ public record ClusterNode(
 
   /** Failed, suspected, unreachable or still in handshake: not a node to rely on. */
   public boolean isUnhealthy() {
-    return flags.contains("fail") || flags.contains("fail?") || flags.contains("noaddr")
+    return flags.contains("fail")
+        || flags.contains("fail?")
+        || flags.contains("noaddr")
         || flags.contains("handshake");
   }
 

@@ -19,7 +19,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The building blocks the commands share: read the cluster, join nodes, attach replicas, move slots, wait. */
+/**
+ * The building blocks the commands share: read the cluster, join nodes, attach replicas, move
+ * slots, wait.
+ */
 public final class ClusterOps {
   private static final Logger LOG = LoggerFactory.getLogger(ClusterOps.class);
 
@@ -31,7 +34,11 @@ public final class ClusterOps {
   static final Duration HEALTH_GRACE = Duration.ofSeconds(20);
   static final int MIGRATION_WORKERS = 8;
 
-  public ClusterOps(PodDirectory directory, NodeClients clients, ShardLayout layout, SlotMigrator migrator,
+  public ClusterOps(
+      PodDirectory directory,
+      NodeClients clients,
+      ShardLayout layout,
+      SlotMigrator migrator,
       Duration timeout) {
     this.directory = directory;
     this.clients = clients;
@@ -55,18 +62,21 @@ public final class ClusterOps {
   /** Waits until pods 0..count-1 exist, have an IP and answer PING. */
   public void waitForPods(int count) {
     String step = "wait for pods 0.." + (count - 1);
-    Wait.until(step, timeout, () -> {
-      Map<Integer, ClusterPod> byOrdinal = new HashMap<>();
-      directory.pods().forEach(p -> byOrdinal.put(p.ordinal(), p));
-      for (int i = 0; i < count; i++) {
-        ClusterPod pod = byOrdinal.get(i);
-        if (pod == null) {
-          return "no pod with ordinal " + i;
-        }
-        clients.client(step, pod).ping(step);
-      }
-      return null;
-    });
+    Wait.until(
+        step,
+        timeout,
+        () -> {
+          Map<Integer, ClusterPod> byOrdinal = new HashMap<>();
+          directory.pods().forEach(p -> byOrdinal.put(p.ordinal(), p));
+          for (int i = 0; i < count; i++) {
+            ClusterPod pod = byOrdinal.get(i);
+            if (pod == null) {
+              return "no pod with ordinal " + i;
+            }
+            clients.client(step, pod).ping(step);
+          }
+          return null;
+        });
   }
 
   /** Only the pods the layout keeps, all reachable. */
@@ -85,14 +95,17 @@ public final class ClusterOps {
    * with all slots assigned.
    */
   public void requireHealthy(String command, Snapshot snapshot) {
-    // A node that just joined or restarted says fail for a couple of seconds: give it a short grace.
+    // A node that just joined or restarted says fail for a couple of seconds: give it a short
+    // grace.
     String step = command + ": check the cluster is healthy before changing it";
     String[] last = {null};
     try {
       Wait.until(step, HEALTH_GRACE, () -> last[0] = healthProblem(snapshot.joined()));
     } catch (StepFailedException e) {
-      throw new StepFailedException(step, null, "refusing to scale a failing cluster: "
-          + (last[0] == null ? e.getMessage() : last[0]));
+      throw new StepFailedException(
+          step,
+          null,
+          "refusing to scale a failing cluster: " + (last[0] == null ? e.getMessage() : last[0]));
     }
   }
 
@@ -108,7 +121,9 @@ public final class ClusterOps {
         return m.describe() + " reports cluster_state:" + info.get("cluster_state");
       }
       if (!String.valueOf(ShardLayout.SLOTS).equals(info.get("cluster_slots_assigned"))) {
-        return m.describe() + " reports cluster_slots_assigned:" + info.get("cluster_slots_assigned");
+        return m.describe()
+            + " reports cluster_slots_assigned:"
+            + info.get("cluster_slots_assigned");
       }
       Map<Integer, String> mine = slotOwners(m.client().view("read CLUSTER NODES"));
       if (owners == null) {
@@ -131,12 +146,16 @@ public final class ClusterOps {
   }
 
   public void waitHealthy(String step, List<ClusterPod> pods) {
-    Wait.until(step, timeout, () -> healthProblem(Snapshot.take(step, pods, clients).requireAllReachable().members()));
+    Wait.until(
+        step,
+        timeout,
+        () -> healthProblem(Snapshot.take(step, pods, clients).requireAllReachable().members()));
   }
 
   /**
-   * Makes every given node know every other at its current address: CLUSTER MEET where a node misses
-   * another or has an old address (pods get new IPs when they restart). Returns the meets sent.
+   * Makes every given node know every other at its current address: CLUSTER MEET where a node
+   * misses another or has an old address (pods get new IPs when they restart). Returns the meets
+   * sent.
    */
   public static int meetStale(List<Member> members) {
     int meets = 0;
@@ -149,11 +168,18 @@ public final class ClusterOps {
           continue;
         }
         Optional<ClusterNode> seen = a.view().node(b.id());
-        boolean stale = seen.isEmpty() || !Objects.equals(seen.get().address(), b.pod().address())
-            || seen.get().flags().contains("noaddr") || seen.get().flags().contains("handshake");
+        boolean stale =
+            seen.isEmpty()
+                || !Objects.equals(seen.get().address(), b.pod().address())
+                || seen.get().flags().contains("noaddr")
+                || seen.get().flags().contains("handshake");
         if (stale) {
-          LOG.info("meet: {} -> {} ({}; {} had {})", a.describe(), b.describe(),
-              seen.isEmpty() ? "unknown" : "address changed", a.pod().name(),
+          LOG.info(
+              "meet: {} -> {} ({}; {} had {})",
+              a.describe(),
+              b.describe(),
+              seen.isEmpty() ? "unknown" : "address changed",
+              a.pod().name(),
               seen.map(n -> String.valueOf(n.address())).orElse("nothing"));
           a.client().meet("meet " + b.describe() + " from " + a.pod().name(), b.pod().address());
           meets++;
@@ -186,52 +212,83 @@ public final class ClusterOps {
     return null;
   }
 
-  /** Meets the nodes with each other and waits until they all know each other; re-meets every few seconds. */
+  /**
+   * Meets the nodes with each other and waits until they all know each other; re-meets every few
+   * seconds.
+   */
   public void join(String step, List<Member> members) {
     long[] lastMeet = {0};
-    Wait.until(step, timeout, () -> {
-      if (System.nanoTime() - lastMeet[0] > Duration.ofSeconds(3).toNanos()) {
-        Snapshot fresh = Snapshot.take(step, members.stream().map(Member::pod).toList(), clients)
-            .requireAllReachable();
-        meetStale(fresh.members());
-        lastMeet[0] = System.nanoTime();
-      }
-      return mutualKnowledgeProblem(members);
-    });
+    Wait.until(
+        step,
+        timeout,
+        () -> {
+          if (System.nanoTime() - lastMeet[0] > Duration.ofSeconds(3).toNanos()) {
+            Snapshot fresh =
+                Snapshot.take(step, members.stream().map(Member::pod).toList(), clients)
+                    .requireAllReachable();
+            meetStale(fresh.members());
+            lastMeet[0] = System.nanoTime();
+          }
+          return mutualKnowledgeProblem(members);
+        });
   }
 
   /**
-   * For each shard 0..M-1, the node that should serve its slots: the master already serving slots in
-   * that shard's pods, else the shard's lowest ordinal if it is a master.
+   * For each shard 0..M-1, the node that should serve its slots: the master already serving slots
+   * in that shard's pods, else the shard's lowest ordinal if it is a master.
    */
   public List<Member> designatedMasters(Snapshot snapshot) {
     List<Member> out = new ArrayList<>();
     for (int shard = 0; shard < layout.masters(); shard++) {
       int s = shard;
-      List<Member> inShard = snapshot.members().stream()
-          .filter(m -> layout.shardOf(m.ordinal()) == s && !layout.isDeparting(m.ordinal())).toList();
-      Optional<Member> serving = inShard.stream().filter(m -> m.isMaster() && m.slotCount() > 0)
-          .max(Comparator.comparingInt(Member::slotCount));
-      Optional<Member> chosen = serving.or(() -> inShard.stream()
-          .filter(m -> m.ordinal() == layout.leaderOrdinal(s) && m.isMaster()).findFirst())
-          .or(() -> inShard.stream().filter(Member::isMaster).findFirst());
-      out.add(chosen.orElseThrow(() -> new StepFailedException("choose the primary of shard " + s,
-          "pod ordinal " + layout.leaderOrdinal(s), "no master node among the shard's pods")));
+      List<Member> inShard =
+          snapshot.members().stream()
+              .filter(m -> layout.shardOf(m.ordinal()) == s && !layout.isDeparting(m.ordinal()))
+              .toList();
+      Optional<Member> serving =
+          inShard.stream()
+              .filter(m -> m.isMaster() && m.slotCount() > 0)
+              .max(Comparator.comparingInt(Member::slotCount));
+      Optional<Member> chosen =
+          serving
+              .or(
+                  () ->
+                      inShard.stream()
+                          .filter(m -> m.ordinal() == layout.leaderOrdinal(s) && m.isMaster())
+                          .findFirst())
+              .or(() -> inShard.stream().filter(Member::isMaster).findFirst());
+      out.add(
+          chosen.orElseThrow(
+              () ->
+                  new StepFailedException(
+                      "choose the primary of shard " + s,
+                      "pod ordinal " + layout.leaderOrdinal(s),
+                      "no master node among the shard's pods")));
     }
     return out;
   }
 
   /**
-   * Every node that is not a designated master and does not yet replicate one becomes a replica of the
-   * master with the fewest replicas (its own shard's master first among equals). Waits until attached.
+   * Every node that is not a designated master and does not yet replicate one becomes a replica of
+   * the master with the fewest replicas (its own shard's master first among equals). Waits until
+   * attached.
    */
   public int attachReplicas(String step, Snapshot snapshot, List<Member> masters) {
     List<String> masterIds = masters.stream().map(Member::id).toList();
     ClusterView reference = masters.get(0).client().view(step);
     Map<String, Integer> replicaCount = new LinkedHashMap<>();
     for (Member m : masters) {
-      replicaCount.put(m.id(), (int) reference.replicasOf(m.id()).stream()
-          .filter(r -> snapshot.byId(r.id()).filter(x -> !layout.isDeparting(x.ordinal())).isPresent()).count());
+      replicaCount.put(
+          m.id(),
+          (int)
+              reference.replicasOf(m.id()).stream()
+                  .filter(
+                      r ->
+                          snapshot
+                              .byId(r.id())
+                              .filter(x -> !layout.isDeparting(x.ordinal()))
+                              .isPresent())
+                  .count());
     }
     Map<Member, Member> attached = new LinkedHashMap<>();
     for (Member node : snapshot.members()) {
@@ -243,29 +300,44 @@ public final class ClusterOps {
         continue;
       }
       if (node.isMaster() && node.slotCount() > 0) {
-        throw new StepFailedException(step, node.describe(),
+        throw new StepFailedException(
+            step,
+            node.describe(),
             "serves slots but is not the chosen master of its shard; move its slots first");
       }
-      Member master = masters.stream()
-          .min(Comparator.<Member>comparingInt(m -> replicaCount.get(m.id()))
-              .thenComparing(m -> layout.shardOf(m.ordinal()) != layout.shardOf(node.ordinal()))
-              .thenComparingInt(Member::ordinal))
-          .orElseThrow();
-      LOG.info("replicate: {} becomes a replica of {} (shard {}, had {} replicas)", node.describe(),
-          master.describe(), layout.shardOf(master.ordinal()), replicaCount.get(master.id()));
+      Member master =
+          masters.stream()
+              .min(
+                  Comparator.<Member>comparingInt(m -> replicaCount.get(m.id()))
+                      .thenComparing(
+                          m -> layout.shardOf(m.ordinal()) != layout.shardOf(node.ordinal()))
+                      .thenComparingInt(Member::ordinal))
+              .orElseThrow();
+      LOG.info(
+          "replicate: {} becomes a replica of {} (shard {}, had {} replicas)",
+          node.describe(),
+          master.describe(),
+          layout.shardOf(master.ordinal()),
+          replicaCount.get(master.id()));
       node.client().replicate(step + ": replicate " + master.pod().name(), master.id());
       replicaCount.merge(master.id(), 1, Integer::sum);
       attached.put(node, master);
     }
-    Wait.until(step + ": wait for replicas to attach", timeout, () -> {
-      for (var e : attached.entrySet()) {
-        ClusterNode self = e.getKey().client().view(step).myself();
-        if (!e.getValue().id().equals(self.masterId())) {
-          return e.getKey().describe() + " does not replicate " + e.getValue().describe() + " yet";
-        }
-      }
-      return null;
-    });
+    Wait.until(
+        step + ": wait for replicas to attach",
+        timeout,
+        () -> {
+          for (var e : attached.entrySet()) {
+            ClusterNode self = e.getKey().client().view(step).myself();
+            if (!e.getValue().id().equals(self.masterId())) {
+              return e.getKey().describe()
+                  + " does not replicate "
+                  + e.getValue().describe()
+                  + " yet";
+            }
+          }
+          return null;
+        });
     if (!attached.isEmpty()) {
       waitReplicasInSync(step + ": wait for replicas to sync");
     }
@@ -277,20 +349,26 @@ public final class ClusterOps {
    * misses the SETSLOT states its primary replicates and would keep a stale open slot.
    */
   public void waitReplicasInSync(String step) {
-    Wait.until(step, timeout, () -> {
-      for (Member m : snapshot(step).members()) {
-        if (m.view().myself().isReplica()) {
-          Map<String, String> repl = m.client().replicationInfo(step);
-          if (!"up".equals(repl.get("master_link_status"))) {
-            return m.describe() + " has master_link_status:" + repl.get("master_link_status");
+    Wait.until(
+        step,
+        timeout,
+        () -> {
+          for (Member m : snapshot(step).members()) {
+            if (m.view().myself().isReplica()) {
+              Map<String, String> repl = m.client().replicationInfo(step);
+              if (!"up".equals(repl.get("master_link_status"))) {
+                return m.describe() + " has master_link_status:" + repl.get("master_link_status");
+              }
+            }
           }
-        }
-      }
-      return null;
-    });
+          return null;
+        });
   }
 
-  /** Moves slots so the given masters are within one slot of each other and no other master serves any. */
+  /**
+   * Moves slots so the given masters are within one slot of each other and no other master serves
+   * any.
+   */
   public int balance(String step, List<Member> keep) {
     Snapshot snapshot = snapshot(step);
     ClusterView reference = keep.get(0).client().view(step);
@@ -300,17 +378,19 @@ public final class ClusterOps {
         owned.put(n.id(), n.slots());
       }
     }
-    List<SlotBalancer.Move> moves = SlotBalancer.plan(keep.stream().map(Member::id).toList(), owned);
+    List<SlotBalancer.Move> moves =
+        SlotBalancer.plan(keep.stream().map(Member::id).toList(), owned);
     if (moves.isEmpty()) {
       return 0;
     }
     waitReplicasInSync(step + ": wait for replicas to sync before moving slots");
     Map<String, Member> byId = new HashMap<>();
     snapshot.members().forEach(m -> byId.put(m.id(), m));
-    moves.forEach(m -> {
-      requireMember(byId, m.from(), step);
-      requireMember(byId, m.to(), step);
-    });
+    moves.forEach(
+        m -> {
+          requireMember(byId, m.from(), step);
+          requireMember(byId, m.to(), step);
+        });
     LOG.info("{}: moving {} slots", step, moves.size());
     // Several slots in flight: each SETSLOT blocks its connection until the primary's replicas
     // acknowledge it, so every worker has its own connections and throughput comes from overlap.
@@ -320,23 +400,32 @@ public final class ClusterOps {
     AtomicBoolean failed = new AtomicBoolean();
     List<Future<?>> futures = new ArrayList<>();
     for (int w = 0; w < workers; w++) {
-      futures.add(pool.submit(() -> {
-        try (NodeClients own = clients.fork()) {
-          SlotBalancer.Move move;
-          while (!failed.get() && !Thread.currentThread().isInterrupted() && (move = queue.poll()) != null) {
-            Member source = byId.get(move.from());
-            Member target = byId.get(move.to());
-            try {
-              migrator.move(move.slot(), own.client(step, source.pod().name(), source.pod().address()), source.id(),
-                  own.client(step, target.pod().name(), target.pod().address()), target.id(), List.of());
-            } catch (RuntimeException e) {
-              failed.set(true);
-              throw e;
-            }
-          }
-        }
-        return null;
-      }));
+      futures.add(
+          pool.submit(
+              () -> {
+                try (NodeClients own = clients.fork()) {
+                  SlotBalancer.Move move;
+                  while (!failed.get()
+                      && !Thread.currentThread().isInterrupted()
+                      && (move = queue.poll()) != null) {
+                    Member source = byId.get(move.from());
+                    Member target = byId.get(move.to());
+                    try {
+                      migrator.move(
+                          move.slot(),
+                          own.client(step, source.pod().name(), source.pod().address()),
+                          source.id(),
+                          own.client(step, target.pod().name(), target.pod().address()),
+                          target.id(),
+                          List.of());
+                    } catch (RuntimeException e) {
+                      failed.set(true);
+                      throw e;
+                    }
+                  }
+                }
+                return null;
+              }));
     }
     pool.shutdown();
     RuntimeException first = null;
@@ -345,7 +434,8 @@ public final class ClusterOps {
         f.get();
       } catch (java.util.concurrent.ExecutionException e) {
         if (first == null) {
-          first = e.getCause() instanceof RuntimeException r ? r : new RuntimeException(e.getCause());
+          first =
+              e.getCause() instanceof RuntimeException r ? r : new RuntimeException(e.getCause());
         }
       } catch (InterruptedException e) {
         pool.shutdownNow();

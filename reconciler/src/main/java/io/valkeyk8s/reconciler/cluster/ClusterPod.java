@@ -7,7 +7,8 @@ package io.valkeyk8s.reconciler.cluster;
  * @param roleLabel current value of {@value RoleLabeler#ROLE_LABEL}, null when absent
  * @param shardLabel current value of {@value RoleLabeler#SHARD_LABEL}, null when absent
  */
-public record ClusterPod(String name, int ordinal, NodeAddress address, String roleLabel, String shardLabel) {
+public record ClusterPod(
+    String name, int ordinal, NodeAddress address, String roleLabel, String shardLabel) {
 
   /** Ordinal of a StatefulSet pod name ({@code <set>-<n>}), or -1 when the name has none. */
   public static int ordinalOf(String podName) {

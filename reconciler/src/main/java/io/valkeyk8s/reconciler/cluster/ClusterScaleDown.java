@@ -8,8 +8,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Empties the pods the StatefulSet is about to remove (the highest ordinals): primaries there fail over
- * to a staying replica or give their slots away, then the departing nodes are reset and forgotten.
+ * Empties the pods the StatefulSet is about to remove (the highest ordinals): primaries there fail
+ * over to a staying replica or give their slots away, then the departing nodes are reset and
+ * forgotten.
  */
 public final class ClusterScaleDown {
   private static final Logger LOG = LoggerFactory.getLogger(ClusterScaleDown.class);
@@ -34,56 +35,78 @@ public final class ClusterScaleDown {
 
     Snapshot snapshot = ops.snapshot("scale-down: read nodes").requireAllReachable();
     List<Member> masters = ops.designatedMasters(snapshot);
-    int moved = ops.balance("scale-down: move slots to the " + masters.size() + " staying masters", masters);
+    int moved =
+        ops.balance(
+            "scale-down: move slots to the " + masters.size() + " staying masters", masters);
     LOG.info("scale-down: moved {} slots, {} keys", moved, ops.migrator().keysMoved());
 
     Snapshot after = ops.snapshot("scale-down: read nodes").requireAllReachable();
     ops.attachReplicas("scale-down: attach staying replicas", after, ops.designatedMasters(after));
     forgetDeparting(ops.snapshot("scale-down: read nodes").requireAllReachable());
-    ops.waitHealthy("scale-down: wait for cluster_state:ok", after.pods().stream()
-        .filter(p -> !layout.isDeparting(p.ordinal())).toList());
+    ops.waitHealthy(
+        "scale-down: wait for cluster_state:ok",
+        after.pods().stream().filter(p -> !layout.isDeparting(p.ordinal())).toList());
     LOG.info("scale-down: cluster ok with {} masters", layout.masters());
   }
 
-  /** A primary on a departing pod with a replica on a staying pod hands over with CLUSTER FAILOVER. */
+  /**
+   * A primary on a departing pod with a replica on a staying pod hands over with CLUSTER FAILOVER.
+   */
   private void failOverDepartingPrimaries(Snapshot snapshot) {
     ShardLayout layout = ops.layout();
     for (Member primary : snapshot.mastersWithSlots()) {
       if (!layout.isDeparting(primary.ordinal())) {
         continue;
       }
-      Optional<Member> heir = snapshot.members().stream()
-          .filter(m -> !layout.isDeparting(m.ordinal()) && primary.id().equals(m.view().myself().masterId()))
-          .findFirst();
+      Optional<Member> heir =
+          snapshot.members().stream()
+              .filter(
+                  m ->
+                      !layout.isDeparting(m.ordinal())
+                          && primary.id().equals(m.view().myself().masterId()))
+              .findFirst();
       if (heir.isEmpty()) {
         continue; // its slots move to staying masters instead
       }
       String step = "scale-down: fail over " + primary.describe() + " to " + heir.get().describe();
       LOG.info("{} (primary on departing pod)", step);
       heir.get().client().failover(step);
-      Wait.until(step, java.time.Duration.ofSeconds(60),
-          () -> heir.get().client().view(step).myself().isMaster() ? null : heir.get().describe() + " is not master yet");
+      Wait.until(
+          step,
+          java.time.Duration.ofSeconds(60),
+          () ->
+              heir.get().client().view(step).myself().isMaster()
+                  ? null
+                  : heir.get().describe() + " is not master yet");
     }
   }
 
-  /** CLUSTER RESET HARD on each departing node, then CLUSTER FORGET of its id on every staying node. */
+  /**
+   * CLUSTER RESET HARD on each departing node, then CLUSTER FORGET of its id on every staying node.
+   */
   private void forgetDeparting(Snapshot snapshot) {
     ShardLayout layout = ops.layout();
-    List<Member> staying = snapshot.members().stream().filter(m -> !layout.isDeparting(m.ordinal())).toList();
+    List<Member> staying =
+        snapshot.members().stream().filter(m -> !layout.isDeparting(m.ordinal())).toList();
     Set<String> stayingIds = new HashSet<>();
     staying.forEach(m -> stayingIds.add(m.id()));
     Set<String> gone = new HashSet<>();
     for (Member m : staying) {
-      m.view().nodes().forEach(n -> {
-        if (!stayingIds.contains(n.id())) {
-          gone.add(n.id());
-        }
-      });
+      m.view()
+          .nodes()
+          .forEach(
+              n -> {
+                if (!stayingIds.contains(n.id())) {
+                  gone.add(n.id());
+                }
+              });
     }
     for (Member departing : snapshot.members()) {
       if (layout.isDeparting(departing.ordinal()) && !departing.view().isAlone()) {
         if (departing.isMaster() && departing.slotCount() > 0) {
-          throw new StepFailedException("scale-down: remove departing node", departing.describe(),
+          throw new StepFailedException(
+              "scale-down: remove departing node",
+              departing.describe(),
               "still serves slots " + SlotMigrator.ranges(departing.view().myself().slots()));
         }
         LOG.info("scale-down: reset {} (departing pod)", departing.describe());
@@ -104,15 +127,18 @@ public final class ClusterScaleDown {
         }
       }
     }
-    Wait.until("scale-down: wait until departing nodes are forgotten", java.time.Duration.ofSeconds(60), () -> {
-      for (Member m : staying) {
-        for (ClusterNode n : m.client().view("read CLUSTER NODES").nodes()) {
-          if (!stayingIds.contains(n.id())) {
-            return m.describe() + " still knows " + n.id() + " " + n.address();
+    Wait.until(
+        "scale-down: wait until departing nodes are forgotten",
+        java.time.Duration.ofSeconds(60),
+        () -> {
+          for (Member m : staying) {
+            for (ClusterNode n : m.client().view("read CLUSTER NODES").nodes()) {
+              if (!stayingIds.contains(n.id())) {
+                return m.describe() + " still knows " + n.id() + " " + n.address();
+              }
+            }
           }
-        }
-      }
-      return null;
-    });
+          return null;
+        });
   }
 }

@@ -4,8 +4,8 @@ import java.time.Duration;
 import java.util.Map;
 
 /**
- * Settings of the cluster commands, read once from the environment and validated so that a
- * bad value stops the process at start with one clear line.
+ * Settings of the cluster commands, read once from the environment and validated so that a bad
+ * value stops the process at start with one clear line.
  */
 public record ClusterSettings(
     int masters,
@@ -28,7 +28,10 @@ public record ClusterSettings(
     return new ShardLayout(masters, replicasPerMaster);
   }
 
-  /** Reads and validates the variables; throws {@link InvalidSettingsException} naming the first bad one. */
+  /**
+   * Reads and validates the variables; throws {@link InvalidSettingsException} naming the first bad
+   * one.
+   */
   public static ClusterSettings fromEnv(Map<String, String> env) {
     String mastersText = env.get("VALKEY_CLUSTER_MASTERS");
     if (mastersText == null || mastersText.isBlank()) {
@@ -37,12 +40,16 @@ public record ClusterSettings(
     int masters = integer(env, "VALKEY_CLUSTER_MASTERS", "0");
     if (masters < MIN_MASTERS) {
       throw new InvalidSettingsException(
-          "VALKEY_CLUSTER_MASTERS=" + masters + " is below " + MIN_MASTERS
+          "VALKEY_CLUSTER_MASTERS="
+              + masters
+              + " is below "
+              + MIN_MASTERS
               + " (a Valkey Cluster needs a majority of masters to fail over)");
     }
     int replicas = integer(env, "VALKEY_CLUSTER_REPLICAS_PER_MASTER", "0");
     if (replicas < 0) {
-      throw new InvalidSettingsException("VALKEY_CLUSTER_REPLICAS_PER_MASTER=" + replicas + " must be 0 or more");
+      throw new InvalidSettingsException(
+          "VALKEY_CLUSTER_REPLICAS_PER_MASTER=" + replicas + " must be 0 or more");
     }
     int port = integer(env, "VALKEY_PORT", "6379");
     if (port < 1 || port > 55535) {
@@ -85,8 +92,18 @@ public record ClusterSettings(
   @Override
   public String toString() {
     // Never print the password.
-    return "masters=" + masters + " replicasPerMaster=" + replicasPerMaster + " port=" + port
-        + " username=" + username + " namespace=" + namespace + " selector=" + podSelector;
+    return "masters="
+        + masters
+        + " replicasPerMaster="
+        + replicasPerMaster
+        + " port="
+        + port
+        + " username="
+        + username
+        + " namespace="
+        + namespace
+        + " selector="
+        + podSelector;
   }
 
   /** A setting is missing or wrong; the message is the one line printed before exit 2. */

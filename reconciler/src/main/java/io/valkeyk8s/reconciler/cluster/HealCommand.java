@@ -12,11 +12,14 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 
 /**
- * {@code cluster}: the long-running healer. Runs until its thread is interrupted (Main interrupts it
- * on shutdown or when leadership is lost). Exit 2 on bad settings.
+ * {@code cluster}: the long-running healer. Runs until its thread is interrupted (Main interrupts
+ * it on shutdown or when leadership is lost). Exit 2 on bad settings.
  */
-@Command(name = "cluster", mixinStandardHelpOptions = true,
-    description = "Keeps a Valkey Cluster healthy: re-meets restarted pods, forgets vanished nodes, labels roles.")
+@Command(
+    name = "cluster",
+    mixinStandardHelpOptions = true,
+    description =
+        "Keeps a Valkey Cluster healthy: re-meets restarted pods, forgets vanished nodes, labels roles.")
 public final class HealCommand implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(HealCommand.class);
 
@@ -28,7 +31,12 @@ public final class HealCommand implements Callable<Integer> {
 
   /** Production wiring: metrics go to Micrometer's global registry; health is not exposed. */
   public HealCommand() {
-    this(System.getenv(), KubeClusterPlatform::connect, Metrics.globalRegistry, health -> {}, () -> true);
+    this(
+        System.getenv(),
+        KubeClusterPlatform::connect,
+        Metrics.globalRegistry,
+        health -> {},
+        () -> true);
   }
 
   /**
@@ -36,8 +44,12 @@ public final class HealCommand implements Callable<Integer> {
    * @param healthSink receives the loop's liveness/readiness once it starts
    * @param active passes run only while this is true (e.g. the leader elector's isLeader)
    */
-  public HealCommand(Map<String, String> env, Function<ClusterSettings, ClusterPlatform> platforms,
-      MeterRegistry registry, Consumer<ClusterHealth> healthSink, BooleanSupplier active) {
+  public HealCommand(
+      Map<String, String> env,
+      Function<ClusterSettings, ClusterPlatform> platforms,
+      MeterRegistry registry,
+      Consumer<ClusterHealth> healthSink,
+      BooleanSupplier active) {
     this.active = active;
     this.env = env;
     this.platforms = platforms;
@@ -57,8 +69,11 @@ public final class HealCommand implements Callable<Integer> {
     LOG.info("cluster healer: {} every {} s", settings, settings.resyncInterval().toSeconds());
     try (ClusterPlatform platform = platforms.apply(settings);
         NodeClients clients = NodeClients.forSettings(settings)) {
-      HealLoop loop = new HealLoop(new ClusterHealer(platform.pods(), clients, platform.labeler(), settings.layout()),
-          settings.resyncInterval(), registry);
+      HealLoop loop =
+          new HealLoop(
+              new ClusterHealer(platform.pods(), clients, platform.labeler(), settings.layout()),
+              settings.resyncInterval(),
+              registry);
       platform.onPodChange(loop::wake);
       healthSink.accept(loop);
       loop.run(active);

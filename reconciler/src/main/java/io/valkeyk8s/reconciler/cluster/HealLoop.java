@@ -13,8 +13,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs {@link ClusterHealer} passes: at every resync interval and whenever a pod changes ({@link #wake()}).
- * Exposes liveness, readiness and Prometheus metrics.
+ * Runs {@link ClusterHealer} passes: at every resync interval and whenever a pod changes ({@link
+ * #wake()}). Exposes liveness, readiness and Prometheus metrics.
  */
 public final class HealLoop implements ClusterHealth {
   private static final Logger LOG = LoggerFactory.getLogger(HealLoop.class);
@@ -37,18 +37,31 @@ public final class HealLoop implements ClusterHealth {
   public HealLoop(ClusterHealer healer, Duration interval, MeterRegistry registry) {
     this.healer = healer;
     this.interval = interval;
-    this.passTimer = Timer.builder("valkey_cluster_heal_pass").description("Duration of one healing pass")
-        .register(registry);
-    this.meets = Counter.builder("valkey_cluster_meets").description("CLUSTER MEET sent to re-join nodes")
-        .register(registry);
-    this.forgets = Counter.builder("valkey_cluster_forgets").description("CLUSTER FORGET of vanished nodes")
-        .register(registry);
-    this.labelChanges = Counter.builder("valkey_cluster_label_changes")
-        .description("Pods relabelled with valkey-role/valkey-shard").register(registry);
-    this.adoptions = Counter.builder("valkey_cluster_adoptions")
-        .description("Fresh or empty nodes met and attached as replicas of their shard's primary").register(registry);
-    this.failedPasses = Counter.builder("valkey_cluster_heal_failures").description("Healing passes that threw")
-        .register(registry);
+    this.passTimer =
+        Timer.builder("valkey_cluster_heal_pass")
+            .description("Duration of one healing pass")
+            .register(registry);
+    this.meets =
+        Counter.builder("valkey_cluster_meets")
+            .description("CLUSTER MEET sent to re-join nodes")
+            .register(registry);
+    this.forgets =
+        Counter.builder("valkey_cluster_forgets")
+            .description("CLUSTER FORGET of vanished nodes")
+            .register(registry);
+    this.labelChanges =
+        Counter.builder("valkey_cluster_label_changes")
+            .description("Pods relabelled with valkey-role/valkey-shard")
+            .register(registry);
+    this.adoptions =
+        Counter.builder("valkey_cluster_adoptions")
+            .description(
+                "Fresh or empty nodes met and attached as replicas of their shard's primary")
+            .register(registry);
+    this.failedPasses =
+        Counter.builder("valkey_cluster_heal_failures")
+            .description("Healing passes that threw")
+            .register(registry);
     registry.gauge("valkey_cluster_state_ok", clusterOk);
     registry.gauge("valkey_cluster_nodes_reachable", reachable);
   }
@@ -84,8 +97,8 @@ public final class HealLoop implements ClusterHealth {
   }
 
   /**
-   * Loops until the thread is interrupted. Passes run only while active says so (leader election:
-   * a standby replica of the Deployment stays alive and ready but does not act).
+   * Loops until the thread is interrupted. Passes run only while active says so (leader election: a
+   * standby replica of the Deployment stays alive and ready but does not act).
    */
   public void run(BooleanSupplier active) {
     running = true;

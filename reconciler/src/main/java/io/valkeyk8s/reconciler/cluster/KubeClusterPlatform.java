@@ -24,10 +24,12 @@ public final class KubeClusterPlatform implements ClusterPlatform {
     this(client, false, settings);
   }
 
-  private KubeClusterPlatform(KubernetesClient client, boolean ownsClient, ClusterSettings settings) {
+  private KubeClusterPlatform(
+      KubernetesClient client, boolean ownsClient, ClusterSettings settings) {
     this.client = client;
     this.ownsClient = ownsClient;
-    this.pods = new KubePodDirectory(client, settings.namespace(), settings.podSelector(), settings.port());
+    this.pods =
+        new KubePodDirectory(client, settings.namespace(), settings.podSelector(), settings.port());
     this.labeler = new KubeRoleLabeler(client, settings.namespace());
   }
 
@@ -76,34 +78,49 @@ public final class KubeClusterPlatform implements ClusterPlatform {
     @Override
     public List<ClusterPod> pods() {
       List<ClusterPod> out = new ArrayList<>();
-      for (Pod pod : client.pods().inNamespace(namespace)
-          .list(new ListOptionsBuilder().withLabelSelector(selector).build()).getItems()) {
+      for (Pod pod :
+          client
+              .pods()
+              .inNamespace(namespace)
+              .list(new ListOptionsBuilder().withLabelSelector(selector).build())
+              .getItems()) {
         String name = pod.getMetadata().getName();
         int ordinal = ClusterPod.ordinalOf(name);
         if (ordinal < 0 || pod.getMetadata().getDeletionTimestamp() != null) {
           continue;
         }
         String ip = pod.getStatus() == null ? null : pod.getStatus().getPodIP();
-        Map<String, String> labels = pod.getMetadata().getLabels() == null ? Map.of() : pod.getMetadata().getLabels();
-        out.add(new ClusterPod(name, ordinal, ip == null || ip.isBlank() ? null : new NodeAddress(ip, port),
-            labels.get(RoleLabeler.ROLE_LABEL), labels.get(RoleLabeler.SHARD_LABEL)));
+        Map<String, String> labels =
+            pod.getMetadata().getLabels() == null ? Map.of() : pod.getMetadata().getLabels();
+        out.add(
+            new ClusterPod(
+                name,
+                ordinal,
+                ip == null || ip.isBlank() ? null : new NodeAddress(ip, port),
+                labels.get(RoleLabeler.ROLE_LABEL),
+                labels.get(RoleLabeler.SHARD_LABEL)));
       }
       out.sort(Comparator.comparingInt(ClusterPod::ordinal));
       return out;
     }
 
     Watch watch(Runnable callback) {
-      return client.pods().inNamespace(namespace).withLabelSelector(selector).watch(new Watcher<>() {
-        @Override
-        public void eventReceived(Action action, Pod resource) {
-          callback.run();
-        }
+      return client
+          .pods()
+          .inNamespace(namespace)
+          .withLabelSelector(selector)
+          .watch(
+              new Watcher<>() {
+                @Override
+                public void eventReceived(Action action, Pod resource) {
+                  callback.run();
+                }
 
-        @Override
-        public void onClose(WatcherException cause) {
-          // The periodic resync keeps working without the watch.
-        }
-      });
+                @Override
+                public void onClose(WatcherException cause) {
+                  // The periodic resync keeps working without the watch.
+                }
+              });
     }
   }
 }

@@ -1,6 +1,9 @@
 package io.valkeyk8s.reconciler.cluster;
 
-/** Called by {@link SlotMigrator} after each MIGRATE batch; tests use it to stop a migration half way. */
+/**
+ * Called by {@link SlotMigrator} after each MIGRATE batch; tests use it to stop a migration half
+ * way.
+ */
 @FunctionalInterface
 public interface MigrationHook {
   MigrationHook NONE = (slot, keys) -> {};

@@ -11,8 +11,8 @@ import java.util.Map;
 import java.util.function.Function;
 
 /**
- * The cluster commands sent to one node. Every call names its step so that a failure reads
- * "step 'X' failed on pod (ip:port): cause".
+ * The cluster commands sent to one node. Every call names its step so that a failure reads "step
+ * 'X' failed on pod (ip:port): cause".
  */
 public final class NodeClient {
   private final String name;
@@ -21,8 +21,12 @@ public final class NodeClient {
   private final String username;
   private final String password;
 
-  NodeClient(String name, NodeAddress address, StatefulRedisConnection<byte[], byte[]> connection,
-      String username, String password) {
+  NodeClient(
+      String name,
+      NodeAddress address,
+      StatefulRedisConnection<byte[], byte[]> connection,
+      String username,
+      String password) {
     this.name = name;
     this.address = address;
     this.connection = connection;
@@ -131,7 +135,9 @@ public final class NodeClient {
     return run(step, c -> c.clusterCountKeysInSlot(slot));
   }
 
-  /** MIGRATE of a batch of keys to another node; REPLACE because the source copy is authoritative. */
+  /**
+   * MIGRATE of a batch of keys to another node; REPLACE because the source copy is authoritative.
+   */
   public void migrate(String step, NodeAddress target, List<byte[]> keys, long timeoutMillis) {
     MigrateArgs<byte[]> args = MigrateArgs.Builder.<byte[]>keys(keys).replace();
     if (password != null) {

@@ -24,12 +24,13 @@ public final class NodeClients implements AutoCloseable {
     this.ownsRedis = true;
     // Reconnect in the background (a node drops clients when it turns replica), but a command
     // sent while disconnected fails at once instead of waiting in a queue.
-    redis.setOptions(ClientOptions.builder()
-        .autoReconnect(true)
-        .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-        .socketOptions(SocketOptions.builder().connectTimeout(Duration.ofSeconds(3)).build())
-        .timeoutOptions(io.lettuce.core.TimeoutOptions.enabled(commandTimeout))
-        .build());
+    redis.setOptions(
+        ClientOptions.builder()
+            .autoReconnect(true)
+            .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+            .socketOptions(SocketOptions.builder().connectTimeout(Duration.ofSeconds(3)).build())
+            .timeoutOptions(io.lettuce.core.TimeoutOptions.enabled(commandTimeout))
+            .build());
   }
 
   private NodeClients(NodeClients parent) {
@@ -48,7 +49,10 @@ public final class NodeClients implements AutoCloseable {
     return new NodeClients(settings.username(), settings.password(), Duration.ofSeconds(30));
   }
 
-  /** A client for the pod's node; throws {@link StepFailedException} naming the step when unreachable. */
+  /**
+   * A client for the pod's node; throws {@link StepFailedException} naming the step when
+   * unreachable.
+   */
   public NodeClient client(String step, ClusterPod pod) {
     if (pod.address() == null) {
       throw new StepFailedException(step, pod.name(), "the pod has no IP yet");
@@ -61,18 +65,27 @@ public final class NodeClients implements AutoCloseable {
     if (existing != null && existing.isOpen()) {
       return existing;
     }
-    RedisURI.Builder uri = RedisURI.builder().withHost(address.host()).withPort(address.port())
-        .withTimeout(Duration.ofSeconds(30));
+    RedisURI.Builder uri =
+        RedisURI.builder()
+            .withHost(address.host())
+            .withPort(address.port())
+            .withTimeout(Duration.ofSeconds(30));
     if (password != null) {
       uri.withAuthentication(username, password.toCharArray());
     }
     try {
-      NodeClient created = new NodeClient(name, address, redis.connect(ByteArrayCodec.INSTANCE, uri.build()),
-          username, password);
+      NodeClient created =
+          new NodeClient(
+              name,
+              address,
+              redis.connect(ByteArrayCodec.INSTANCE, uri.build()),
+              username,
+              password);
       open.put(address, created);
       return created;
     } catch (RuntimeException e) {
-      throw new StepFailedException(step, name + " (" + address + ")", "unreachable: " + e.getMessage(), e);
+      throw new StepFailedException(
+          step, name + " (" + address + ")", "unreachable: " + e.getMessage(), e);
     }
   }
 

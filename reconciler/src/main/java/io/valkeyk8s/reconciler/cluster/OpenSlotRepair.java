@@ -33,14 +33,26 @@ final class OpenSlotRepair {
     return open.size();
   }
 
-  private static void closeSlot(int slot, Snapshot snapshot, List<Member> masters, List<NodeClient> clients,
+  private static void closeSlot(
+      int slot,
+      Snapshot snapshot,
+      List<Member> masters,
+      List<NodeClient> clients,
       SlotMigrator migrator) {
-    Optional<Member> owner = masters.stream().filter(m -> m.view().myself().slots().get(slot))
-        .max(Comparator.comparingLong(m -> m.view().myself().configEpoch()));
-    Member importer = masters.stream().filter(m -> m.view().myself().importing().containsKey(slot))
-        .findFirst().orElse(null);
-    Member migrating = masters.stream().filter(m -> m.view().myself().migrating().containsKey(slot))
-        .findFirst().orElse(null);
+    Optional<Member> owner =
+        masters.stream()
+            .filter(m -> m.view().myself().slots().get(slot))
+            .max(Comparator.comparingLong(m -> m.view().myself().configEpoch()));
+    Member importer =
+        masters.stream()
+            .filter(m -> m.view().myself().importing().containsKey(slot))
+            .findFirst()
+            .orElse(null);
+    Member migrating =
+        masters.stream()
+            .filter(m -> m.view().myself().migrating().containsKey(slot))
+            .findFirst()
+            .orElse(null);
 
     Member source = null;
     Member target = null;
@@ -50,27 +62,37 @@ final class OpenSlotRepair {
         source = o;
         target = importer;
       } else if (migrating == o) {
-        Optional<Member> t = snapshot.byId(o.view().myself().migrating().get(slot)).filter(Member::isMaster);
+        Optional<Member> t =
+            snapshot.byId(o.view().myself().migrating().get(slot)).filter(Member::isMaster);
         if (t.isPresent()) {
           source = o;
           target = t.get();
         }
       } else if (migrating != null) {
-        // The target already took the slot (SETSLOT NODE ran there first); the old source still migrates.
+        // The target already took the slot (SETSLOT NODE ran there first); the old source still
+        // migrates.
         source = migrating;
         target = o;
       }
     }
     if (target == null) {
-      LOG.info("slot {}: rolling back an open migration (no live target); owner {}", slot,
+      LOG.info(
+          "slot {}: rolling back an open migration (no live target); owner {}",
+          slot,
           owner.map(Member::describe).orElse("none"));
-      for (Member m : Stream.of(owner.orElse(null), importer, migrating).filter(Objects::nonNull).distinct()
-          .toList()) {
+      for (Member m :
+          Stream.of(owner.orElse(null), importer, migrating)
+              .filter(Objects::nonNull)
+              .distinct()
+              .toList()) {
         m.client().setSlotStable("roll back open slot " + slot, slot);
       }
       return;
     }
-    LOG.info("slot {}: finishing an interrupted migration from {} to {}", slot, source.describe(),
+    LOG.info(
+        "slot {}: finishing an interrupted migration from {} to {}",
+        slot,
+        source.describe(),
         target.describe());
     migrator.complete(slot, source, target, clients);
     for (Member m : Stream.of(importer, migrating).filter(Objects::nonNull).toList()) {

@@ -2,7 +2,10 @@ package io.valkeyk8s.reconciler.cluster;
 
 import java.util.List;
 
-/** The data pods of the release, ordered by ordinal. Implemented on the Kubernetes API; replaceable in tests. */
+/**
+ * The data pods of the release, ordered by ordinal. Implemented on the Kubernetes API; replaceable
+ * in tests.
+ */
 public interface PodDirectory {
   List<ClusterPod> pods();
 }

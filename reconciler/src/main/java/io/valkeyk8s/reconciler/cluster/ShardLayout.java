@@ -33,7 +33,10 @@ public record ShardLayout(int masters, int replicasPerMaster) {
     return ordinal >= podCount();
   }
 
-  /** First slot of shard k when slots are split in contiguous ranges, the first shards one slot larger. */
+  /**
+   * First slot of shard k when slots are split in contiguous ranges, the first shards one slot
+   * larger.
+   */
   public int firstSlot(int shard) {
     int base = SLOTS / masters;
     int extra = SLOTS % masters;

@@ -10,8 +10,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Plans the fewest slot moves that leave the chosen masters within one slot of each other and
- * every other master empty.
+ * Plans the fewest slot moves that leave the chosen masters within one slot of each other and every
+ * other master empty.
  */
 final class SlotBalancer {
   private SlotBalancer() {}
@@ -41,7 +41,8 @@ final class SlotBalancer {
       BitSet slots = owned.get(id);
       int excess = slots.cardinality() - target.getOrDefault(id, 0);
       // Give away the highest slots so that what stays is contiguous.
-      for (int slot = slots.previousSetBit(ShardLayout.SLOTS - 1); excess > 0 && slot >= 0;
+      for (int slot = slots.previousSetBit(ShardLayout.SLOTS - 1);
+          excess > 0 && slot >= 0;
           slot = slots.previousSetBit(slot - 1), excess--) {
         surplus.addFirst(new int[] {slot, g});
       }

@@ -34,7 +34,12 @@ public final class SlotMigrator {
   }
 
   /** Moves a stable slot owned by source to target. */
-  public void move(int slot, NodeClient source, String sourceId, NodeClient target, String targetId,
+  public void move(
+      int slot,
+      NodeClient source,
+      String sourceId,
+      NodeClient target,
+      String targetId,
       Collection<NodeClient> otherMasters) {
     target.setSlotImporting("import slot " + slot, slot, sourceId);
     source.setSlotMigrating("migrate slot " + slot, slot, targetId);
@@ -43,10 +48,11 @@ public final class SlotMigrator {
   }
 
   /**
-   * Finishes a slot left open by an interrupted run: whatever state each side is in, the keys end on
-   * the target and every master agrees the target owns the slot.
+   * Finishes a slot left open by an interrupted run: whatever state each side is in, the keys end
+   * on the target and every master agrees the target owns the slot.
    */
-  public void complete(int slot, Member source, Member target, Collection<NodeClient> otherMasters) {
+  public void complete(
+      int slot, Member source, Member target, Collection<NodeClient> otherMasters) {
     ClusterNode targetSelf = target.client().view("read target of open slot " + slot).myself();
     ClusterNode sourceSelf = source.client().view("read source of open slot " + slot).myself();
     if (!targetSelf.slots().get(slot) && !source.id().equals(targetSelf.importing().get(slot))) {
@@ -70,26 +76,41 @@ public final class SlotMigrator {
       keysMoved.addAndGet(keys.size());
       hook.afterBatch(slot, keys.size());
       if (keys.size() < BATCH_KEYS) {
-        // That was every key of the slot; a MIGRATING source sends writes to new keys to the target.
+        // That was every key of the slot; a MIGRATING source sends writes to new keys to the
+        // target.
         return;
       }
     }
   }
 
   /** SETSLOT NODE on the target first (it bumps its epoch), then the source, then everyone else. */
-  private void assign(int slot, String targetId, NodeClient target, NodeClient source,
+  private void assign(
+      int slot,
+      String targetId,
+      NodeClient target,
+      NodeClient source,
       Collection<NodeClient> otherMasters) {
     String step = "assign slot " + slot + " to " + target.describe();
     target.setSlotNode(step, slot, targetId);
     try {
       source.setSlotNode(step, slot, targetId);
     } catch (StepFailedException e) {
-      // A source giving away its last slot turns into a replica of the target while the command waits
-      // for its replicas (UNBLOCKED ... master -> replica). What counts is that it sees the new owner.
-      Wait.until(step + " (source sees the new owner)", java.time.Duration.ofSeconds(15),
-          () -> source.view(step).ownerOf(slot).map(n -> n.id().equals(targetId)).orElse(false)
-              ? null : source.describe() + " does not see the new owner: " + e.getMessage());
-      LOG.info("slot {}: {} ({}), and it already sees the new owner", slot, e.getMessage(), source.describe());
+      // A source giving away its last slot turns into a replica of the target while the command
+      // waits
+      // for its replicas (UNBLOCKED ... master -> replica). What counts is that it sees the new
+      // owner.
+      Wait.until(
+          step + " (source sees the new owner)",
+          java.time.Duration.ofSeconds(15),
+          () ->
+              source.view(step).ownerOf(slot).map(n -> n.id().equals(targetId)).orElse(false)
+                  ? null
+                  : source.describe() + " does not see the new owner: " + e.getMessage());
+      LOG.info(
+          "slot {}: {} ({}), and it already sees the new owner",
+          slot,
+          e.getMessage(),
+          source.describe());
     }
     for (NodeClient other : otherMasters) {
       if (other != target && other != source) {

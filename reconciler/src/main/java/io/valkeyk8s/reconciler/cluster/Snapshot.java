@@ -14,7 +14,10 @@ public final class Snapshot {
   private final List<Member> members;
   private final Map<ClusterPod, StepFailedException> unreachable;
 
-  private Snapshot(List<ClusterPod> pods, List<Member> members, Map<ClusterPod, StepFailedException> unreachable) {
+  private Snapshot(
+      List<ClusterPod> pods,
+      List<Member> members,
+      Map<ClusterPod, StepFailedException> unreachable) {
     this.pods = pods;
     this.members = members;
     this.unreachable = unreachable;
@@ -47,7 +50,9 @@ public final class Snapshot {
     return unreachable;
   }
 
-  /** Throws the first unreachable pod's error: the steps that change the cluster need every node. */
+  /**
+   * Throws the first unreachable pod's error: the steps that change the cluster need every node.
+   */
   public Snapshot requireAllReachable() {
     if (!unreachable.isEmpty()) {
       throw unreachable.values().iterator().next();
@@ -75,26 +80,30 @@ public final class Snapshot {
 
   /** Masters that serve slots, by their own account. */
   public List<Member> mastersWithSlots() {
-    return members.stream().filter(m -> m.isMaster() && m.slotCount() > 0)
-        .sorted(Comparator.comparingInt(Member::ordinal)).toList();
+    return members.stream()
+        .filter(m -> m.isMaster() && m.slotCount() > 0)
+        .sorted(Comparator.comparingInt(Member::ordinal))
+        .toList();
   }
 
   /** Slots some reachable master claims for itself. */
   public BitSet claimedSlots() {
     BitSet all = new BitSet(ShardLayout.SLOTS);
-    members.forEach(m -> {
-      if (m.isMaster()) {
-        all.or(m.view().myself().slots());
-      }
-    });
+    members.forEach(
+        m -> {
+          if (m.isMaster()) {
+            all.or(m.view().myself().slots());
+          }
+        });
     return all;
   }
 
   /** The joined node that knows the most nodes: the best place to look at and to meet from. */
   public Optional<Member> reference() {
     return joined().stream()
-        .max(Comparator.<Member>comparingInt(m -> m.view().nodes().size())
-            .thenComparing(m -> m.slotCount() > 0)
-            .thenComparing(Comparator.comparingInt(Member::ordinal).reversed()));
+        .max(
+            Comparator.<Member>comparingInt(m -> m.view().nodes().size())
+                .thenComparing(m -> m.slotCount() > 0)
+                .thenComparing(Comparator.comparingInt(Member::ordinal).reversed()));
   }
 }

@@ -1,12 +1,16 @@
 package io.valkeyk8s.reconciler.cluster;
 
-/** A step of a cluster command failed; the message names the step and the node, for the one-line error. */
+/**
+ * A step of a cluster command failed; the message names the step and the node, for the one-line
+ * error.
+ */
 public final class StepFailedException extends RuntimeException {
   private final String step;
   private final String node;
 
   public StepFailedException(String step, String node, String problem, Throwable cause) {
-    super("step '" + step + "' failed" + (node == null ? "" : " on " + node) + ": " + problem, cause);
+    super(
+        "step '" + step + "' failed" + (node == null ? "" : " on " + node) + ": " + problem, cause);
     this.step = step;
     this.node = node;
   }
@@ -19,7 +23,9 @@ public final class StepFailedException extends RuntimeException {
     return step;
   }
 
-  /** The pod and address the step was talking to, or null when the step concerns the whole cluster. */
+  /**
+   * The pod and address the step was talking to, or null when the step concerns the whole cluster.
+   */
   public String node() {
     return node;
   }

@@ -23,7 +23,8 @@ final class Wait {
         last = e.getMessage();
       }
       if (System.nanoTime() > deadline) {
-        throw new StepFailedException(step, null, "not done after " + timeout.toSeconds() + " s: " + last);
+        throw new StepFailedException(
+            step, null, "not done after " + timeout.toSeconds() + " s: " + last);
       }
       sleep(Duration.ofMillis(200));
     }

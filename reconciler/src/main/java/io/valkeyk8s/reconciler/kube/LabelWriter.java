@@ -15,9 +15,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Adds and removes one label on pods with JSON patches (never full updates) and records a
- * Kubernetes Event on each pod it changes. Each patch first tests the pod's UID, so a pod
- * recreated under the same name is never touched by a decision made about its predecessor;
- * a removal also tests the label's value, so removing an absent label is a no-op.
+ * Kubernetes Event on each pod it changes. Each patch first tests the pod's UID, so a pod recreated
+ * under the same name is never touched by a decision made about its predecessor; a removal also
+ * tests the label's value, so removing an absent label is a no-op.
  */
 public final class LabelWriter implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LabelWriter.class);
@@ -28,7 +28,8 @@ public final class LabelWriter implements AutoCloseable {
   private final String instance;
   // Events are best effort and must never delay a label move.
   private final ExecutorService events =
-      Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().daemon().name("events").unstarted(r));
+      Executors.newSingleThreadExecutor(
+          r -> Thread.ofPlatform().daemon().name("events").unstarted(r));
 
   public LabelWriter(KubernetesClient client, String namespace, String component, String instance) {
     this.client = client;
@@ -41,9 +42,16 @@ public final class LabelWriter implements AutoCloseable {
   public boolean remove(Pod pod, String name, String value, String reason, String message) {
     String path = "/metadata/labels/" + escape(name);
     String patch =
-        "[" + uidTest(pod)
-            + ",{\"op\":\"test\",\"path\":\"" + path + "\",\"value\":" + json(value) + "}"
-            + ",{\"op\":\"remove\",\"path\":\"" + path + "\"}]";
+        "["
+            + uidTest(pod)
+            + ",{\"op\":\"test\",\"path\":\""
+            + path
+            + "\",\"value\":"
+            + json(value)
+            + "}"
+            + ",{\"op\":\"remove\",\"path\":\""
+            + path
+            + "\"}]";
     if (!apply(pod, patch)) {
       return false;
     }
@@ -53,11 +61,20 @@ public final class LabelWriter implements AutoCloseable {
 
   /** Adds (or overwrites) the label; false when the pod is gone or was recreated. */
   public boolean add(Pod pod, String name, String value, String reason, String message) {
-    boolean hasLabels = pod.getMetadata().getLabels() != null && !pod.getMetadata().getLabels().isEmpty();
+    boolean hasLabels =
+        pod.getMetadata().getLabels() != null && !pod.getMetadata().getLabels().isEmpty();
     String op =
         hasLabels
-            ? "{\"op\":\"add\",\"path\":\"/metadata/labels/" + escape(name) + "\",\"value\":" + json(value) + "}"
-            : "{\"op\":\"add\",\"path\":\"/metadata/labels\",\"value\":{" + json(name) + ":" + json(value) + "}}";
+            ? "{\"op\":\"add\",\"path\":\"/metadata/labels/"
+                + escape(name)
+                + "\",\"value\":"
+                + json(value)
+                + "}"
+            : "{\"op\":\"add\",\"path\":\"/metadata/labels\",\"value\":{"
+                + json(name)
+                + ":"
+                + json(value)
+                + "}}";
     if (!apply(pod, "[" + uidTest(pod) + "," + op + "]")) {
       return false;
     }
@@ -67,7 +84,10 @@ public final class LabelWriter implements AutoCloseable {
 
   private boolean apply(Pod pod, String patch) {
     try {
-      client.pods().inNamespace(namespace).withName(pod.getMetadata().getName())
+      client
+          .pods()
+          .inNamespace(namespace)
+          .withName(pod.getMetadata().getName())
           .patch(PatchContext.of(PatchType.JSON), patch);
       return true;
     } catch (KubernetesClientException e) {
@@ -101,7 +121,9 @@ public final class LabelWriter implements AutoCloseable {
             .withCount(1)
             .withFirstTimestamp(now.toString())
             .withLastTimestamp(now.toString())
-            .withNewSource().withComponent(component).endSource()
+            .withNewSource()
+            .withComponent(component)
+            .endSource()
             .withReportingComponent(component)
             .withReportingInstance(instance)
             .build();
@@ -111,8 +133,11 @@ public final class LabelWriter implements AutoCloseable {
             try {
               client.v1().events().inNamespace(namespace).resource(event).create();
             } catch (RuntimeException e) {
-              log.warn("action=event-failed pod={} reason={} error=\"{}\"",
-                  pod.getMetadata().getName(), reason, e.getMessage());
+              log.warn(
+                  "action=event-failed pod={} reason={} error=\"{}\"",
+                  pod.getMetadata().getName(),
+                  reason,
+                  e.getMessage());
             }
           });
     } catch (java.util.concurrent.RejectedExecutionException closed) {
@@ -121,7 +146,9 @@ public final class LabelWriter implements AutoCloseable {
   }
 
   private static String uidTest(Pod pod) {
-    return "{\"op\":\"test\",\"path\":\"/metadata/uid\",\"value\":" + json(pod.getMetadata().getUid()) + "}";
+    return "{\"op\":\"test\",\"path\":\"/metadata/uid\",\"value\":"
+        + json(pod.getMetadata().getUid())
+        + "}";
   }
 
   /** JSON Pointer escaping of a label name ("/" in a prefixed name becomes "~1"). */

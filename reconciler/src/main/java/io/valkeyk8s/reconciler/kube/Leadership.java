@@ -10,11 +10,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Leader election on a Lease (fabric8 LeaderElector + LeaseLock, released on cancel so a
- * successor takes over at once on a clean shutdown). Only the leader writes. The renew deadline
- * is well inside the lease duration, so a leader that cannot renew stops writing before any
- * other replica may acquire the Lease. Callbacks only flip a flag and call the hooks, which must
- * not block. With no lease name every replica leads (single-replica deployments).
+ * Leader election on a Lease (fabric8 LeaderElector + LeaseLock, released on cancel so a successor
+ * takes over at once on a clean shutdown). Only the leader writes. The renew deadline is well
+ * inside the lease duration, so a leader that cannot renew stops writing before any other replica
+ * may acquire the Lease. Callbacks only flip a flag and call the hooks, which must not block. With
+ * no lease name every replica leads (single-replica deployments).
  */
 public final class Leadership implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Leadership.class);
@@ -30,8 +30,14 @@ public final class Leadership implements AutoCloseable {
   private volatile boolean closed;
   private volatile CompletableFuture<?> election;
 
-  public Leadership(KubernetesClient client, String namespace, String leaseName, String identity,
-      Duration leaseDuration, Runnable onStart, Runnable onStop) {
+  public Leadership(
+      KubernetesClient client,
+      String namespace,
+      String leaseName,
+      String identity,
+      Duration leaseDuration,
+      Runnable onStart,
+      Runnable onStop) {
     this.client = client;
     this.namespace = namespace;
     this.leaseName = leaseName;
@@ -74,19 +80,22 @@ public final class Leadership implements AutoCloseable {
                       log.info("action=stop-leading lease={} identity={}", leaseName, identity);
                       onStop.run();
                     },
-                    newLeader -> log.info("action=observe-leader lease={} leader={}", leaseName, newLeader)))
+                    newLeader ->
+                        log.info("action=observe-leader lease={} leader={}", leaseName, newLeader)))
             .build();
     CompletableFuture<?> future = client.leaderElector().withConfig(config).build().start();
     election = future;
     // Losing the Lease ends the elector; stand again as a candidate.
-    future.whenComplete((ok, error) -> {
-      leader = false;
-      if (!closed) {
-        CompletableFuture.runAsync(
-            this::elect,
-            CompletableFuture.delayedExecutor(leaseDuration.toMillis() / 5, java.util.concurrent.TimeUnit.MILLISECONDS));
-      }
-    });
+    future.whenComplete(
+        (ok, error) -> {
+          leader = false;
+          if (!closed) {
+            CompletableFuture.runAsync(
+                this::elect,
+                CompletableFuture.delayedExecutor(
+                    leaseDuration.toMillis() / 5, java.util.concurrent.TimeUnit.MILLISECONDS));
+          }
+        });
   }
 
   public boolean isLeader() {

@@ -6,10 +6,10 @@ import java.util.Locale;
 import java.util.Objects;
 
 /**
- * Decides whether an address announced by Valkey or Sentinel names a pod: by IP (status.podIP
- * and status.podIPs) or by host name (the pod's host name, or a DNS name whose first label is
- * the pod's host name and whose second label, when the pod has a subdomain, is that subdomain:
- * {@code valkey-1.valkey-headless.ns.svc.cluster.local}).
+ * Decides whether an address announced by Valkey or Sentinel names a pod: by IP (status.podIP and
+ * status.podIPs) or by host name (the pod's host name, or a DNS name whose first label is the pod's
+ * host name and whose second label, when the pod has a subdomain, is that subdomain: {@code
+ * valkey-1.valkey-headless.ns.svc.cluster.local}).
  */
 public final class PodAddresses {
   private PodAddresses() {}

@@ -11,9 +11,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The data pods, from an informer cache (list once, then watch; relists after a lost watch),
- * and the mapping from a Valkey/Sentinel address to a pod. Every change only calls
- * {@code onChange}, which should enqueue a reconcile. Cached pods must not be modified.
+ * The data pods, from an informer cache (list once, then watch; relists after a lost watch), and
+ * the mapping from a Valkey/Sentinel address to a pod. Every change only calls {@code onChange},
+ * which should enqueue a reconcile. Cached pods must not be modified.
  */
 public final class PodIndex implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PodIndex.class);

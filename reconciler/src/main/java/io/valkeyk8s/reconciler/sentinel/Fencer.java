@@ -3,21 +3,21 @@ package io.valkeyk8s.reconciler.sentinel;
 import io.valkeyk8s.reconciler.Address;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Disconnects the clients of demoted primaries (CLIENT KILL TYPE normal) so they reconnect
- * through the Service to the new primary instead of writing to a node that will be turned
- * into a replica (writes lost) or already is one (READONLY). A zombie (a frozen primary that
- * comes back) is fenced again on every pass until Sentinel has converted it; then once more
- * and forgotten. Also lifts a write pause left by a planned handover. Forgotten too: a node that
- * matches no pod any more (its process is gone with its clients) and the primary's own pod under
- * another address (IP or hostname). A node that does not answer is retried after a growing
- * delay, so that a dead address cannot hold up the loop.
+ * Disconnects the clients of demoted primaries (CLIENT KILL TYPE normal) so they reconnect through
+ * the Service to the new primary instead of writing to a node that will be turned into a replica
+ * (writes lost) or already is one (READONLY). A zombie (a frozen primary that comes back) is fenced
+ * again on every pass until Sentinel has converted it; then once more and forgotten. Also lifts a
+ * write pause left by a planned handover. Forgotten too: a node that matches no pod any more (its
+ * process is gone with its clients) and the primary's own pod under another address (IP or
+ * hostname). A node that does not answer is retried after a growing delay, so that a dead address
+ * cannot hold up the loop.
  */
 final class Fencer {
   private static final Logger log = LoggerFactory.getLogger(Fencer.class);
@@ -73,8 +73,12 @@ final class Fencer {
         notBefore.remove(node);
         metrics.fencedClients.increment(killed);
         if (killed > 0) {
-          log.info("action=fence node={} role={} killed_clients={} reason=\"demoted primary, primary is {}\"",
-              node, role.role(), killed, primary);
+          log.info(
+              "action=fence node={} role={} killed_clients={} reason=\"demoted primary, primary is {}\"",
+              node,
+              role.role(),
+              killed,
+              primary);
         }
         if (!role.isPrimary()) {
           forget(node);

@@ -11,19 +11,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Planned handover of a terminating primary (rolling update, drain): pause writes on it, wait
- * until a replica has every byte, then SENTINEL FAILOVER. While that failover runs, {@link
- * #promoted} names the replica the failing-over Sentinel selected as soon as it answers ROLE
- * master, about a second before the Sentinels announce the switch (they notice a promotion
- * with their once-a-second INFO), and re-points the other replicas to it at once, so that a
- * primary with min-replicas-to-write takes writes as soon as the label reaches it. No
- * acknowledged write is lost: the old primary stays paused until it is demoted.
+ * Planned handover of a terminating primary (rolling update, drain): pause writes on it, wait until
+ * a replica has every byte, then SENTINEL FAILOVER. While that failover runs, {@link #promoted}
+ * names the replica the failing-over Sentinel selected as soon as it answers ROLE master, about a
+ * second before the Sentinels announce the switch (they notice a promotion with their once-a-second
+ * INFO), and re-points the other replicas to it at once, so that a primary with
+ * min-replicas-to-write takes writes as soon as the label reaches it. No acknowledged write is
+ * lost: the old primary stays paused until it is demoted.
  */
 final class Handover {
   private static final Logger log = LoggerFactory.getLogger(Handover.class);
   private static final Duration PAUSE = Duration.ofSeconds(10);
   private static final Duration CATCH_UP = Duration.ofSeconds(2);
   private static final long RETRY_NANOS = Duration.ofSeconds(15).toNanos();
+
   /** How long a handover is followed; the Sentinels announce the switch well within it. */
   private static final long FOLLOW_NANOS = PAUSE.toNanos();
 
@@ -34,8 +35,12 @@ final class Handover {
   private volatile InFlight inFlight;
   private volatile boolean repointed;
 
-  /** A failover this reconciler asked for: the paused primary, its replicas, the Sentinel running it. */
-  private record InFlight(Address primary, List<Address> replicas, Address sentinel, long startedNanos) {}
+  /**
+   * A failover this reconciler asked for: the paused primary, its replicas, the Sentinel running
+   * it.
+   */
+  private record InFlight(
+      Address primary, List<Address> replicas, Address sentinel, long startedNanos) {}
 
   Handover(ValkeyNodes nodes, Sentinels sentinels, SentinelMetrics metrics) {
     this.nodes = nodes;
@@ -55,7 +60,8 @@ final class Handover {
     attempts.values().removeIf(t -> now - t > 10 * RETRY_NANOS);
     ValkeyNodes.Role role = nodes.role(primary);
     if (role.replicas().isEmpty()) {
-      log.warn("action=handover-skip pod={} reason=\"terminating primary has no replica\"",
+      log.warn(
+          "action=handover-skip pod={} reason=\"terminating primary has no replica\"",
           pod.getMetadata().getName());
       return;
     }
@@ -71,9 +77,13 @@ final class Handover {
       inFlight = new InFlight(primary, replicas, sentinel.get(), started);
     }
     metrics.handovers.increment();
-    log.info("action=handover pod={} node={} lag_bytes={} failover={} took_ms={} reason=\"primary pod is terminating\"",
-        pod.getMetadata().getName(), primary, lag,
-        sentinel.map(s -> "requested from " + s).orElse("refused"), (System.nanoTime() - started) / 1_000_000);
+    log.info(
+        "action=handover pod={} node={} lag_bytes={} failover={} took_ms={} reason=\"primary pod is terminating\"",
+        pod.getMetadata().getName(),
+        primary,
+        lag,
+        sentinel.map(s -> "requested from " + s).orElse("refused"),
+        (System.nanoTime() - started) / 1_000_000);
   }
 
   /** True while a requested failover has not been announced by the Sentinels. */
@@ -94,7 +104,8 @@ final class Handover {
     }
     if (majority.isPresent() && !majority.get().equals(f.primary())
         || System.nanoTime() - f.startedNanos() > FOLLOW_NANOS) {
-      inFlight = null; // the Sentinels announced the switch (or it did not happen): back to the majority
+      inFlight =
+          null; // the Sentinels announced the switch (or it did not happen): back to the majority
       return Optional.empty();
     }
     Optional<Address> selected = sentinels.promotedReplica(f.sentinel());
@@ -108,7 +119,10 @@ final class Handover {
     return selected;
   }
 
-  /** REPLICAOF the new primary on the other replicas: what Sentinel does after it noticed the promotion. */
+  /**
+   * REPLICAOF the new primary on the other replicas: what Sentinel does after it noticed the
+   * promotion.
+   */
   private void repointReplicas(InFlight f, Address promoted) {
     for (Address replica : f.replicas()) {
       if (replica.equals(promoted)) {
@@ -116,10 +130,16 @@ final class Handover {
       }
       try {
         nodes.replicaOf(replica, promoted);
-        log.info("action=repoint-replica node={} primary={} reason=\"planned handover promoted it\"",
-            replica, promoted);
+        log.info(
+            "action=repoint-replica node={} primary={} reason=\"planned handover promoted it\"",
+            replica,
+            promoted);
       } catch (RuntimeException e) {
-        log.warn("action=repoint-replica-failed node={} primary={} error=\"{}\"", replica, promoted, e.getMessage());
+        log.warn(
+            "action=repoint-replica-failed node={} primary={} error=\"{}\"",
+            replica,
+            promoted,
+            e.getMessage());
       }
     }
   }
@@ -134,8 +154,8 @@ final class Handover {
 
   /**
    * Waits until every replica has processed the paused primary's offset, asking the replicas
-   * themselves (the primary learns replica offsets only from their once-a-second ACKs);
-   * returns the largest lag left at the end.
+   * themselves (the primary learns replica offsets only from their once-a-second ACKs); returns the
+   * largest lag left at the end.
    */
   private long waitForCatchUp(Address primary) throws InterruptedException {
     long deadline = System.nanoTime() + CATCH_UP.toNanos();

@@ -14,8 +14,8 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Lettuce settings shared by every connection: short timeouts (a frozen node must not stall
- * the loop), fast reconnects, RESP2 (plain AUTH, flat Sentinel replies), few threads.
+ * Lettuce settings shared by every connection: short timeouts (a frozen node must not stall the
+ * loop), fast reconnects, RESP2 (plain AUTH, flat Sentinel replies), few threads.
  */
 final class LettuceClients {
   static final Duration COMMAND_TIMEOUT = Duration.ofMillis(1000);
@@ -36,7 +36,9 @@ final class LettuceClients {
         // One event loop carries every Sentinel and Valkey connection (a dozen sockets).
         .ioThreadPoolSize(1)
         .computationThreadPoolSize(1)
-        .reconnectDelay(Delay.exponential(Duration.ofMillis(100), Duration.ofSeconds(2), 2, TimeUnit.MILLISECONDS))
+        .reconnectDelay(
+            Delay.exponential(
+                Duration.ofMillis(100), Duration.ofSeconds(2), 2, TimeUnit.MILLISECONDS))
         .build();
   }
 
@@ -54,15 +56,19 @@ final class LettuceClients {
   }
 
   static RedisURI uri(Address address, Optional<String> username, Optional<String> password) {
-    RedisURI.Builder b = RedisURI.builder().withHost(address.host()).withPort(address.port())
-        .withTimeout(COMMAND_TIMEOUT);
-    password.ifPresent(p -> {
-      if (username.isPresent()) {
-        b.withAuthentication(username.get(), p.toCharArray());
-      } else {
-        b.withPassword(p.toCharArray());
-      }
-    });
+    RedisURI.Builder b =
+        RedisURI.builder()
+            .withHost(address.host())
+            .withPort(address.port())
+            .withTimeout(COMMAND_TIMEOUT);
+    password.ifPresent(
+        p -> {
+          if (username.isPresent()) {
+            b.withAuthentication(username.get(), p.toCharArray());
+          } else {
+            b.withPassword(p.toCharArray());
+          }
+        });
     return b.build();
   }
 }

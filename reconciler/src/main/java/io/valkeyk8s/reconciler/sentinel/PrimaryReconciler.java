@@ -18,17 +18,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One level-triggered pass: read the truth (majority of the Sentinels, confirmed by ROLE on
- * the chosen node; during a planned handover this reconciler requested, the replica the
- * failing-over Sentinel promoted, also confirmed by ROLE), read the pods, converge. Break before make: every other labelled pod loses
- * the label (the labelled pods are listed from the API server, not the cache, so a cache that
- * lags behind our own last write cannot hide one) before the primary gets it. Nothing is
- * written unless this replica leads, the truth is fresh and the pod cache is watching.
+ * One level-triggered pass: read the truth (majority of the Sentinels, confirmed by ROLE on the
+ * chosen node; during a planned handover this reconciler requested, the replica the failing-over
+ * Sentinel promoted, also confirmed by ROLE), read the pods, converge. Break before make: every
+ * other labelled pod loses the label (the labelled pods are listed from the API server, not the
+ * cache, so a cache that lags behind our own last write cannot hide one) before the primary gets
+ * it. Nothing is written unless this replica leads, the truth is fresh and the pod cache is
+ * watching.
  */
 final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
   private static final Logger log = LoggerFactory.getLogger(PrimaryReconciler.class);
   private static final Duration SOON = Duration.ofMillis(200);
   private static final Duration LATER = Duration.ofSeconds(1);
+
   /** While a planned handover runs: catch the promotion the moment the node reports it. */
   private static final Duration FOLLOWING = Duration.ofMillis(20);
 
@@ -48,9 +50,17 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
   private Address lastPrimary;
   private String lastWait;
 
-  PrimaryReconciler(Config config, SentinelConfig sentinel, KubernetesClient client, PodIndex pods,
-      LabelWriter labels, Sentinels sentinels, ValkeyNodes nodes, Leadership leadership,
-      SwitchClock clock, SentinelMetrics metrics) {
+  PrimaryReconciler(
+      Config config,
+      SentinelConfig sentinel,
+      KubernetesClient client,
+      PodIndex pods,
+      LabelWriter labels,
+      Sentinels sentinels,
+      ValkeyNodes nodes,
+      Leadership leadership,
+      SwitchClock clock,
+      SentinelMetrics metrics) {
     this.config = config;
     this.sentinel = sentinel;
     this.client = client;
@@ -61,8 +71,9 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
     this.leadership = leadership;
     this.clock = clock;
     this.metrics = metrics;
-    this.fencer = new Fencer(nodes, metrics,
-        node -> pods.byAddress(node.host()).map(p -> p.getMetadata().getUid()));
+    this.fencer =
+        new Fencer(
+            nodes, metrics, node -> pods.byAddress(node.host()).map(p -> p.getMetadata().getUid()));
     this.handover = new Handover(nodes, sentinels, metrics);
   }
 
@@ -77,7 +88,9 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
     Optional<Address> handedOver = handover.promoted(truth.primary());
     truthFresh = truth.primary().isPresent() || handedOver.isPresent();
     if (!truthFresh) {
-      waiting("action=wait reason=\"no majority of Sentinels agrees on a primary\" " + truth.describe());
+      waiting(
+          "action=wait reason=\"no majority of Sentinels agrees on a primary\" "
+              + truth.describe());
       return Optional.of(handover.following() ? FOLLOWING : LATER);
     }
     if (!leadership.isLeader()) {
@@ -92,13 +105,21 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
     try {
       role = nodes.role(primary);
     } catch (RuntimeException e) {
-      waiting("action=wait node=" + primary + " reason=\"cannot confirm the Sentinels' primary with ROLE: "
-          + e.getMessage() + "\"");
+      waiting(
+          "action=wait node="
+              + primary
+              + " reason=\"cannot confirm the Sentinels' primary with ROLE: "
+              + e.getMessage()
+              + "\"");
       return Optional.of(SOON);
     }
     if (!role.isPrimary()) {
-      waiting("action=wait node=" + primary + " role=" + role.role()
-          + " reason=\"the Sentinels' primary does not say it is one\"");
+      waiting(
+          "action=wait node="
+              + primary
+              + " role="
+              + role.role()
+              + " reason=\"the Sentinels' primary does not say it is one\"");
       return Optional.of(handover.following() ? FOLLOWING : SOON);
     }
     if (lastPrimary != null && !lastPrimary.equals(primary)) {
@@ -109,9 +130,17 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
     lastWait = null;
 
     Optional<Pod> primaryPod = pods.byAddress(primary.host());
-    String why = handedOver.isPresent()
-        ? "planned handover: the failing-over Sentinel promoted " + primary + " and it says ROLE master"
-        : "Sentinel majority " + truth.votes().get(primary) + "/" + truth.asked() + " and ROLE master at " + primary;
+    String why =
+        handedOver.isPresent()
+            ? "planned handover: the failing-over Sentinel promoted "
+                + primary
+                + " and it says ROLE master"
+            : "Sentinel majority "
+                + truth.votes().get(primary)
+                + "/"
+                + truth.asked()
+                + " and ROLE master at "
+                + primary;
     List<Pod> others = labelledOthers(primaryPod);
     if (!others.isEmpty() && !unlabel(others, primary, why)) {
       if (!labelledOthers(primaryPod).isEmpty()) {
@@ -124,14 +153,23 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
     }
     Pod pod = primaryPod.get();
     if (!hasLabel(pod) && leadership.isLeader()) {
-      if (labels.add(pod, sentinel.labelName(), sentinel.labelValue(), "PrimaryLabelAdded",
+      if (labels.add(
+          pod,
+          sentinel.labelName(),
+          sentinel.labelValue(),
+          "PrimaryLabelAdded",
           "Valkey primary (" + why + ")")) {
         metrics.labelsAdded.increment();
         Optional<Long> switchedAt = clock.settle(primary);
-        switchedAt.ifPresent(t -> metrics.labelMove.record(System.nanoTime() - t, TimeUnit.NANOSECONDS));
-        log.info("action=label pod={} from=absent to={}={} since_switch_ms={} reason=\"{}\"",
-            pod.getMetadata().getName(), sentinel.labelName(), sentinel.labelValue(),
-            switchedAt.map(t -> String.valueOf((System.nanoTime() - t) / 1_000_000)).orElse("-"), why);
+        switchedAt.ifPresent(
+            t -> metrics.labelMove.record(System.nanoTime() - t, TimeUnit.NANOSECONDS));
+        log.info(
+            "action=label pod={} from=absent to={}={} since_switch_ms={} reason=\"{}\"",
+            pod.getMetadata().getName(),
+            sentinel.labelName(),
+            sentinel.labelValue(),
+            switchedAt.map(t -> String.valueOf((System.nanoTime() - t) / 1_000_000)).orElse("-"),
+            why);
       } else {
         return Optional.of(SOON); // recreated or gone since the cache saw it
       }
@@ -143,7 +181,8 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
     }
     boolean fencing = fencer.run(primary);
     if (handover.following()) {
-      return Optional.of(FOLLOWING); // also fences clients that reconnect to the old primary meanwhile
+      return Optional.of(
+          FOLLOWING); // also fences clients that reconnect to the old primary meanwhile
     }
     return fencing ? Optional.of(LATER) : Optional.empty();
   }
@@ -161,7 +200,13 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
     Map<String, String> selector = new HashMap<>(config.podSelector());
     selector.put(sentinel.labelName(), sentinel.labelValue());
     String primaryUid = primaryPod.map(p -> p.getMetadata().getUid()).orElse("");
-    return client.pods().inNamespace(config.namespace()).withLabels(selector).list().getItems().stream()
+    return client
+        .pods()
+        .inNamespace(config.namespace())
+        .withLabels(selector)
+        .list()
+        .getItems()
+        .stream()
         .filter(p -> !p.getMetadata().getUid().equals(primaryUid))
         .toList();
   }
@@ -173,13 +218,22 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
       if (!leadership.isLeader()) {
         return false;
       }
-      if (!labels.remove(other, sentinel.labelName(), sentinel.labelValue(), "PrimaryLabelRemoved",
+      if (!labels.remove(
+          other,
+          sentinel.labelName(),
+          sentinel.labelValue(),
+          "PrimaryLabelRemoved",
           "not the Valkey primary (" + why + ")")) {
         confirmed = false;
       } else {
         metrics.labelsRemoved.increment();
-        log.info("action=unlabel pod={} from={}={} to=absent reason=\"primary is {}: {}\"",
-            other.getMetadata().getName(), sentinel.labelName(), sentinel.labelValue(), primary, why);
+        log.info(
+            "action=unlabel pod={} from={}={} to=absent reason=\"primary is {}: {}\"",
+            other.getMetadata().getName(),
+            sentinel.labelName(),
+            sentinel.labelValue(),
+            primary,
+            why);
       }
       String ip = other.getStatus() == null ? null : other.getStatus().getPodIP();
       if (ip != null && !ip.equals(primary.host())) {
@@ -190,8 +244,8 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
   }
 
   /**
-   * Terminating with a grace period: its preStop hook runs and the process has time to hand
-   * over. A forced deletion (grace period 0) kills it at once; Sentinel's failover follows.
+   * Terminating with a grace period: its preStop hook runs and the process has time to hand over. A
+   * forced deletion (grace period 0) kills it at once; Sentinel's failover follows.
    */
   private static boolean isShuttingDown(Pod pod) {
     Long grace = pod.getMetadata().getDeletionGracePeriodSeconds();

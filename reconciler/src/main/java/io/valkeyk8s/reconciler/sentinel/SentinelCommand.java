@@ -9,7 +9,9 @@ import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 
 /** {@code sentinel}: keep the primary label on the pod Sentinel elected (runs until stopped). */
-@Command(name = "sentinel", description = "Keep the primary label on the pod the Sentinels elected (default).")
+@Command(
+    name = "sentinel",
+    description = "Keep the primary label on the pod the Sentinels elected (default).")
 public final class SentinelCommand implements Callable<Integer> {
   private final Map<String, String> env;
 
@@ -24,15 +26,19 @@ public final class SentinelCommand implements Callable<Integer> {
     CountDownLatch stopped = new CountDownLatch(1);
     try (KubernetesClient client = new KubernetesClientBuilder().build();
         SentinelMode mode = new SentinelMode(config, sentinel, client)) {
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        try {
-          mode.close();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        } finally {
-          stopped.countDown();
-        }
-      }, "shutdown"));
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    try {
+                      mode.close();
+                    } catch (InterruptedException e) {
+                      Thread.currentThread().interrupt();
+                    } finally {
+                      stopped.countDown();
+                    }
+                  },
+                  "shutdown"));
       mode.start();
       stopped.await();
     }

@@ -17,23 +17,36 @@ final class SentinelMetrics {
   final Counter handovers;
 
   SentinelMetrics(MeterRegistry registry, IntSupplier connected, IntSupplier known) {
-    labelMove = Timer.builder("valkey_reconciler_label_move")
-        .description("First +switch-master from any Sentinel to the primary label written")
-        .publishPercentileHistogram()
-        .minimumExpectedValue(Duration.ofMillis(5))
-        .maximumExpectedValue(Duration.ofSeconds(30))
-        .register(registry);
-    failovers = Counter.builder("valkey_reconciler_failovers")
-        .description("Changes of the confirmed primary").register(registry);
-    labelsAdded = Counter.builder("valkey_reconciler_label_changes").tag("action", "add").register(registry);
-    labelsRemoved = Counter.builder("valkey_reconciler_label_changes").tag("action", "remove").register(registry);
-    fencedClients = Counter.builder("valkey_reconciler_fenced_clients")
-        .description("Clients disconnected from demoted primaries").register(registry);
-    handovers = Counter.builder("valkey_reconciler_handovers")
-        .description("Planned handovers started for a terminating primary").register(registry);
+    labelMove =
+        Timer.builder("valkey_reconciler_label_move")
+            .description("First +switch-master from any Sentinel to the primary label written")
+            .publishPercentileHistogram()
+            .minimumExpectedValue(Duration.ofMillis(5))
+            .maximumExpectedValue(Duration.ofSeconds(30))
+            .register(registry);
+    failovers =
+        Counter.builder("valkey_reconciler_failovers")
+            .description("Changes of the confirmed primary")
+            .register(registry);
+    labelsAdded =
+        Counter.builder("valkey_reconciler_label_changes").tag("action", "add").register(registry);
+    labelsRemoved =
+        Counter.builder("valkey_reconciler_label_changes")
+            .tag("action", "remove")
+            .register(registry);
+    fencedClients =
+        Counter.builder("valkey_reconciler_fenced_clients")
+            .description("Clients disconnected from demoted primaries")
+            .register(registry);
+    handovers =
+        Counter.builder("valkey_reconciler_handovers")
+            .description("Planned handovers started for a terminating primary")
+            .register(registry);
     Gauge.builder("valkey_reconciler_sentinels_connected", connected::getAsInt)
-        .description("Sentinels with a live pub/sub subscription").register(registry);
+        .description("Sentinels with a live pub/sub subscription")
+        .register(registry);
     Gauge.builder("valkey_reconciler_sentinels_known", known::getAsInt)
-        .description("Sentinels discovered").register(registry);
+        .description("Sentinels discovered")
+        .register(registry);
   }
 }

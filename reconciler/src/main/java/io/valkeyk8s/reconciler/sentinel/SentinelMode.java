@@ -20,8 +20,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Sentinel mode wired: Sentinel events, pod changes, leadership and the resync timer all add
- * the one key to the queue; the loop runs {@link PrimaryReconciler}. Start, then close.
+ * Sentinel mode wired: Sentinel events, pod changes, leadership and the resync timer all add the
+ * one key to the queue; the loop runs {@link PrimaryReconciler}. Start, then close.
  */
 public final class SentinelMode implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SentinelMode.class);
@@ -29,7 +29,8 @@ public final class SentinelMode implements AutoCloseable {
 
   private final Config config;
   private final WorkQueue<String> queue = new WorkQueue<>();
-  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final PrometheusMeterRegistry registry =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Health health = new Health();
   private final ClientResources resources = LettuceClients.resources();
   private final PodIndex pods;
@@ -40,22 +41,34 @@ public final class SentinelMode implements AutoCloseable {
   private final PrimaryReconciler reconciler;
   private final ReconcileLoop<String> loop;
   private final HealthServer http;
-  private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+  private final java.util.concurrent.atomic.AtomicBoolean closed =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
-  public SentinelMode(Config config, SentinelConfig sentinel, KubernetesClient client) throws IOException {
+  public SentinelMode(Config config, SentinelConfig sentinel, KubernetesClient client)
+      throws IOException {
     this.config = config;
     Runnable wake = () -> queue.add(KEY);
     SwitchClock clock = new SwitchClock();
     pods = new PodIndex(client, config.namespace(), config.podSelector(), wake);
     labels = new LabelWriter(client, config.namespace(), "valkey-reconciler", config.identity());
     sentinels = new Sentinels(sentinel, resources, clock, wake);
-    nodes = new ValkeyNodes(resources, Optional.of(config.valkeyUsername()), config.valkeyPassword());
-    leadership = new Leadership(client, config.namespace(), config.leaseName(), config.identity(),
-        config.leaseDuration(), wake, () -> {});
+    nodes =
+        new ValkeyNodes(resources, Optional.of(config.valkeyUsername()), config.valkeyPassword());
+    leadership =
+        new Leadership(
+            client,
+            config.namespace(),
+            config.leaseName(),
+            config.identity(),
+            config.leaseDuration(),
+            wake,
+            () -> {});
     SentinelMetrics metrics = new SentinelMetrics(registry, sentinels::connected, sentinels::known);
-    Gauge.builder("valkey_reconciler_leader", () -> leadership.isLeader() ? 1 : 0).register(registry);
-    reconciler = new PrimaryReconciler(config, sentinel, client, pods, labels, sentinels, nodes,
-        leadership, clock, metrics);
+    Gauge.builder("valkey_reconciler_leader", () -> leadership.isLeader() ? 1 : 0)
+        .register(registry);
+    reconciler =
+        new PrimaryReconciler(
+            config, sentinel, client, pods, labels, sentinels, nodes, leadership, clock, metrics);
     loop = new ReconcileLoop<>(queue, reconciler, Duration.ofMinutes(2));
     health.liveness("reconcile-loop", loop::isAlive);
     health.readiness("pods-watching", () -> pods.hasSynced() && pods.isWatching());
@@ -71,9 +84,13 @@ public final class SentinelMode implements AutoCloseable {
     leadership.start();
     queue.addEvery(KEY, config.resync());
     queue.add(KEY);
-    log.info("action=start mode=sentinel namespace={} http_port={} lease={} identity={} uptime_ms={}",
-        config.namespace(), http.port(), config.leaseName().isEmpty() ? "-" : config.leaseName(),
-        config.identity(), uptimeMillis());
+    log.info(
+        "action=start mode=sentinel namespace={} http_port={} lease={} identity={} uptime_ms={}",
+        config.namespace(),
+        http.port(),
+        config.leaseName().isEmpty() ? "-" : config.leaseName(),
+        config.identity(),
+        uptimeMillis());
     Thread.ofPlatform().daemon().name("ready-log").start(this::logWhenReady);
   }
 
@@ -93,8 +110,11 @@ public final class SentinelMode implements AutoCloseable {
   }
 
   private static long uptimeMillis() {
-    return ProcessHandle.current().info().startInstant()
-        .map(t -> java.time.Duration.between(t, java.time.Instant.now()).toMillis()).orElse(-1L);
+    return ProcessHandle.current()
+        .info()
+        .startInstant()
+        .map(t -> java.time.Duration.between(t, java.time.Instant.now()).toMillis())
+        .orElse(-1L);
   }
 
   public Health health() {
@@ -114,7 +134,8 @@ public final class SentinelMode implements AutoCloseable {
     if (!closed.compareAndSet(false, true)) {
       return; // the shutdown hook and the command both close
     }
-    loop.close(); // no pass runs any more, then the Lease is released so a standby takes over at once
+    loop.close(); // no pass runs any more, then the Lease is released so a standby takes over at
+    // once
     leadership.close();
     sentinels.close();
     nodes.close();

@@ -33,16 +33,26 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Every Sentinel of the master: discovered from the configured one (often a Service, so it is
- * identified by its run id, not its address) and its {@code SENTINEL SENTINELS}; each member
- * gets a pub/sub subscription and a command connection. Events and reconnects only call
- * {@code wake}: pub/sub messages sent while disconnected are lost, so the loop re-reads the
- * truth after every reconnect. {@link #ask()} returns the majority answer.
+ * identified by its run id, not its address) and its {@code SENTINEL SENTINELS}; each member gets a
+ * pub/sub subscription and a command connection. Events and reconnects only call {@code wake}:
+ * pub/sub messages sent while disconnected are lost, so the loop re-reads the truth after every
+ * reconnect. {@link #ask()} returns the majority answer.
  */
 public final class Sentinels implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Sentinels.class);
   private static final Set<String> CHANNELS =
-      Set.of("+switch-master", "+sentinel", "+sdown", "-sdown", "+odown", "-odown",
-          "+failover-end", "+convert-to-slave", "+role-change", "+reboot", "+slave");
+      Set.of(
+          "+switch-master",
+          "+sentinel",
+          "+sdown",
+          "-sdown",
+          "+odown",
+          "-odown",
+          "+failover-end",
+          "+convert-to-slave",
+          "+role-change",
+          "+reboot",
+          "+slave");
 
   private final SentinelConfig config;
   private final ClientResources resources;
@@ -55,7 +65,8 @@ public final class Sentinels implements AutoCloseable {
   private final RedisClient seedClient;
   private volatile boolean closed;
 
-  public Sentinels(SentinelConfig config, ClientResources resources, SwitchClock clock, Runnable wake) {
+  public Sentinels(
+      SentinelConfig config, ClientResources resources, SwitchClock clock, Runnable wake) {
     this.config = config;
     this.resources = resources;
     this.clock = clock;
@@ -65,7 +76,8 @@ public final class Sentinels implements AutoCloseable {
 
   /** Discovers now and every period after; also when a Sentinel announces a new one. */
   public void start(Duration period) {
-    discovery.scheduleWithFixedDelay(this::discoverQuietly, 0, period.toMillis(), TimeUnit.MILLISECONDS);
+    discovery.scheduleWithFixedDelay(
+        this::discoverQuietly, 0, period.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   public void discoverSoon() {
@@ -91,7 +103,8 @@ public final class Sentinels implements AutoCloseable {
     Address seed = new Address(config.sentinelHost(), config.sentinelPort());
     String seedId = null;
     try (StatefulRedisSentinelConnection<String, String> c =
-        seedClient.connectSentinel(LettuceClients.uri(seed, Optional.empty(), config.sentinelPassword()))) {
+        seedClient.connectSentinel(
+            LettuceClients.uri(seed, Optional.empty(), config.sentinelPassword()))) {
       seedId = myId(c);
       peers(c).forEach(peerReports::putIfAbsent);
     } catch (RuntimeException e) {
@@ -125,7 +138,8 @@ public final class Sentinels implements AutoCloseable {
     }
     for (Address gone : new ArrayList<>(members.keySet())) {
       if (!reported.containsKey(gone)) {
-        log.info("action=sentinel-remove sentinel={} reason=\"no Sentinel reports it any more\"", gone);
+        log.info(
+            "action=sentinel-remove sentinel={} reason=\"no Sentinel reports it any more\"", gone);
         members.remove(gone).close();
       }
     }
@@ -133,28 +147,33 @@ public final class Sentinels implements AutoCloseable {
   }
 
   /**
-   * The members: one address per run id, so that a Sentinel reached both through the seed
-   * (usually a Service in front of all of them) and under its own address counts once in the
-   * majority. Addresses the Sentinels report for each other come first, then the members that
-   * answered (a Sentinel alone reports no peer), and the seed address last, only for a run id
-   * known under no other address.
+   * The members: one address per run id, so that a Sentinel reached both through the seed (usually
+   * a Service in front of all of them) and under its own address counts once in the majority.
+   * Addresses the Sentinels report for each other come first, then the members that answered (a
+   * Sentinel alone reports no peer), and the seed address last, only for a run id known under no
+   * other address.
    */
-  static Map<Address, String> roster(Map<Address, String> peerReports, Map<Address, String> answering,
-      Address seed, String seedId) {
+  static Map<Address, String> roster(
+      Map<Address, String> peerReports,
+      Map<Address, String> answering,
+      Address seed,
+      String seedId) {
     Map<String, Address> byRunId = new LinkedHashMap<>();
     Map<Address, String> result = new LinkedHashMap<>();
-    BiConsumer<Address, String> offer = (address, runId) -> {
-      if (runId != null && !byRunId.containsKey(runId) && !result.containsKey(address)) {
-        byRunId.put(runId, address);
-        result.put(address, runId);
-      }
-    };
+    BiConsumer<Address, String> offer =
+        (address, runId) -> {
+          if (runId != null && !byRunId.containsKey(runId) && !result.containsKey(address)) {
+            byRunId.put(runId, address);
+            result.put(address, runId);
+          }
+        };
     peerReports.forEach(offer);
-    answering.forEach((address, runId) -> {
-      if (!address.equals(seed)) {
-        offer.accept(address, runId);
-      }
-    });
+    answering.forEach(
+        (address, runId) -> {
+          if (!address.equals(seed)) {
+            offer.accept(address, runId);
+          }
+        });
     if (answering.containsKey(seed)) {
       offer.accept(seed, answering.get(seed));
     }
@@ -175,8 +194,11 @@ public final class Sentinels implements AutoCloseable {
   }
 
   private static String myId(StatefulRedisSentinelConnection<String, String> c) {
-    return c.sync().dispatch(CommandType.SENTINEL, new ValueOutput<>(StringCodec.UTF8),
-        new CommandArgs<>(StringCodec.UTF8).add("MYID"));
+    return c.sync()
+        .dispatch(
+            CommandType.SENTINEL,
+            new ValueOutput<>(StringCodec.UTF8),
+            new CommandArgs<>(StringCodec.UTF8).add("MYID"));
   }
 
   /** The Sentinels' answers to GET-MASTER-ADDR-BY-NAME, returned once a majority agrees. */
@@ -184,8 +206,10 @@ public final class Sentinels implements AutoCloseable {
     List<Member> asked = new ArrayList<>(members.values());
     int majority = asked.size() / 2 + 1;
     Map<Address, Integer> votes = new ConcurrentHashMap<>();
-    java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(asked.size());
-    java.util.concurrent.atomic.AtomicInteger answered = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.CountDownLatch done =
+        new java.util.concurrent.CountDownLatch(asked.size());
+    java.util.concurrent.atomic.AtomicInteger answered =
+        new java.util.concurrent.atomic.AtomicInteger();
     java.util.concurrent.CountDownLatch agreed = new java.util.concurrent.CountDownLatch(1);
     for (Member m : asked) {
       RedisFuture<SocketAddress> f = m.askPrimary();
@@ -193,16 +217,17 @@ public final class Sentinels implements AutoCloseable {
         done.countDown();
         continue;
       }
-      f.whenComplete((addr, error) -> {
-        if (error == null && addr instanceof InetSocketAddress isa) {
-          answered.incrementAndGet();
-          int n = votes.merge(new Address(isa.getHostString(), isa.getPort()), 1, Integer::sum);
-          if (n >= majority) {
-            agreed.countDown();
-          }
-        }
-        done.countDown();
-      });
+      f.whenComplete(
+          (addr, error) -> {
+            if (error == null && addr instanceof InetSocketAddress isa) {
+              answered.incrementAndGet();
+              int n = votes.merge(new Address(isa.getHostString(), isa.getPort()), 1, Integer::sum);
+              if (n >= majority) {
+                agreed.countDown();
+              }
+            }
+            done.countDown();
+          });
     }
     // Whichever comes first: a majority agrees, or every member answered or timed out.
     long deadline = System.nanoTime() + LettuceClients.COMMAND_TIMEOUT.toNanos() + 200_000_000L;
@@ -210,14 +235,17 @@ public final class Sentinels implements AutoCloseable {
       agreed.await(5, TimeUnit.MILLISECONDS);
     }
     Map<Address, Integer> snapshot = Map.copyOf(votes);
-    Optional<Address> winner = snapshot.entrySet().stream()
-        .filter(e -> e.getValue() >= majority).map(Map.Entry::getKey).findFirst();
+    Optional<Address> winner =
+        snapshot.entrySet().stream()
+            .filter(e -> e.getValue() >= majority)
+            .map(Map.Entry::getKey)
+            .findFirst();
     return new Truth(winner, snapshot, asked.size(), answered.get());
   }
 
   /**
-   * SENTINEL FAILOVER on the first member that accepts it (INPROG counts as accepted); returns
-   * that Sentinel, which runs the failover alone (a forced failover asks nobody's agreement).
+   * SENTINEL FAILOVER on the first member that accepts it (INPROG counts as accepted); returns that
+   * Sentinel, which runs the failover alone (a forced failover asks nobody's agreement).
    */
   public Optional<Address> failover() {
     for (Member m : members.values()) {
@@ -231,7 +259,8 @@ public final class Sentinels implements AutoCloseable {
         if (String.valueOf(e.getMessage()).startsWith("INPROG")) {
           return Optional.of(m.address);
         }
-        log.warn("action=sentinel-failover-refused sentinel={} error=\"{}\"", m.address, e.getMessage());
+        log.warn(
+            "action=sentinel-failover-refused sentinel={} error=\"{}\"", m.address, e.getMessage());
       }
     }
     return Optional.empty();
@@ -247,7 +276,9 @@ public final class Sentinels implements AutoCloseable {
         new CommandArgs<>(StringCodec.UTF8).add("REPLICAS").add(config.masterName());
     try {
       List<Map<String, String>> replicas =
-          m.commands.sync().dispatch(CommandType.SENTINEL, new ListOfMapsOutput<>(StringCodec.UTF8), args);
+          m.commands
+              .sync()
+              .dispatch(CommandType.SENTINEL, new ListOfMapsOutput<>(StringCodec.UTF8), args);
       return replicas.stream()
           .filter(r -> List.of(r.getOrDefault("flags", "").split(",")).contains("promoted"))
           .map(r -> new Address(r.get("ip"), Integer.parseInt(r.get("port"))))
@@ -286,20 +317,22 @@ public final class Sentinels implements AutoCloseable {
       this.address = address;
       this.runId = runId;
       this.client = LettuceClients.client(resources, true);
-      client.addListener(new RedisConnectionStateListener() {
-        @Override
-        public void onRedisConnected(RedisChannelHandler<?, ?> connection, SocketAddress socketAddress) {
-          wake.run(); // messages sent while we were away are lost: re-read the truth
-        }
+      client.addListener(
+          new RedisConnectionStateListener() {
+            @Override
+            public void onRedisConnected(
+                RedisChannelHandler<?, ?> connection, SocketAddress socketAddress) {
+              wake.run(); // messages sent while we were away are lost: re-read the truth
+            }
 
-        @Override
-        public void onRedisDisconnected(RedisChannelHandler<?, ?> connection) {
-          if (!closed) {
-            log.warn("action=sentinel-disconnected sentinel={}", address);
-            wake.run();
-          }
-        }
-      });
+            @Override
+            public void onRedisDisconnected(RedisChannelHandler<?, ?> connection) {
+              if (!closed) {
+                log.warn("action=sentinel-disconnected sentinel={}", address);
+                wake.run();
+              }
+            }
+          });
     }
 
     /** Connects what is missing; a Sentinel down at start is retried at the next discovery. */
@@ -311,12 +344,13 @@ public final class Sentinels implements AutoCloseable {
         }
         if (pubsub == null) {
           var ps = client.connectPubSub(uri);
-          ps.addListener(new RedisPubSubAdapter<>() {
-            @Override
-            public void message(String channel, String message) {
-              onMessage(address, channel, message);
-            }
-          });
+          ps.addListener(
+              new RedisPubSubAdapter<>() {
+                @Override
+                public void message(String channel, String message) {
+                  onMessage(address, channel, message);
+                }
+              });
           ps.sync().subscribe(CHANNELS.toArray(String[]::new));
           pubsub = ps;
           log.info("action=sentinel-subscribe sentinel={}", address);
@@ -354,11 +388,16 @@ public final class Sentinels implements AutoCloseable {
     if ("+switch-master".equals(channel)) {
       SwitchMessage.parse(message)
           .filter(s -> s.masterName().equals(config.masterName()))
-          .ifPresent(s -> {
-            if (clock.record(s.to(), now)) {
-              log.info("action=switch-master-seen sentinel={} from={} to={}", from, s.from(), s.to());
-            }
-          });
+          .ifPresent(
+              s -> {
+                if (clock.record(s.to(), now)) {
+                  log.info(
+                      "action=switch-master-seen sentinel={} from={} to={}",
+                      from,
+                      s.from(),
+                      s.to());
+                }
+              });
     } else if ("+sentinel".equals(channel)) {
       discoverSoon();
     }
@@ -366,7 +405,8 @@ public final class Sentinels implements AutoCloseable {
   }
 
   /** The majority answer (if any) and every vote. */
-  public record Truth(Optional<Address> primary, Map<Address, Integer> votes, int asked, int answered) {
+  public record Truth(
+      Optional<Address> primary, Map<Address, Integer> votes, int asked, int answered) {
     public String describe() {
       return "votes=" + votes + " asked=" + asked + " answered=" + answered;
     }

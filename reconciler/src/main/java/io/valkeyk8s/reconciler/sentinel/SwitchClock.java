@@ -7,10 +7,10 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * When the first {@code +switch-master} announcing each new primary arrived, from any
- * Sentinel, so the label move can be timed from the earliest notice. Later copies of the same
- * switch (the failover leader announces it seconds after the others) arrive once the primary
- * is already labelled and are ignored, so they cannot time a later failover.
+ * When the first {@code +switch-master} announcing each new primary arrived, from any Sentinel, so
+ * the label move can be timed from the earliest notice. Later copies of the same switch (the
+ * failover leader announces it seconds after the others) arrive once the primary is already
+ * labelled and are ignored, so they cannot time a later failover.
  */
 public final class SwitchClock {
   private static final long FORGET_AFTER_NANOS = Duration.ofMinutes(2).toNanos();

@@ -11,9 +11,11 @@ public record SwitchMessage(String masterName, Address from, Address to) {
       return Optional.empty();
     }
     try {
-      return Optional.of(new SwitchMessage(parts[0],
-          new Address(parts[1], Integer.parseInt(parts[2])),
-          new Address(parts[3], Integer.parseInt(parts[4]))));
+      return Optional.of(
+          new SwitchMessage(
+              parts[0],
+              new Address(parts[1], Integer.parseInt(parts[2])),
+              new Address(parts[3], Integer.parseInt(parts[4]))));
     } catch (NumberFormatException e) {
       return Optional.empty();
     }

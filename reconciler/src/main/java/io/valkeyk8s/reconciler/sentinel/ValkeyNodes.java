@@ -17,17 +17,19 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Admin commands on the data nodes (ROLE, CLIENT KILL, CLIENT PAUSE, REPLICAOF): one cached connection
- * per address, dropped on any error so a restarted node gets a fresh one. No auto-reconnect:
- * a dead node must fail fast, not queue commands.
+ * Admin commands on the data nodes (ROLE, CLIENT KILL, CLIENT PAUSE, REPLICAOF): one cached
+ * connection per address, dropped on any error so a restarted node gets a fresh one. No
+ * auto-reconnect: a dead node must fail fast, not queue commands.
  */
 public final class ValkeyNodes implements AutoCloseable {
   private final RedisClient client;
   private final Optional<String> username;
   private final Optional<String> password;
-  private final Map<Address, StatefulRedisConnection<String, String>> connections = new ConcurrentHashMap<>();
+  private final Map<Address, StatefulRedisConnection<String, String>> connections =
+      new ConcurrentHashMap<>();
 
-  public ValkeyNodes(ClientResources resources, Optional<String> username, Optional<String> password) {
+  public ValkeyNodes(
+      ClientResources resources, Optional<String> username, Optional<String> password) {
     this.client = LettuceClients.client(resources, false);
     this.username = username;
     this.password = password;
@@ -36,7 +38,10 @@ public final class ValkeyNodes implements AutoCloseable {
   /** A replica as the primary's ROLE reports it. */
   public record Replica(Address address, long offset) {}
 
-  /** ROLE: "master" with its offset and replicas, "slave" (a replica, with its offset), or "sentinel". */
+  /**
+   * ROLE: "master" with its offset and replicas, "slave" (a replica, with its offset), or
+   * "sentinel".
+   */
   public record Role(String role, long offset, List<Replica> replicas) {
     public boolean isPrimary() {
       return "master".equals(role);
@@ -60,9 +65,10 @@ public final class ValkeyNodes implements AutoCloseable {
     List<Replica> replicas = new ArrayList<>();
     for (Object o : (List<?>) reply.get(2)) {
       List<?> r = (List<?>) o;
-      replicas.add(new Replica(
-          new Address(String.valueOf(r.get(0)), Integer.parseInt(String.valueOf(r.get(1)))),
-          Long.parseLong(String.valueOf(r.get(2)))));
+      replicas.add(
+          new Replica(
+              new Address(String.valueOf(r.get(0)), Integer.parseInt(String.valueOf(r.get(1)))),
+              Long.parseLong(String.valueOf(r.get(2)))));
     }
     return new Role(role, offset, List.copyOf(replicas));
   }
@@ -73,19 +79,26 @@ public final class ValkeyNodes implements AutoCloseable {
    * replica). Replicas are not normal clients. Returns how many were disconnected.
    */
   public long killNormalClients(Address node) {
-    return call(node, c -> {
-      long self = c.sync().clientId();
-      long killed = 0;
-      for (String line : c.sync().clientList(io.lettuce.core.ClientListArgs.Builder.typeNormal()).split("\n")) {
-        Map<String, String> fields = clientFields(line);
-        String id = fields.get("id");
-        if (id == null || Long.parseLong(id) == self || fields.getOrDefault("name", "").startsWith("sentinel-")) {
-          continue;
-        }
-        killed += c.sync().clientKill(KillArgs.Builder.id(Long.parseLong(id)));
-      }
-      return killed;
-    });
+    return call(
+        node,
+        c -> {
+          long self = c.sync().clientId();
+          long killed = 0;
+          for (String line :
+              c.sync()
+                  .clientList(io.lettuce.core.ClientListArgs.Builder.typeNormal())
+                  .split("\n")) {
+            Map<String, String> fields = clientFields(line);
+            String id = fields.get("id");
+            if (id == null
+                || Long.parseLong(id) == self
+                || fields.getOrDefault("name", "").startsWith("sentinel-")) {
+              continue;
+            }
+            killed += c.sync().clientKill(KillArgs.Builder.id(Long.parseLong(id)));
+          }
+          return killed;
+        });
   }
 
   static Map<String, String> clientFields(String line) {
@@ -101,13 +114,28 @@ public final class ValkeyNodes implements AutoCloseable {
 
   /** CLIENT PAUSE ms WRITE: writes block, reads and replication go on. */
   public void pauseWrites(Address node, Duration timeout) {
-    call(node, c -> c.sync().dispatch(CommandType.CLIENT, new StatusOutput<>(StringCodec.UTF8),
-        new CommandArgs<>(StringCodec.UTF8).add("PAUSE").add(timeout.toMillis()).add("WRITE")));
+    call(
+        node,
+        c ->
+            c.sync()
+                .dispatch(
+                    CommandType.CLIENT,
+                    new StatusOutput<>(StringCodec.UTF8),
+                    new CommandArgs<>(StringCodec.UTF8)
+                        .add("PAUSE")
+                        .add(timeout.toMillis())
+                        .add("WRITE")));
   }
 
   public void unpause(Address node) {
-    call(node, c -> c.sync().dispatch(CommandType.CLIENT, new StatusOutput<>(StringCodec.UTF8),
-        new CommandArgs<>(StringCodec.UTF8).add("UNPAUSE")));
+    call(
+        node,
+        c ->
+            c.sync()
+                .dispatch(
+                    CommandType.CLIENT,
+                    new StatusOutput<>(StringCodec.UTF8),
+                    new CommandArgs<>(StringCodec.UTF8).add("UNPAUSE")));
   }
 
   /** REPLICAOF: replicate from this primary (a no-op when already replicating from it). */
@@ -115,11 +143,16 @@ public final class ValkeyNodes implements AutoCloseable {
     call(node, c -> c.sync().replicaof(primary.host(), primary.port()));
   }
 
-  private <T> T call(Address node, java.util.function.Function<StatefulRedisConnection<String, String>, T> command) {
+  private <T> T call(
+      Address node,
+      java.util.function.Function<StatefulRedisConnection<String, String>, T> command) {
     StatefulRedisConnection<String, String> c = connections.get(node);
     try {
       if (c == null || !c.isOpen()) {
-        c = client.connect(LettuceClients.uri(node, password.isPresent() ? username : Optional.empty(), password));
+        c =
+            client.connect(
+                LettuceClients.uri(
+                    node, password.isPresent() ? username : Optional.empty(), password));
         connections.put(node, c);
       }
       return command.apply(c);

@@ -8,10 +8,14 @@ import java.util.UUID;
 
 /**
  * Test fixture: the production ACL users of config/users.acl (admin, client, replication, sentinel,
- * default off) with fresh test passwords. The rules are read from the chart's file itself so the tests
- * run against exactly what the pods run; only the ${VALKEY_*_PASSWORD} placeholders are filled in.
+ * default off) with fresh test passwords. The rules are read from the chart's file itself so the
+ * tests run against exactly what the pods run; only the ${VALKEY_*_PASSWORD} placeholders are
+ * filled in.
  */
-record AclUsers(String adminPassword, String clientPassword, String replicationPassword,
+record AclUsers(
+    String adminPassword,
+    String clientPassword,
+    String replicationPassword,
     String sentinelPassword) {
   static final String ADMIN = "admin";
   static final String CLIENT = "client";
@@ -30,15 +34,20 @@ record AclUsers(String adminPassword, String clientPassword, String replicationP
     return Map.of("VALKEY_USERNAME", ADMIN, "VALKEY_PASSWORD", adminPassword);
   }
 
-  /** Renders config/users.acl with these passwords into file (what valkey-entrypoint does with envsubst). */
+  /**
+   * Renders config/users.acl with these passwords into file (what valkey-entrypoint does with
+   * envsubst).
+   */
   Path writeAclFile(Path file) throws IOException {
-    String text = Files.readString(chartAclTemplate())
-        .replace("${VALKEY_ADMIN_PASSWORD}", adminPassword)
-        .replace("${VALKEY_CLIENT_PASSWORD}", clientPassword)
-        .replace("${VALKEY_REPLICATION_PASSWORD}", replicationPassword)
-        .replace("${VALKEY_SENTINEL_PASSWORD}", sentinelPassword);
+    String text =
+        Files.readString(chartAclTemplate())
+            .replace("${VALKEY_ADMIN_PASSWORD}", adminPassword)
+            .replace("${VALKEY_CLIENT_PASSWORD}", clientPassword)
+            .replace("${VALKEY_REPLICATION_PASSWORD}", replicationPassword)
+            .replace("${VALKEY_SENTINEL_PASSWORD}", sentinelPassword);
     if (text.contains("${")) {
-      throw new IOException("config/users.acl has a placeholder this fixture does not know: " + text);
+      throw new IOException(
+          "config/users.acl has a placeholder this fixture does not know: " + text);
     }
     return Files.writeString(file, text);
   }

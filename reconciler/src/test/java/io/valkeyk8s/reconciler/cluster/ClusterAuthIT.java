@@ -21,9 +21,9 @@ import org.junit.jupiter.api.TestMethodOrder;
  * The cluster as the chart runs it: every node with the users of config/users.acl (default off),
  * replicas syncing as the replication user, the reconciler as admin, the application as client.
  * Init 3x1, 10 000 keys, scale-up to 4 (MIGRATE with AUTH2), scale-down to 3 through a CLUSTER
- * FAILOVER of a departing primary, then a kill -9 of a primary under the healer. Replication links must
- * be up after every step: a replica that cannot authenticate still shows in CLUSTER NODES, so the
- * cluster checks alone would not notice.
+ * FAILOVER of a departing primary, then a kill -9 of a primary under the healer. Replication links
+ * must be up after every step: a replica that cannot authenticate still shows in CLUSTER NODES, so
+ * the cluster checks alone would not notice.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(OrderAnnotation.class)
@@ -52,22 +52,35 @@ class ClusterAuthIT {
 
   /** Every replica has its link to its primary up, so it authenticated as the replication user. */
   private void awaitReplicationLinksUp() {
-    await("replication links up").atMost(PATIENCE).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
-      try (NodeClients clients = h.clients()) {
-        for (Member m : h.members(clients)) {
-          if (m.view().myself().isReplica()) {
-            Map<String, String> info = m.client().replicationInfo("test: replication of " + m.describe());
-            assertThat(info.get("master_link_status")).as("link of replica " + m.describe()).isEqualTo("up");
-          }
-        }
-      }
-    });
+    await("replication links up")
+        .atMost(PATIENCE)
+        .pollInterval(Duration.ofMillis(500))
+        .untilAsserted(
+            () -> {
+              try (NodeClients clients = h.clients()) {
+                for (Member m : h.members(clients)) {
+                  if (m.view().myself().isReplica()) {
+                    Map<String, String> info =
+                        m.client().replicationInfo("test: replication of " + m.describe());
+                    assertThat(info.get("master_link_status"))
+                        .as("link of replica " + m.describe())
+                        .isEqualTo("up");
+                  }
+                }
+              }
+            });
   }
 
   private void awaitLabels(int ordinal, String role, String shard) {
-    await("labels of valkey-" + ordinal).atMost(PATIENCE).pollInterval(Duration.ofMillis(250)).untilAsserted(() ->
-        assertThat(h.kube.labels(ordinal)).as("labels of valkey-" + ordinal)
-            .containsEntry(RoleLabeler.ROLE_LABEL, role).containsEntry(RoleLabeler.SHARD_LABEL, shard));
+    await("labels of valkey-" + ordinal)
+        .atMost(PATIENCE)
+        .pollInterval(Duration.ofMillis(250))
+        .untilAsserted(
+            () ->
+                assertThat(h.kube.labels(ordinal))
+                    .as("labels of valkey-" + ordinal)
+                    .containsEntry(RoleLabeler.ROLE_LABEL, role)
+                    .containsEntry(RoleLabeler.SHARD_LABEL, shard));
   }
 
   @Test
@@ -75,9 +88,14 @@ class ClusterAuthIT {
   void initWithAclUsersAndTheDefaultUserOff() throws Exception {
     h.scaleStatefulSet(6);
     try (NodeClients anonymous = new NodeClients(null, null, Duration.ofSeconds(10))) {
-      assertThatThrownBy(() -> anonymous.client("test: anonymous", "valkey-0", h.nodes.node(0).address())
-          .ping("test: anonymous ping"))
-          .as("the default user is off, as in config/users.acl").rootCause().hasMessageContaining("NOAUTH");
+      assertThatThrownBy(
+              () ->
+                  anonymous
+                      .client("test: anonymous", "valkey-0", h.nodes.node(0).address())
+                      .ping("test: anonymous ping"))
+          .as("the default user is off, as in config/users.acl")
+          .rootCause()
+          .hasMessageContaining("NOAUTH");
     }
 
     InitCommand init = h.init(3, 1);
@@ -106,15 +124,19 @@ class ClusterAuthIT {
   @Test
   @Order(3)
   void scaleDownHandsADepartingPrimaryOverWithFailoverAndMigratesBack() {
-    // As in ClusterScaleDownFailoverIT: pod 5 (staying) replicates pod 6 (departing primary), so the
+    // As in ClusterScaleDownFailoverIT: pod 5 (staying) replicates pod 6 (departing primary), so
+    // the
     // scale-down needs a CLUSTER FAILOVER and a replication hand-over between authenticated nodes.
     try (NodeClients clients = h.clients()) {
       NodeClient pod5 = clients.client("test", "valkey-5", h.nodes.node(5).address());
       String pod6Id = clients.client("test", "valkey-6", h.nodes.node(6).address()).myId("test");
       pod5.replicate("test", pod6Id);
-      await().atMost(PATIENCE).until(() ->
-          "up".equals(pod5.replicationInfo("test").get("master_link_status"))
-              && pod6Id.equals(pod5.view("test").myself().masterId()));
+      await()
+          .atMost(PATIENCE)
+          .until(
+              () ->
+                  "up".equals(pod5.replicationInfo("test").get("master_link_status"))
+                      && pod6Id.equals(pod5.view("test").myself().masterId()));
     }
 
     ScaleDownCommand down = h.scaleDown(3, 1);
@@ -128,8 +150,9 @@ class ClusterAuthIT {
   @Test
   @Order(4)
   void killedPrimaryFailsOverAndLabelsFollowUnderTheHealer() throws Exception {
-    HealCommand command = new HealCommand(h.env(3, 1), h.kube::platform, new SimpleMeterRegistry(),
-        health::set, () -> true);
+    HealCommand command =
+        new HealCommand(
+            h.env(3, 1), h.kube::platform, new SimpleMeterRegistry(), health::set, () -> true);
     healer = new Thread(command::call, "cluster-healer-auth");
     healer.start();
     awaitLabels(2, RoleLabeler.PRIMARY, "1");
@@ -139,7 +162,8 @@ class ClusterAuthIT {
     ValkeyNodes.Node primary = h.nodes.node(2);
     h.nodes.kill9(primary);
     awaitLabels(3, RoleLabeler.PRIMARY, "1");
-    await("role label removed from the dead primary").atMost(PATIENCE)
+    await("role label removed from the dead primary")
+        .atMost(PATIENCE)
         .until(() -> !h.kube.labels(2).containsKey(RoleLabeler.ROLE_LABEL));
     assertThat(h.missingKeys(KEYS)).isZero();
 

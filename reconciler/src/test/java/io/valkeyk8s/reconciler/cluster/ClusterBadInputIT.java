@@ -21,7 +21,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 
-/** Refusals: too few masters, an unreachable node, a failing cluster. Each names what and where, and leaves the cluster serving. */
+/**
+ * Refusals: too few masters, an unreachable node, a failing cluster. Each names what and where, and
+ * leaves the cluster serving.
+ */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(OrderAnnotation.class)
 class ClusterBadInputIT {
@@ -56,10 +59,11 @@ class ClusterBadInputIT {
   @Test
   @Order(1)
   void fewerThanThreeMastersOrNoneIsRefusedWithExitTwo() {
-    List<BiFunction<Map<String, String>, ClusterHarness, ClusterCommand>> commands = List.of(
-        (env, x) -> new InitCommand(env, x.kube::platform),
-        (env, x) -> new ScaleUpCommand(env, x.kube::platform),
-        (env, x) -> new ScaleDownCommand(env, x.kube::platform));
+    List<BiFunction<Map<String, String>, ClusterHarness, ClusterCommand>> commands =
+        List.of(
+            (env, x) -> new InitCommand(env, x.kube::platform),
+            (env, x) -> new ScaleUpCommand(env, x.kube::platform),
+            (env, x) -> new ScaleDownCommand(env, x.kube::platform));
     for (var make : commands) {
       ClusterCommand two = make.apply(env("2"), h);
       assertThat(h.run(two)).isEqualTo(2);
@@ -82,7 +86,9 @@ class ClusterBadInputIT {
 
     ScaleUpCommand up = h.scaleUp(4, 1);
     assertThat(h.run(up)).isEqualTo(1);
-    assertThat(up.lastError()).contains("step 'scale-up: read nodes'").contains("valkey-5 (" + replica.address() + ")");
+    assertThat(up.lastError())
+        .contains("step 'scale-up: read nodes'")
+        .contains("valkey-5 (" + replica.address() + ")");
 
     ScaleDownCommand down = h.scaleDown(3, 1);
     assertThat(h.run(down)).isEqualTo(1);
@@ -103,12 +109,15 @@ class ClusterBadInputIT {
     h.nodes.kill9(h.nodes.node(5));
     try (NodeClients clients = h.clients()) {
       NodeClient node0 = clients.client("test", "valkey-0", h.nodes.node(0).address());
-      await("the others notice the lost shard").atMost(Duration.ofSeconds(60))
+      await("the others notice the lost shard")
+          .atMost(Duration.ofSeconds(60))
           .until(() -> "fail".equals(node0.info("test").get("cluster_state")));
     }
     ScaleUpCommand up = h.scaleUp(3, 1);
     assertThat(h.run(up)).isEqualTo(1);
-    assertThat(up.lastError()).contains("refusing to scale a failing cluster").contains("cluster_state:fail");
+    assertThat(up.lastError())
+        .contains("refusing to scale a failing cluster")
+        .contains("cluster_state:fail");
     try (NodeClients clients = h.clients()) {
       for (Member m : h.members(clients)) {
         assertThat(m.view().myself().migrating()).isEmpty();
@@ -130,47 +139,65 @@ class ClusterBadInputIT {
     ValkeyNodes.Node target = h.nodes.node(6);
     ScaleUpCommand up = h.scaleUp(4, 1);
     AtomicInteger batches = new AtomicInteger();
-    up.migrationHook((slot, keys) -> {
-      if (batches.incrementAndGet() == 30) {
-        try (NodeClients clients = h.clients()) {
-          // Let the target's replica have what was moved so far: the test is about the reconciler, not async replication.
-          clients.client("test", "valkey-6", target.address()).run("wait", c -> c.waitForReplication(1, 5000));
-        }
-        // SIGTERM, as when a pod is deleted: Valkey waits for its replica before exiting. With
-        // kill -9 the keys other workers moved after the WAIT would be lost with the node, which
-        // is MIGRATE's nature (the source deletes on the target's OK), not the reconciler's.
-        h.nodes.stop(target);
-      }
-    });
+    up.migrationHook(
+        (slot, keys) -> {
+          if (batches.incrementAndGet() == 30) {
+            try (NodeClients clients = h.clients()) {
+              // Let the target's replica have what was moved so far: the test is about the
+              // reconciler, not async replication.
+              clients
+                  .client("test", "valkey-6", target.address())
+                  .run("wait", c -> c.waitForReplication(1, 5000));
+            }
+            // SIGTERM, as when a pod is deleted: Valkey waits for its replica before exiting. With
+            // kill -9 the keys other workers moved after the WAIT would be lost with the node,
+            // which
+            // is MIGRATE's nature (the source deletes on the target's OK), not the reconciler's.
+            h.nodes.stop(target);
+          }
+        });
     assertThat(h.run(up)).isEqualTo(1);
     assertThat(up.lastError()).contains("valkey-6 (" + target.address() + ")").contains("step '");
 
     // The target's replica takes over its share; every slot stays served.
-    await("replica of the killed target takes over").atMost(Duration.ofSeconds(120)).untilAsserted(() -> {
-      try (NodeClients clients = h.clients()) {
-        NodeClient node0 = clients.client("test", "valkey-0", h.nodes.node(0).address());
-        assertThat(node0.info("test")).containsEntry("cluster_state", "ok").containsEntry("cluster_slots_assigned", "16384");
-      }
-    });
+    await("replica of the killed target takes over")
+        .atMost(Duration.ofSeconds(120))
+        .untilAsserted(
+            () -> {
+              try (NodeClients clients = h.clients()) {
+                NodeClient node0 = clients.client("test", "valkey-0", h.nodes.node(0).address());
+                assertThat(node0.info("test"))
+                    .containsEntry("cluster_state", "ok")
+                    .containsEntry("cluster_slots_assigned", "16384");
+              }
+            });
     // Except the keys of a slot the kill left in flux (open, or owned differently in different
     // views): those may be out of reach until the rerun settles the slot (checked after it).
     AtomicReference<Set<Integer>> flux = new AtomicReference<>();
     AtomicReference<List<ClusterHarness.MissingKey>> missing = new AtomicReference<>();
     long checking = System.nanoTime();
     try {
-      await("every key outside a slot in flux served after the failover").atMost(Duration.ofSeconds(120))
+      await("every key outside a slot in flux served after the failover")
+          .atMost(Duration.ofSeconds(120))
           .pollInterval(Duration.ofSeconds(1))
-          .until(() -> {
-            flux.set(h.slotsInFlux());
-            missing.set(h.missingOutside(KEYS, flux.get()));
-            return missing.get().isEmpty();
-          });
+          .until(
+              () -> {
+                flux.set(h.slotsInFlux());
+                missing.set(h.missingOutside(KEYS, flux.get()));
+                return missing.get().isEmpty();
+              });
     } catch (ConditionTimeoutException e) {
-      fail("keys still missing after 120 s: "
-          + (missing.get() == null ? "no read-back finished" : h.describe(missing.get(), flux.get())), e);
+      fail(
+          "keys still missing after 120 s: "
+              + (missing.get() == null
+                  ? "no read-back finished"
+                  : h.describe(missing.get(), flux.get())),
+          e);
     }
-    System.out.printf("test: every key outside %d slots in flux (%s) served %d ms after the cluster said ok%n",
-        flux.get().size(), ClusterHarness.slotRanges(flux.get()),
+    System.out.printf(
+        "test: every key outside %d slots in flux (%s) served %d ms after the cluster said ok%n",
+        flux.get().size(),
+        ClusterHarness.slotRanges(flux.get()),
         Duration.ofNanos(System.nanoTime() - checking).toMillis());
 
     h.nodes.relaunch(target, false);

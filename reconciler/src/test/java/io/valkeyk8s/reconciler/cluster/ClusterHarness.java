@@ -21,7 +21,9 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntPredicate;
 
-/** Local Valkey nodes plus their pods in a real API server, and the checks every scenario repeats. */
+/**
+ * Local Valkey nodes plus their pods in a real API server, and the checks every scenario repeats.
+ */
 final class ClusterHarness implements AutoCloseable {
   final ValkeyNodes nodes;
   final KubeApi kube;
@@ -30,7 +32,9 @@ final class ClusterHarness implements AutoCloseable {
     this(null);
   }
 
-  /** With users set, nodes run with the production ACL users and the reconciler connects as admin. */
+  /**
+   * With users set, nodes run with the production ACL users and the reconciler connects as admin.
+   */
   ClusterHarness(AclUsers users) throws IOException {
     nodes = new ValkeyNodes(users);
     try {
@@ -41,7 +45,10 @@ final class ClusterHarness implements AutoCloseable {
     }
   }
 
-  /** Runs like the StatefulSet at masters*(1+replicas) pods: starts missing nodes, publishes their pods. */
+  /**
+   * Runs like the StatefulSet at masters*(1+replicas) pods: starts missing nodes, publishes their
+   * pods.
+   */
   void scaleStatefulSet(int pods) throws IOException {
     nodes.startUpTo(pods);
     for (ValkeyNodes.Node n : nodes.nodes()) {
@@ -69,7 +76,9 @@ final class ClusterHarness implements AutoCloseable {
     return command.call();
   }
 
-  /** The reconciler's environment; with ACL users it carries VALKEY_USERNAME=admin and its password. */
+  /**
+   * The reconciler's environment; with ACL users it carries VALKEY_USERNAME=admin and its password.
+   */
   Map<String, String> env(int masters, int replicas) {
     Map<String, String> env = new HashMap<>(KubeApi.env(masters, replicas, nodes.port()));
     if (nodes.users() != null) {
@@ -93,7 +102,8 @@ final class ClusterHarness implements AutoCloseable {
   /** Node connections as the reconciler opens them (as admin when the nodes have ACL users). */
   NodeClients clients() {
     AclUsers users = nodes.users();
-    return users == null ? new NodeClients(null, null, Duration.ofSeconds(10))
+    return users == null
+        ? new NodeClients(null, null, Duration.ofSeconds(10))
         : new NodeClients(AclUsers.ADMIN, users.adminPassword(), Duration.ofSeconds(10));
   }
 
@@ -107,33 +117,52 @@ final class ClusterHarness implements AutoCloseable {
     return Snapshot.take("test: read nodes", pods, clients).requireAllReachable().members();
   }
 
-  /** Every node says ok with 16384 slots, the expected masters serve slots within one slot of each other. */
+  /**
+   * Every node says ok with 16384 slots, the expected masters serve slots within one slot of each
+   * other.
+   */
   void assertClusterOk(int masters, int replicasPerMaster) {
     try (NodeClients clients = clients()) {
       List<Member> members = members(clients);
       assertThat(members).hasSize(masters * (1 + replicasPerMaster));
       for (Member m : members) {
         Map<String, String> info = m.client().info("test");
-        assertThat(info.get("cluster_state")).as("cluster_state on " + m.describe()).isEqualTo("ok");
-        assertThat(info.get("cluster_slots_assigned")).as("slots on " + m.describe()).isEqualTo("16384");
+        assertThat(info.get("cluster_state"))
+            .as("cluster_state on " + m.describe())
+            .isEqualTo("ok");
+        assertThat(info.get("cluster_slots_assigned"))
+            .as("slots on " + m.describe())
+            .isEqualTo("16384");
         assertThat(m.view().nodes()).as("nodes known by " + m.describe()).hasSize(members.size());
       }
-      List<Integer> sizes = members.stream().filter(m -> m.slotCount() > 0).map(Member::slotCount).toList();
+      List<Integer> sizes =
+          members.stream().filter(m -> m.slotCount() > 0).map(Member::slotCount).toList();
       assertThat(sizes).as("masters serving slots").hasSize(masters);
-      assertThat(sizes.stream().mapToInt(i -> i).max().getAsInt() - sizes.stream().mapToInt(i -> i).min().getAsInt())
-          .as("slot balance " + sizes).isLessThanOrEqualTo(1);
+      assertThat(
+              sizes.stream().mapToInt(i -> i).max().getAsInt()
+                  - sizes.stream().mapToInt(i -> i).min().getAsInt())
+          .as("slot balance " + sizes)
+          .isLessThanOrEqualTo(1);
       for (Member m : members) {
         assertThat(m.view().myself().migrating()).as("migrating on " + m.describe()).isEmpty();
         assertThat(m.view().myself().importing()).as("importing on " + m.describe()).isEmpty();
         if (m.slotCount() == 0) {
-          assertThat(m.view().myself().isReplica()).as(m.describe() + " without slots is a replica").isTrue();
+          assertThat(m.view().myself().isReplica())
+              .as(m.describe() + " without slots is a replica")
+              .isTrue();
         }
       }
       Map<String, Integer> replicas = new HashMap<>();
-      members.stream().filter(m -> m.view().myself().isReplica())
+      members.stream()
+          .filter(m -> m.view().myself().isReplica())
           .forEach(m -> replicas.merge(m.view().myself().masterId(), 1, Integer::sum));
-      members.stream().filter(m -> m.slotCount() > 0).forEach(m ->
-          assertThat(replicas.getOrDefault(m.id(), 0)).as("replicas of " + m.describe()).isEqualTo(replicasPerMaster));
+      members.stream()
+          .filter(m -> m.slotCount() > 0)
+          .forEach(
+              m ->
+                  assertThat(replicas.getOrDefault(m.id(), 0))
+                      .as("replicas of " + m.describe())
+                      .isEqualTo(replicasPerMaster));
     }
   }
 
@@ -164,14 +193,19 @@ final class ClusterHarness implements AutoCloseable {
         if (!n.running()) {
           continue;
         }
-        ClusterView view = ClusterView.parse(clients.client("test", "valkey-" + n.index, n.address())
-            .run("test: cluster nodes", c -> c.clusterNodes()));
+        ClusterView view =
+            ClusterView.parse(
+                clients
+                    .client("test", "valkey-" + n.index, n.address())
+                    .run("test: cluster nodes", c -> c.clusterNodes()));
         flux.addAll(view.myself().migrating().keySet());
         flux.addAll(view.myself().importing().keySet());
         BitSet assigned = new BitSet(ShardLayout.SLOTS);
         for (ClusterNode x : view.nodes()) {
           boolean healthyMaster = x.isMaster() && !x.isUnhealthy();
-          for (int slot = x.slots().nextSetBit(0); slot >= 0; slot = x.slots().nextSetBit(slot + 1)) {
+          for (int slot = x.slots().nextSetBit(0);
+              slot >= 0;
+              slot = x.slots().nextSetBit(slot + 1)) {
             assigned.set(slot);
             if (!healthyMaster || (owner[slot] != null && !owner[slot].equals(x.id()))) {
               flux.add(slot);
@@ -179,7 +213,9 @@ final class ClusterHarness implements AutoCloseable {
             owner[slot] = x.id();
           }
         }
-        for (int slot = assigned.nextClearBit(0); slot < ShardLayout.SLOTS; slot = assigned.nextClearBit(slot + 1)) {
+        for (int slot = assigned.nextClearBit(0);
+            slot < ShardLayout.SLOTS;
+            slot = assigned.nextClearBit(slot + 1)) {
           flux.add(slot);
         }
       }
@@ -190,14 +226,18 @@ final class ClusterHarness implements AutoCloseable {
   /** An application's cluster client; with ACL users it logs in as the chart's client user. */
   static RedisClusterClient clusterClient(ValkeyNodes nodes) {
     AclUsers users = nodes.users();
-    List<RedisURI> seeds = nodes.nodes().stream().filter(ValkeyNodes.Node::running)
-        .map(n -> {
-          RedisURI.Builder uri = RedisURI.builder().withHost(n.host).withPort(nodes.port());
-          if (users != null) {
-            uri.withAuthentication(AclUsers.CLIENT, users.clientPassword().toCharArray());
-          }
-          return uri.build();
-        }).toList();
+    List<RedisURI> seeds =
+        nodes.nodes().stream()
+            .filter(ValkeyNodes.Node::running)
+            .map(
+                n -> {
+                  RedisURI.Builder uri = RedisURI.builder().withHost(n.host).withPort(nodes.port());
+                  if (users != null) {
+                    uri.withAuthentication(AclUsers.CLIENT, users.clientPassword().toCharArray());
+                  }
+                  return uri.build();
+                })
+            .toList();
     return RedisClusterClient.create(seeds);
   }
 
@@ -210,11 +250,15 @@ final class ClusterHarness implements AutoCloseable {
       for (int i = 0; i < count; i++) {
         pending.add(async.set("key:" + i, "value-" + i));
         if (pending.size() == 2000) {
-          assertThat(LettuceFutures.awaitAll(60, TimeUnit.SECONDS, pending.toArray(new RedisFuture[0]))).isTrue();
+          assertThat(
+                  LettuceFutures.awaitAll(
+                      60, TimeUnit.SECONDS, pending.toArray(new RedisFuture[0])))
+              .isTrue();
           pending.clear();
         }
       }
-      assertThat(LettuceFutures.awaitAll(60, TimeUnit.SECONDS, pending.toArray(new RedisFuture[0]))).isTrue();
+      assertThat(LettuceFutures.awaitAll(60, TimeUnit.SECONDS, pending.toArray(new RedisFuture[0])))
+          .isTrue();
     } finally {
       client.shutdown();
     }
@@ -274,12 +318,18 @@ final class ClusterHarness implements AutoCloseable {
 
   /**
    * What a failed key check needs to be understood, on one line: a few missing keys, and every
-   * running node's cluster_state, its own CLUSTER NODES line (role, slots, open migrations) and
-   * who it says owns those keys' slots.
+   * running node's cluster_state, its own CLUSTER NODES line (role, slots, open migrations) and who
+   * it says owns those keys' slots.
    */
   String describe(List<MissingKey> missing, Set<Integer> except) {
-    StringBuilder out = new StringBuilder(missing.size() + " keys missing outside " + except.size()
-        + " slots in flux (" + slotRanges(except) + ")");
+    StringBuilder out =
+        new StringBuilder(
+            missing.size()
+                + " keys missing outside "
+                + except.size()
+                + " slots in flux ("
+                + slotRanges(except)
+                + ")");
     List<MissingKey> shown = missing.stream().limit(5).toList();
     shown.forEach(m -> out.append(" | ").append(m));
     try (NodeClients clients = clients()) {
@@ -292,13 +342,21 @@ final class ClusterHarness implements AutoCloseable {
           NodeClient client = clients.client("test", "valkey-" + n.index, n.address());
           String text = client.run("test: cluster nodes", c -> c.clusterNodes());
           ClusterView view = ClusterView.parse(text);
-          out.append(" | valkey-").append(n.index).append(" (cluster_state:")
-              .append(client.info("test").get("cluster_state")).append("): ")
+          out.append(" | valkey-")
+              .append(n.index)
+              .append(" (cluster_state:")
+              .append(client.info("test").get("cluster_state"))
+              .append("): ")
               .append(text.lines().filter(l -> l.contains("myself")).findFirst().orElse("?"));
           for (MissingKey m : shown) {
-            out.append("; slot ").append(m.slot()).append(" owner: ")
-                .append(view.nodes().stream().filter(x -> x.slots().get(m.slot()))
-                    .map(x -> x.address() + (x.isUnhealthy() ? " " + x.flags() : "")).toList());
+            out.append("; slot ")
+                .append(m.slot())
+                .append(" owner: ")
+                .append(
+                    view.nodes().stream()
+                        .filter(x -> x.slots().get(m.slot()))
+                        .map(x -> x.address() + (x.isUnhealthy() ? " " + x.flags() : ""))
+                        .toList());
           }
         } catch (RuntimeException e) {
           out.append(" | valkey-").append(n.index).append(": ").append(e);

@@ -36,8 +36,9 @@ class ClusterHealIT {
     h.scaleStatefulSet(6);
     assertThat(h.run(h.init(3, 1))).isZero();
     h.writeKeys(KEYS);
-    HealCommand command = new HealCommand(KubeApi.env(3, 1, h.nodes.port()), h.kube::platform, registry,
-        health::set, () -> true);
+    HealCommand command =
+        new HealCommand(
+            KubeApi.env(3, 1, h.nodes.port()), h.kube::platform, registry, health::set, () -> true);
     healer = new Thread(command::call, "cluster-healer");
     healer.start();
   }
@@ -54,11 +55,17 @@ class ClusterHealIT {
   }
 
   private void awaitLabels(int ordinal, String role, String shard) {
-    await("labels of valkey-" + ordinal).atMost(PATIENCE).pollInterval(Duration.ofMillis(250)).untilAsserted(() -> {
-      Map<String, String> labels = h.kube.labels(ordinal);
-      assertThat(labels).as("labels of valkey-" + ordinal)
-          .containsEntry(RoleLabeler.ROLE_LABEL, role).containsEntry(RoleLabeler.SHARD_LABEL, shard);
-    });
+    await("labels of valkey-" + ordinal)
+        .atMost(PATIENCE)
+        .pollInterval(Duration.ofMillis(250))
+        .untilAsserted(
+            () -> {
+              Map<String, String> labels = h.kube.labels(ordinal);
+              assertThat(labels)
+                  .as("labels of valkey-" + ordinal)
+                  .containsEntry(RoleLabeler.ROLE_LABEL, role)
+                  .containsEntry(RoleLabeler.SHARD_LABEL, shard);
+            });
   }
 
   @Test
@@ -68,11 +75,15 @@ class ClusterHealIT {
       awaitLabels(shard * 2, RoleLabeler.PRIMARY, String.valueOf(shard));
       awaitLabels(shard * 2 + 1, RoleLabeler.REPLICA, String.valueOf(shard));
     }
-    await().atMost(PATIENCE).until(() -> health.get() != null && health.get().ready() && health.get().alive());
-    assertThat(registry.get("valkey_cluster_label_changes").counter().count()).isGreaterThanOrEqualTo(6);
+    await()
+        .atMost(PATIENCE)
+        .until(() -> health.get() != null && health.get().ready() && health.get().alive());
+    assertThat(registry.get("valkey_cluster_label_changes").counter().count())
+        .isGreaterThanOrEqualTo(6);
     assertThat(h.kube.client().v1().events().inNamespace(KubeApi.NAMESPACE).list().getItems())
         .filteredOn(e -> "valkey-0".equals(e.getInvolvedObject().getName()))
-        .extracting(Event::getReason).contains("ClusterRoleChanged");
+        .extracting(Event::getReason)
+        .contains("ClusterRoleChanged");
   }
 
   @Test
@@ -82,7 +93,8 @@ class ClusterHealIT {
     h.nodes.kill9(primary);
 
     awaitLabels(3, RoleLabeler.PRIMARY, "1");
-    await("role label removed from the dead primary").atMost(PATIENCE)
+    await("role label removed from the dead primary")
+        .atMost(PATIENCE)
         .until(() -> !h.kube.labels(2).containsKey(RoleLabeler.ROLE_LABEL));
     assertThat(h.missingKeys(KEYS)).isZero();
 
@@ -102,15 +114,22 @@ class ClusterHealIT {
     }
     h.publishPods();
 
-    await("cluster healed after every node moved").atMost(PATIENCE).pollInterval(Duration.ofSeconds(1))
+    await("cluster healed after every node moved")
+        .atMost(PATIENCE)
+        .pollInterval(Duration.ofSeconds(1))
         .untilAsserted(() -> h.assertClusterOk(3, 1));
     assertThat(h.missingKeys(KEYS)).isZero();
     assertThat(registry.get("valkey_cluster_meets").counter().count()).isPositive();
     for (int shard = 0; shard < 3; shard++) {
       int s = shard;
-      await().atMost(PATIENCE).untilAsserted(() -> assertThat(
-          h.kube.labels(s * 2).get(RoleLabeler.SHARD_LABEL) + h.kube.labels(s * 2 + 1).get(RoleLabeler.SHARD_LABEL))
-          .isEqualTo(s + "" + s));
+      await()
+          .atMost(PATIENCE)
+          .untilAsserted(
+              () ->
+                  assertThat(
+                          h.kube.labels(s * 2).get(RoleLabeler.SHARD_LABEL)
+                              + h.kube.labels(s * 2 + 1).get(RoleLabeler.SHARD_LABEL))
+                      .isEqualTo(s + "" + s));
     }
   }
 
@@ -128,13 +147,17 @@ class ClusterHealIT {
     h.nodes.relaunch(node, true);
     h.publishPods();
 
-    await("the lost node is forgotten and the fresh one replicates shard 2").atMost(PATIENCE)
-        .pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
-          h.assertClusterOk(3, 1);
-          try (NodeClients clients = h.clients()) {
-            assertThat(h.members(clients)).allSatisfy(m -> assertThat(m.view().knows(oldId)).isFalse());
-          }
-        });
+    await("the lost node is forgotten and the fresh one replicates shard 2")
+        .atMost(PATIENCE)
+        .pollInterval(Duration.ofSeconds(1))
+        .untilAsserted(
+            () -> {
+              h.assertClusterOk(3, 1);
+              try (NodeClients clients = h.clients()) {
+                assertThat(h.members(clients))
+                    .allSatisfy(m -> assertThat(m.view().knows(oldId)).isFalse());
+              }
+            });
     awaitLabels(ordinal, RoleLabeler.REPLICA, "2");
     assertThat(registry.get("valkey_cluster_forgets").counter().count()).isPositive();
     assertThat(registry.get("valkey_cluster_adoptions").counter().count()).isPositive();

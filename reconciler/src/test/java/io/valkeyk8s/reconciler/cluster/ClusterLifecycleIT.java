@@ -71,18 +71,23 @@ class ClusterLifecycleIT {
     h.scaleStatefulSet(8);
     ScaleUpCommand killed = h.scaleUp(4, 1);
     AtomicInteger batches = new AtomicInteger();
-    killed.migrationHook((slot, keys) -> {
-      if (batches.incrementAndGet() == 40) {
-        throw new SimulatedKill();
-      }
-    });
+    killed.migrationHook(
+        (slot, keys) -> {
+          if (batches.incrementAndGet() == 40) {
+            throw new SimulatedKill();
+          }
+        });
     assertThat(h.run(killed)).isEqualTo(1);
     assertThat(killed.lastError()).contains("simulated kill");
 
     try (NodeClients clients = h.clients()) {
-      long open = h.members(clients).stream()
-          .filter(m -> !m.view().myself().migrating().isEmpty() || !m.view().myself().importing().isEmpty())
-          .count();
+      long open =
+          h.members(clients).stream()
+              .filter(
+                  m ->
+                      !m.view().myself().migrating().isEmpty()
+                          || !m.view().myself().importing().isEmpty())
+              .count();
       assertThat(open).as("nodes with a slot left open by the killed run").isPositive();
     }
     assertThat(h.missingKeys(KEYS)).as("keys readable while a slot is open").isZero();

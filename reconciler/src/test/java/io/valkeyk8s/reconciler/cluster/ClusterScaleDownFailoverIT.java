@@ -8,7 +8,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Scale-down when a departing primary has a replica on a staying pod (replicas were moved around):
- * the staying replica takes over with CLUSTER FAILOVER, slots end on the staying masters, no key is lost.
+ * the staying replica takes over with CLUSTER FAILOVER, slots end on the staying masters, no key is
+ * lost.
  */
 class ClusterScaleDownFailoverIT {
   private static final int KEYS = 5_000;
@@ -22,14 +23,18 @@ class ClusterScaleDownFailoverIT {
       h.scaleStatefulSet(8);
       assertThat(h.run(h.scaleUp(4, 1))).isZero();
 
-      // Pod 5 (a staying pod, replica in shard 2) now replicates pod 6, the departing primary of shard 3.
+      // Pod 5 (a staying pod, replica in shard 2) now replicates pod 6, the departing primary of
+      // shard 3.
       try (NodeClients clients = h.clients()) {
         NodeClient pod5 = clients.client("test", "valkey-5", h.nodes.node(5).address());
         String pod6Id = clients.client("test", "valkey-6", h.nodes.node(6).address()).myId("test");
         pod5.replicate("test", pod6Id);
-        await().atMost(Duration.ofSeconds(60)).until(() ->
-            "up".equals(pod5.replicationInfo("test").get("master_link_status"))
-                && pod6Id.equals(pod5.view("test").myself().masterId()));
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .until(
+                () ->
+                    "up".equals(pod5.replicationInfo("test").get("master_link_status"))
+                        && pod6Id.equals(pod5.view("test").myself().masterId()));
       }
 
       ScaleDownCommand down = h.scaleDown(3, 1);

@@ -5,12 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import org.junit.jupiter.api.Test;
 
 class ClusterViewTest {
-  private static final String NODES = String.join("\n",
-      "aaa 10.0.0.1:6379@16379,valkey-0 myself,master - 0 0 1 connected 0-5460 [5461->-bbb]",
-      "bbb 10.0.0.2:6379@16379 master - 0 1700000000000 2 connected 5461-10922 [7000-<-aaa]",
-      "ccc 10.0.0.3:6379@16379 slave aaa 0 1700000000000 1 connected",
-      "ddd :0@0 master,fail,noaddr - 1 1700000000000 3 disconnected",
-      "");
+  private static final String NODES =
+      String.join(
+          "\n",
+          "aaa 10.0.0.1:6379@16379,valkey-0 myself,master - 0 0 1 connected 0-5460 [5461->-bbb]",
+          "bbb 10.0.0.2:6379@16379 master - 0 1700000000000 2 connected 5461-10922 [7000-<-aaa]",
+          "ccc 10.0.0.3:6379@16379 slave aaa 0 1700000000000 1 connected",
+          "ddd :0@0 master,fail,noaddr - 1 1700000000000 3 disconnected",
+          "");
 
   @Test
   void parsesSlotsRolesAddressesAndOpenSlots() {
@@ -37,7 +39,8 @@ class ClusterViewTest {
 
   @Test
   void aFreshNodeIsAlone() {
-    ClusterView view = ClusterView.parse("eee 10.0.0.9:6379@16379 myself,master - 0 0 0 connected\n");
+    ClusterView view =
+        ClusterView.parse("eee 10.0.0.9:6379@16379 myself,master - 0 0 0 connected\n");
     assertThat(view.isAlone()).isTrue();
   }
 

@@ -8,14 +8,15 @@ import io.valkeyk8s.reconciler.testing.KubeApiServer;
 import java.util.Map;
 
 /**
- * Test fixture for cluster mode: the shared real kube-apiserver + etcd ({@link KubeApiServer})
- * with the StatefulSet's pods created through the API, their status.podIP pointing at local
- * Valkey nodes.
+ * Test fixture for cluster mode: the shared real kube-apiserver + etcd ({@link KubeApiServer}) with
+ * the StatefulSet's pods created through the API, their status.podIP pointing at local Valkey
+ * nodes.
  */
 final class KubeApi implements AutoCloseable {
   static final String NAMESPACE = "valkey-it";
   static final String RELEASE = "valkey";
-  static final String SELECTOR = "app.kubernetes.io/instance=" + RELEASE + ",app.kubernetes.io/component=valkey";
+  static final String SELECTOR =
+      "app.kubernetes.io/instance=" + RELEASE + ",app.kubernetes.io/component=valkey";
 
   private final KubeApiServer server;
   private final KubernetesClient client;
@@ -23,7 +24,10 @@ final class KubeApi implements AutoCloseable {
   KubeApi() {
     server = KubeApiServer.start();
     client = server.newClient();
-    client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(NAMESPACE).endMetadata().build())
+    client
+        .namespaces()
+        .resource(
+            new NamespaceBuilder().withNewMetadata().withName(NAMESPACE).endMetadata().build())
         .create();
   }
 
@@ -31,23 +35,44 @@ final class KubeApi implements AutoCloseable {
     return client;
   }
 
-  /** Creates pod valkey-<ordinal> if missing and sets its IP, like the kubelet reporting a (re)started pod. */
+  /**
+   * Creates pod valkey-<ordinal> if missing and sets its IP, like the kubelet reporting a
+   * (re)started pod.
+   */
   void pod(int ordinal, String ip) {
     String name = RELEASE + "-" + ordinal;
     Pod existing = client.pods().inNamespace(NAMESPACE).withName(name).get();
     if (existing == null) {
-      existing = client.pods().inNamespace(NAMESPACE).resource(new PodBuilder()
-          .withNewMetadata().withName(name).withLabels(Map.of(
-              "app.kubernetes.io/name", "valkey",
-              "app.kubernetes.io/instance", RELEASE,
-              "app.kubernetes.io/component", "valkey")).endMetadata()
-          .withNewSpec().addNewContainer().withName("valkey").withImage("valkey:test").endContainer().endSpec()
-          .build()).create();
+      existing =
+          client
+              .pods()
+              .inNamespace(NAMESPACE)
+              .resource(
+                  new PodBuilder()
+                      .withNewMetadata()
+                      .withName(name)
+                      .withLabels(
+                          Map.of(
+                              "app.kubernetes.io/name", "valkey",
+                              "app.kubernetes.io/instance", RELEASE,
+                              "app.kubernetes.io/component", "valkey"))
+                      .endMetadata()
+                      .withNewSpec()
+                      .addNewContainer()
+                      .withName("valkey")
+                      .withImage("valkey:test")
+                      .endContainer()
+                      .endSpec()
+                      .build())
+              .create();
     }
     // The healer patches labels concurrently: on a version conflict, read the pod again and retry.
     for (int attempt = 1; ; attempt++) {
-      existing.setStatus(new io.fabric8.kubernetes.api.model.PodStatusBuilder().withPhase("Running").withPodIP(ip)
-          .build());
+      existing.setStatus(
+          new io.fabric8.kubernetes.api.model.PodStatusBuilder()
+              .withPhase("Running")
+              .withPodIP(ip)
+              .build());
       try {
         client.pods().inNamespace(NAMESPACE).resource(existing).updateStatus();
         return;
@@ -61,7 +86,12 @@ final class KubeApi implements AutoCloseable {
   }
 
   void deletePod(int ordinal) {
-    client.pods().inNamespace(NAMESPACE).withName(RELEASE + "-" + ordinal).withGracePeriod(0).delete();
+    client
+        .pods()
+        .inNamespace(NAMESPACE)
+        .withName(RELEASE + "-" + ordinal)
+        .withGracePeriod(0)
+        .delete();
   }
 
   Map<String, String> labels(int ordinal) {
@@ -75,12 +105,18 @@ final class KubeApi implements AutoCloseable {
 
   static Map<String, String> env(int masters, int replicas, int port) {
     return Map.of(
-        "VALKEY_CLUSTER_MASTERS", String.valueOf(masters),
-        "VALKEY_CLUSTER_REPLICAS_PER_MASTER", String.valueOf(replicas),
-        "VALKEY_PORT", String.valueOf(port),
-        "POD_NAMESPACE", NAMESPACE,
-        "VALKEY_POD_SELECTOR", SELECTOR,
-        "RESYNC_SECONDS", "1");
+        "VALKEY_CLUSTER_MASTERS",
+        String.valueOf(masters),
+        "VALKEY_CLUSTER_REPLICAS_PER_MASTER",
+        String.valueOf(replicas),
+        "VALKEY_PORT",
+        String.valueOf(port),
+        "POD_NAMESPACE",
+        NAMESPACE,
+        "VALKEY_POD_SELECTOR",
+        SELECTOR,
+        "RESYNC_SECONDS",
+        "1");
   }
 
   /** A platform on this API server that leaves the shared client open. */

@@ -13,14 +13,17 @@ import org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable;
 
 /**
  * Benchmark, not part of CI: scale 3 to 4 masters (1 replica each) holding 100 000 keys, with this
- * reconciler and with {@code valkey-cli --cluster add-node} + {@code rebalance --cluster-use-empty-masters}
- * on an identical cluster in the same run. Prints times, keys/s and the ratio; asserts no key is lost.
+ * reconciler and with {@code valkey-cli --cluster add-node} + {@code rebalance
+ * --cluster-use-empty-masters} on an identical cluster in the same run. Prints times, keys/s and
+ * the ratio; asserts no key is lost.
  *
- * <p>Run: {@code VALKEY_CLUSTER_BENCHMARK=1 ./mvnw -B -ntp -pl reconciler verify -Dit.test=ScaleUpBenchmark}
+ * <p>Run: {@code VALKEY_CLUSTER_BENCHMARK=1 ./mvnw -B -ntp -pl reconciler verify
+ * -Dit.test=ScaleUpBenchmark}
  */
 @EnabledIfEnvironmentVariable(named = "VALKEY_CLUSTER_BENCHMARK", matches = "1")
 class ScaleUpBenchmark {
-  private static final int KEYS = Integer.parseInt(System.getenv().getOrDefault("BENCHMARK_KEYS", "100000"));
+  private static final int KEYS =
+      Integer.parseInt(System.getenv().getOrDefault("BENCHMARK_KEYS", "100000"));
   private static final Duration TIMEOUT = Duration.ofMinutes(10);
 
   record Result(String tool, double joinSeconds, double moveSeconds, long keysMoved, int lost) {
@@ -35,10 +38,12 @@ class ScaleUpBenchmark {
     Result cli = run("valkey-cli", this::scaleWithValkeyCli);
     System.out.printf("%n=== scale 3 -> 4 masters (1 replica each), %d keys ===%n", KEYS);
     for (Result r : List.of(ours, cli)) {
-      System.out.printf("%-11s join+replica %6.2f s | move slots %7.2f s | %7d keys moved | %9.0f keys/s | lost %d%n",
+      System.out.printf(
+          "%-11s join+replica %6.2f s | move slots %7.2f s | %7d keys moved | %9.0f keys/s | lost %d%n",
           r.tool(), r.joinSeconds(), r.moveSeconds(), r.keysMoved(), r.keysPerSecond(), r.lost());
     }
-    System.out.printf("ratio valkey-cli/reconciler: move %.2fx, total %.2fx%n%n",
+    System.out.printf(
+        "ratio valkey-cli/reconciler: move %.2fx, total %.2fx%n%n",
         cli.moveSeconds() / ours.moveSeconds(),
         (cli.moveSeconds() + cli.joinSeconds()) / (ours.moveSeconds() + ours.joinSeconds()));
     assertThat(ours.lost()).isZero();
@@ -50,23 +55,36 @@ class ScaleUpBenchmark {
   }
 
   private Result run(String name, Scaler scaler) throws Exception {
-    try (ValkeyNodes nodes = new ValkeyNodes(); NodeClients clients = new NodeClients(null, null, Duration.ofSeconds(60))) {
+    try (ValkeyNodes nodes = new ValkeyNodes();
+        NodeClients clients = new NodeClients(null, null, Duration.ofSeconds(60))) {
       nodes.startUpTo(6);
-      PodDirectory pods = () -> {
-        List<ClusterPod> out = new ArrayList<>();
-        nodes.nodes().forEach(n -> out.add(new ClusterPod("valkey-" + n.index, n.index, n.address(), null, null)));
-        return out;
-      };
+      PodDirectory pods =
+          () -> {
+            List<ClusterPod> out = new ArrayList<>();
+            nodes
+                .nodes()
+                .forEach(
+                    n ->
+                        out.add(
+                            new ClusterPod("valkey-" + n.index, n.index, n.address(), null, null)));
+            return out;
+          };
       new ClusterInit(ops(pods, clients, 3, new SlotMigrator(MigrationHook.NONE))).run();
       ClusterHarness.writeKeys(nodes, KEYS);
       nodes.startUpTo(8);
       Result r = scaler.scale(nodes, clients, pods);
       ops(pods, clients, 4, null).waitHealthy("benchmark: cluster ok", pods.pods());
-      return new Result(r.tool(), r.joinSeconds(), r.moveSeconds(), r.keysMoved(), ClusterHarness.missingKeys(nodes, KEYS));
+      return new Result(
+          r.tool(),
+          r.joinSeconds(),
+          r.moveSeconds(),
+          r.keysMoved(),
+          ClusterHarness.missingKeys(nodes, KEYS));
     }
   }
 
-  private static ClusterOps ops(PodDirectory pods, NodeClients clients, int masters, SlotMigrator migrator) {
+  private static ClusterOps ops(
+      PodDirectory pods, NodeClients clients, int masters, SlotMigrator migrator) {
     return new ClusterOps(pods, clients, new ShardLayout(masters, 1), migrator, TIMEOUT);
   }
 
@@ -87,8 +105,12 @@ class ScaleUpBenchmark {
     return new Result("reconciler", (t1 - t0) / 1e9, (t2 - t1) / 1e9, migrator.keysMoved(), 0);
   }
 
-  /** valkey-cli from the Debian package: add-node master, add-node replica, rebalance with empty masters. */
-  private Result scaleWithValkeyCli(ValkeyNodes nodes, NodeClients clients, PodDirectory pods) throws Exception {
+  /**
+   * valkey-cli from the Debian package: add-node master, add-node replica, rebalance with empty
+   * masters.
+   */
+  private Result scaleWithValkeyCli(ValkeyNodes nodes, NodeClients clients, PodDirectory pods)
+      throws Exception {
     String existing = nodes.node(0).address().toString();
     String newMaster = nodes.node(6).address().toString();
     ClusterOps ops = ops(pods, clients, 4, null);
@@ -96,14 +118,23 @@ class ScaleUpBenchmark {
     cli("--cluster", "add-node", newMaster, existing);
     ops.waitHealthy("ok", pods.pods().stream().filter(p -> p.ordinal() <= 6).toList());
     String masterId = clients.client("id", "valkey-6", nodes.node(6).address()).myId("id");
-    cli("--cluster", "add-node", nodes.node(7).address().toString(), existing, "--cluster-slave",
-        "--cluster-master-id", masterId);
+    cli(
+        "--cluster",
+        "add-node",
+        nodes.node(7).address().toString(),
+        existing,
+        "--cluster-slave",
+        "--cluster-master-id",
+        masterId);
     ops.waitHealthy("ok", pods.pods());
     ops.waitReplicasInSync("sync");
     long t1 = System.nanoTime();
     cli("--cluster", "rebalance", existing, "--cluster-use-empty-masters");
     long t2 = System.nanoTime();
-    long moved = clients.client("dbsize", "valkey-6", nodes.node(6).address()).run("dbsize", c -> c.dbsize());
+    long moved =
+        clients
+            .client("dbsize", "valkey-6", nodes.node(6).address())
+            .run("dbsize", c -> c.dbsize());
     return new Result("valkey-cli", (t1 - t0) / 1e9, (t2 - t1) / 1e9, moved, 0);
   }
 
@@ -112,7 +143,8 @@ class ScaleUpBenchmark {
     cmd.addAll(List.of(args));
     Path log = Files.createTempFile("valkey-cli", ".log");
     try {
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+      Process p =
+          new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
       int exit = p.waitFor();
       assertThat(exit).as(String.join(" ", cmd) + "\n" + Files.readString(log)).isZero();
     } finally {

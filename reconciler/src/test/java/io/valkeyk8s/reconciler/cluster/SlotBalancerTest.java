@@ -21,11 +21,14 @@ class SlotBalancerTest {
     return owned;
   }
 
-  private static Map<String, Integer> apply(Map<String, BitSet> owned, List<SlotBalancer.Move> moves) {
+  private static Map<String, Integer> apply(
+      Map<String, BitSet> owned, List<SlotBalancer.Move> moves) {
     Map<String, BitSet> after = new HashMap<>();
     owned.forEach((k, v) -> after.put(k, (BitSet) v.clone()));
     for (SlotBalancer.Move m : moves) {
-      assertThat(after.get(m.from()).get(m.slot())).as("slot %d owned by %s", m.slot(), m.from()).isTrue();
+      assertThat(after.get(m.from()).get(m.slot()))
+          .as("slot %d owned by %s", m.slot(), m.from())
+          .isTrue();
       after.get(m.from()).clear(m.slot());
       after.computeIfAbsent(m.to(), k -> new BitSet()).set(m.slot());
     }
@@ -61,7 +64,8 @@ class SlotBalancerTest {
     Map<String, Integer> after = apply(owned, moves);
     assertThat(after.get("d")).isZero();
     assertThat(after.get("e")).isZero();
-    assertThat(List.of(after.get("a"), after.get("b"), after.get("c"))).allMatch(n -> n == 5461 || n == 5462);
+    assertThat(List.of(after.get("a"), after.get("b"), after.get("c")))
+        .allMatch(n -> n == 5461 || n == 5462);
     assertThat(after.get("a") + after.get("b") + after.get("c")).isEqualTo(16384);
   }
 

@@ -15,9 +15,9 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Stream;
 
 /**
- * Test fixture: real valkey-server processes in cluster mode, one per "pod", each on its own loopback
- * address (127.a.b.c) and the same port, like pods with their own IP. Nodes keep their temp dir
- * (nodes.conf, AOF) across restarts; a restart may move a node to a new address.
+ * Test fixture: real valkey-server processes in cluster mode, one per "pod", each on its own
+ * loopback address (127.a.b.c) and the same port, like pods with their own IP. Nodes keep their
+ * temp dir (nodes.conf, AOF) across restarts; a restart may move a node to a new address.
  */
 final class ValkeyNodes implements AutoCloseable {
   private static final String SERVER = "/usr/bin/valkey-server";
@@ -89,7 +89,8 @@ final class ValkeyNodes implements AutoCloseable {
   /** Starts nodes until there are count of them (index = pod ordinal). */
   void startUpTo(int count) throws IOException {
     while (nodes.size() < count) {
-      Node node = new Node(nodes.size(), Files.createDirectories(root.resolve("node-" + nodes.size())));
+      Node node =
+          new Node(nodes.size(), Files.createDirectories(root.resolve("node-" + nodes.size())));
       nodes.add(node);
       start(node, newHost());
     }
@@ -127,32 +128,70 @@ final class ValkeyNodes implements AutoCloseable {
   /** Deletes a stopped node's nodes.conf and data, like a pod coming back on an empty volume. */
   void wipe(Node node) throws IOException {
     try (Stream<Path> files = Files.walk(node.dir)) {
-      files.sorted(Comparator.reverseOrder()).filter(p -> !p.equals(node.dir)).forEach(p -> p.toFile().delete());
+      files
+          .sorted(Comparator.reverseOrder())
+          .filter(p -> !p.equals(node.dir))
+          .forEach(p -> p.toFile().delete());
     }
   }
 
-  /** Starts an already stopped node again (to restart several at once: stop all, then relaunch all). */
+  /**
+   * Starts an already stopped node again (to restart several at once: stop all, then relaunch all).
+   */
   void relaunch(Node node, boolean newAddress) throws IOException {
     start(node, newAddress ? newHost() : node.host);
   }
 
   private void start(Node node, String host) throws IOException {
     node.host = host;
-    List<String> cmd = new ArrayList<>(List.of(SERVER,
-        "--bind", host, "--bind-source-addr", host, "--port", String.valueOf(port),
-        "--protected-mode", "no", "--daemonize", "no",
-        "--dir", node.dir.toString(), "--logfile", node.dir.resolve("valkey.log").toString(),
-        "--cluster-enabled", "yes", "--cluster-config-file", node.dir.resolve("nodes.conf").toString(),
-        "--cluster-node-timeout", "2000", "--cluster-replica-validity-factor", "0",
-        "--appendonly", "yes", "--save", "",
-        "--enable-debug-command", "local"));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                SERVER,
+                "--bind",
+                host,
+                "--bind-source-addr",
+                host,
+                "--port",
+                String.valueOf(port),
+                "--protected-mode",
+                "no",
+                "--daemonize",
+                "no",
+                "--dir",
+                node.dir.toString(),
+                "--logfile",
+                node.dir.resolve("valkey.log").toString(),
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                node.dir.resolve("nodes.conf").toString(),
+                "--cluster-node-timeout",
+                "2000",
+                "--cluster-replica-validity-factor",
+                "0",
+                "--appendonly",
+                "yes",
+                "--save",
+                "",
+                "--enable-debug-command",
+                "local"));
     if (users != null) {
       // As config/valkey.conf: users from the ACL file, replicas sync as the replication user.
-      cmd.addAll(List.of("--aclfile", aclFile.toString(),
-          "--masteruser", AclUsers.REPLICATION, "--masterauth", users.replicationPassword()));
+      cmd.addAll(
+          List.of(
+              "--aclfile",
+              aclFile.toString(),
+              "--masteruser",
+              AclUsers.REPLICATION,
+              "--masterauth",
+              users.replicationPassword()));
     }
-    node.process = new ProcessBuilder(cmd).redirectErrorStream(true)
-        .redirectOutput(node.dir.resolve("stdout.log").toFile()).start();
+    node.process =
+        new ProcessBuilder(cmd)
+            .redirectErrorStream(true)
+            .redirectOutput(node.dir.resolve("stdout.log").toFile())
+            .start();
     awaitListening(node);
   }
 
@@ -160,8 +199,11 @@ final class ValkeyNodes implements AutoCloseable {
     long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
     while (System.nanoTime() < deadline) {
       if (!node.process.isAlive()) {
-        throw new IOException("valkey-server " + node.address() + " exited: "
-            + Files.readString(node.dir.resolve("valkey.log")));
+        throw new IOException(
+            "valkey-server "
+                + node.address()
+                + " exited: "
+                + Files.readString(node.dir.resolve("valkey.log")));
       }
       try (Socket s = new Socket()) {
         s.connect(new InetSocketAddress(node.host, port), 200);
@@ -220,21 +262,23 @@ final class ValkeyNodes implements AutoCloseable {
   }
 
   private void killAll() {
-    nodes.forEach(n -> {
-      if (n.process != null) {
-        n.process.destroyForcibly();
-      }
-    });
+    nodes.forEach(
+        n -> {
+          if (n.process != null) {
+            n.process.destroyForcibly();
+          }
+        });
   }
 
   @Override
   public void close() throws IOException {
     killAll();
-    nodes.forEach(n -> {
-      if (n.process != null) {
-        waitFor(n.process);
-      }
-    });
+    nodes.forEach(
+        n -> {
+          if (n.process != null) {
+            waitFor(n.process);
+          }
+        });
     try {
       Runtime.getRuntime().removeShutdownHook(reaper);
     } catch (IllegalStateException e) {

@@ -7,12 +7,25 @@ import io.fabric8.kubernetes.api.model.PodBuilder;
 import org.junit.jupiter.api.Test;
 
 class PodAddressesTest {
-  private final Pod pod = new PodBuilder()
-      .withNewMetadata().withName("valkey-1").endMetadata()
-      .withNewSpec().withHostname("valkey-1").withSubdomain("valkey-headless").endSpec()
-      .withNewStatus().withPodIP("10.42.0.7").addNewPodIP().withIp("10.42.0.7").endPodIP()
-      .addNewPodIP().withIp("fd00::7").endPodIP().endStatus()
-      .build();
+  private final Pod pod =
+      new PodBuilder()
+          .withNewMetadata()
+          .withName("valkey-1")
+          .endMetadata()
+          .withNewSpec()
+          .withHostname("valkey-1")
+          .withSubdomain("valkey-headless")
+          .endSpec()
+          .withNewStatus()
+          .withPodIP("10.42.0.7")
+          .addNewPodIP()
+          .withIp("10.42.0.7")
+          .endPodIP()
+          .addNewPodIP()
+          .withIp("fd00::7")
+          .endPodIP()
+          .endStatus()
+          .build();
 
   @Test
   void matchesByAnyPodIp() {
@@ -25,7 +38,8 @@ class PodAddressesTest {
   void matchesByHostnameAndStableDnsName() {
     assertThat(PodAddresses.matches(pod, "valkey-1")).isTrue();
     assertThat(PodAddresses.matches(pod, "valkey-1.valkey-headless.ns.svc.cluster.local")).isTrue();
-    assertThat(PodAddresses.matches(pod, "VALKEY-1.valkey-headless.ns.svc.cluster.local.")).isTrue();
+    assertThat(PodAddresses.matches(pod, "VALKEY-1.valkey-headless.ns.svc.cluster.local."))
+        .isTrue();
   }
 
   @Test
@@ -37,7 +51,14 @@ class PodAddressesTest {
 
   @Test
   void usesThePodNameWhenNoHostnameIsSet() {
-    Pod plain = new PodBuilder().withNewMetadata().withName("valkey-2").endMetadata().withNewSpec().endSpec().build();
+    Pod plain =
+        new PodBuilder()
+            .withNewMetadata()
+            .withName("valkey-2")
+            .endMetadata()
+            .withNewSpec()
+            .endSpec()
+            .build();
     assertThat(PodAddresses.matches(plain, "valkey-2.anything")).isTrue();
   }
 }

@@ -28,21 +28,37 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.Test;
 
 /**
- * Label latency under repeated kill -9 failovers, against real parts, with the reconciler as
- * its own JVM (as in its container). Prints p50/p95/p99 of first +switch-master → label
- * visible through a watch, and kill → label visible; the reconciler's start-to-ready and RSS.
- * Numbers only: no assertion on time. Run: ./mvnw -B -ntp -pl reconciler -Pbenchmark verify
+ * Label latency under repeated kill -9 failovers, against real parts, with the reconciler as its
+ * own JVM (as in its container). Prints p50/p95/p99 of first +switch-master → label visible through
+ * a watch, and kill → label visible; the reconciler's start-to-ready and RSS. Numbers only: no
+ * assertion on time. Run: ./mvnw -B -ntp -pl reconciler -Pbenchmark verify
  */
 class LabelLatencyBenchmark {
-  /** The image's JVM flags (reconciler/pom.xml, Jib jvmFlags), with the class-data archive in target/. */
-  static final List<String> JVM_FLAGS = List.of(
-      "-XX:+UseSerialGC", "-Xms8m", "-Xmx48m", "-Xmn4m", "-XX:MinHeapFreeRatio=10",
-      "-XX:MaxHeapFreeRatio=30", "-Xss256k", "-XX:MaxMetaspaceSize=64m",
-      "-XX:ReservedCodeCacheSize=16m", "-XX:MaxDirectMemorySize=16m",
-      "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1", "-XX:-UsePerfData", "-Xlog:cds=off",
-      "-Xlog:cds+dynamic=off",
-      "-XX:+UnlockDiagnosticVMOptions", "-XX:ArchiveRelocationMode=0", "-XX:+AutoCreateSharedArchive",
-      "-XX:SharedArchiveFile=target/reconciler-cds.jsa");
+  /**
+   * The image's JVM flags (reconciler/pom.xml, Jib jvmFlags), with the class-data archive in
+   * target/.
+   */
+  static final List<String> JVM_FLAGS =
+      List.of(
+          "-XX:+UseSerialGC",
+          "-Xms8m",
+          "-Xmx48m",
+          "-Xmn4m",
+          "-XX:MinHeapFreeRatio=10",
+          "-XX:MaxHeapFreeRatio=30",
+          "-Xss256k",
+          "-XX:MaxMetaspaceSize=64m",
+          "-XX:ReservedCodeCacheSize=16m",
+          "-XX:MaxDirectMemorySize=16m",
+          "-XX:TieredStopAtLevel=1",
+          "-XX:CICompilerCount=1",
+          "-XX:-UsePerfData",
+          "-Xlog:cds=off",
+          "-Xlog:cds+dynamic=off",
+          "-XX:+UnlockDiagnosticVMOptions",
+          "-XX:ArchiveRelocationMode=0",
+          "-XX:+AutoCreateSharedArchive",
+          "-XX:SharedArchiveFile=target/reconciler-cds.jsa");
 
   @Test
   void failovers() throws Exception {
@@ -61,13 +77,14 @@ class LabelLatencyBenchmark {
       List<StatefulRedisPubSubConnection<String, String>> subs = new ArrayList<>();
       for (int i = 0; i < 3; i++) {
         var ps = lettuce.connectPubSub(valkey.sentinelUri(i));
-        ps.addListener(new RedisPubSubAdapter<>() {
-          @Override
-          public void message(String channel, String message) {
-            long now = System.nanoTime();
-            SwitchMessage.parse(message).ifPresent(m -> firstSwitch.putIfAbsent(m.to(), now));
-          }
-        });
+        ps.addListener(
+            new RedisPubSubAdapter<>() {
+              @Override
+              public void message(String channel, String message) {
+                long now = System.nanoTime();
+                SwitchMessage.parse(message).ifPresent(m -> firstSwitch.putIfAbsent(m.to(), now));
+              }
+            });
         ps.sync().subscribe("+switch-master");
         subs.add(ps);
       }
@@ -99,14 +116,18 @@ class LabelLatencyBenchmark {
             long killedAt = System.nanoTime();
             valkey.killValkey(node);
             String[] labelled = new String[1];
-            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(5)).until(() -> {
-              var pod = watch.labelledPod();
-              if (pod.isPresent() && !pod.get().equals("valkey-" + node)) {
-                labelled[0] = pod.get();
-                return true;
-              }
-              return false;
-            });
+            await()
+                .atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(5))
+                .until(
+                    () -> {
+                      var pod = watch.labelledPod();
+                      if (pod.isPresent() && !pod.get().equals("valkey-" + node)) {
+                        labelled[0] = pod.get();
+                        return true;
+                      }
+                      return false;
+                    });
             long labelledAt = watch.labelledAt(labelled[0]).orElseThrow();
             Address to = valkey.valkeyAddress(Integer.parseInt(labelled[0].substring(7)));
             await().atMost(Duration.ofSeconds(30)).until(() -> firstSwitch.containsKey(to));
@@ -118,24 +139,43 @@ class LabelLatencyBenchmark {
           long hwmKb = procStatus(reconciler.pid(), "VmHWM");
           long anonKb = procStatus(reconciler.pid(), "RssAnon");
           long fileKb = procStatus(reconciler.pid(), "RssFile");
-          report.append(String.format("failovers: %d (kill -9 of the primary, 3 Valkey + 3 Sentinels, down-after 1000 ms)%n", failovers));
+          report.append(
+              String.format(
+                  "failovers: %d (kill -9 of the primary, 3 Valkey + 3 Sentinels, down-after 1000 ms)%n",
+                  failovers));
           report.append(line("first +switch-master -> label visible in a watch", fromSwitch));
           report.append(line("kill -9 -> label visible in a watch", fromKill));
-          report.append(String.format("reconciler start-to-ready: %.0f ms without class-data archive, %.0f ms with%n",
-              coldMs, startToReadyMs));
-          report.append(String.format(
-              "reconciler RSS: %d MiB now (%d MiB anonymous, %d MiB file-backed: JVM libraries, class-data archive), %d MiB peak%n",
-              rssKb / 1024, anonKb / 1024, fileKb / 1024, hwmKb / 1024));
-          report.append("JVM: ").append(System.getProperty("java.vm.version"))
-              .append(", flags: ").append(String.join(" ", jvmFlags(true))).append('\n');
+          report.append(
+              String.format(
+                  "reconciler start-to-ready: %.0f ms without class-data archive, %.0f ms with%n",
+                  coldMs, startToReadyMs));
+          report.append(
+              String.format(
+                  "reconciler RSS: %d MiB now (%d MiB anonymous, %d MiB file-backed: JVM libraries, class-data archive), %d MiB peak%n",
+                  rssKb / 1024, anonKb / 1024, fileKb / 1024, hwmKb / 1024));
+          report
+              .append("JVM: ")
+              .append(System.getProperty("java.vm.version"))
+              .append(", flags: ")
+              .append(String.join(" ", jvmFlags(true)))
+              .append('\n');
           if (Boolean.getBoolean("benchmark.nmt")) {
-            Process jcmd = new ProcessBuilder(Paths.get(System.getProperty("java.home"), "bin", "jcmd").toString(),
-                Long.toString(reconciler.pid()), "VM.native_memory", "summary").redirectErrorStream(true).start();
+            Process jcmd =
+                new ProcessBuilder(
+                        Paths.get(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                        Long.toString(reconciler.pid()),
+                        "VM.native_memory",
+                        "summary")
+                    .redirectErrorStream(true)
+                    .start();
             report.append(new String(jcmd.getInputStream().readAllBytes()));
             jcmd.waitFor();
           }
           if (watch.maxLabelled() > 1) {
-            report.append("VIOLATION: two labelled pods seen: ").append(watch.violations()).append('\n');
+            report
+                .append("VIOLATION: two labelled pods seen: ")
+                .append(watch.violations())
+                .append('\n');
           }
         } finally {
           reconciler.destroy();
@@ -150,15 +190,21 @@ class LabelLatencyBenchmark {
     Files.writeString(target.resolve("benchmark-label-latency.txt"), report);
   }
 
-  private static Process startReconciler(KubeApiServer api, ValkeySet valkey, String namespace, int httpPort, Path target)
+  private static Process startReconciler(
+      KubeApiServer api, ValkeySet valkey, String namespace, int httpPort, Path target)
       throws Exception {
     // The packaged jar, not target/classes: the class-data archive accepts only jars.
     Path jar;
     try (var jars = Files.list(target)) {
-      jar = jars.filter(f -> f.getFileName().toString().matches("reconciler-.*\\.jar")).findFirst().orElseThrow();
+      jar =
+          jars.filter(f -> f.getFileName().toString().matches("reconciler-.*\\.jar"))
+              .findFirst()
+              .orElseThrow();
     }
-    String classpath = jar + java.io.File.pathSeparator
-        + Files.readString(target.resolve("runtime-classpath.txt")).trim();
+    String classpath =
+        jar
+            + java.io.File.pathSeparator
+            + Files.readString(target.resolve("runtime-classpath.txt")).trim();
     List<String> command = new ArrayList<>();
     command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(jvmFlags(Files.exists(target.resolve("reconciler.aot"))));
@@ -166,11 +212,15 @@ class LabelLatencyBenchmark {
       command.add("-XX:NativeMemoryTracking=summary");
     }
     command.addAll(List.of("-cp", classpath, "io.valkeyk8s.reconciler.Main", "sentinel"));
-    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
-        .redirectOutput(target.resolve("benchmark-reconciler.log").toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(target.resolve("benchmark-reconciler.log").toFile());
     pb.directory(target.getParent().toFile());
     Map<String, String> env = pb.environment();
-    env.put("MALLOC_ARENA_MAX", "2"); // as in the image: glibc's per-thread arenas are most of a JVM's slack
+    env.put(
+        "MALLOC_ARENA_MAX",
+        "2"); // as in the image: glibc's per-thread arenas are most of a JVM's slack
     env.put("KUBECONFIG", api.writeKubeconfig(Files.createTempDirectory("kube")).toString());
     env.put("POD_NAMESPACE", namespace);
     env.put("VALKEY_SENTINEL_HOST", valkey.ip(0));
@@ -189,21 +239,32 @@ class LabelLatencyBenchmark {
     List<String> flags = override.isBlank() ? JVM_FLAGS : List.of(override.trim().split("\\s+"));
     // JDK 25's AOT cache: the first run records it (-XX:AOTCacheOutput), later runs use it.
     return flags.stream()
-        .map(f -> trained && f.startsWith("-XX:AOTCacheOutput=") ? f.replace("AOTCacheOutput", "AOTCache") : f)
+        .map(
+            f ->
+                trained && f.startsWith("-XX:AOTCacheOutput=")
+                    ? f.replace("AOTCacheOutput", "AOTCache")
+                    : f)
         .toList();
   }
 
   /** Milliseconds from process start until /readyz answers 200. */
   private static double awaitReady(HttpClient http, int port, Process p) {
     long started = p.info().startInstant().map(t -> t.toEpochMilli()).orElseThrow();
-    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(10)).until(() -> ready(http, port));
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(10))
+        .until(() -> ready(http, port));
     return System.currentTimeMillis() - started;
   }
 
   private static boolean ready(HttpClient http, int port) {
     try {
-      return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/readyz")).build(),
-          HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+      return http.send(
+                  HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/readyz"))
+                      .build(),
+                  HttpResponse.BodyHandlers.discarding())
+              .statusCode()
+          == 200;
     } catch (Exception notYet) {
       return false;
     }
@@ -221,8 +282,15 @@ class LabelLatencyBenchmark {
   private static String line(String what, List<Double> ms) {
     List<Double> sorted = new ArrayList<>(ms);
     Collections.sort(sorted);
-    return String.format("%-50s p50 %6.0f ms  p95 %6.0f ms  p99 %6.0f ms  (min %.0f, max %.0f, n=%d)%n",
-        what, pct(sorted, 50), pct(sorted, 95), pct(sorted, 99), sorted.get(0), sorted.get(sorted.size() - 1), sorted.size());
+    return String.format(
+        "%-50s p50 %6.0f ms  p95 %6.0f ms  p99 %6.0f ms  (min %.0f, max %.0f, n=%d)%n",
+        what,
+        pct(sorted, 50),
+        pct(sorted, 95),
+        pct(sorted, 99),
+        sorted.get(0),
+        sorted.get(sorted.size() - 1),
+        sorted.size());
   }
 
   /** Nearest-rank percentile. */

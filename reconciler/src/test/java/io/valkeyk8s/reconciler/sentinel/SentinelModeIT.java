@@ -3,11 +3,10 @@ package io.valkeyk8s.reconciler.sentinel;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.valkeyk8s.reconciler.testing.KubeApiServer;
-import io.valkeyk8s.reconciler.testing.KubeApiServerExtension;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.valkeyk8s.reconciler.testing.TestPods;
+import io.valkeyk8s.reconciler.testing.KubeApiServer;
+import io.valkeyk8s.reconciler.testing.KubeApiServerExtension;
 import io.valkeyk8s.reconciler.testing.ValkeySet;
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,10 +14,8 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -27,8 +24,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Sentinel mode against real parts: kube-apiserver + etcd, valkey-server and valkey-sentinel
- * processes. Every scenario ends with the label on the pod the Sentinels elected, and a watch
- * on the pods never saw two labelled pods.
+ * processes. Every scenario ends with the label on the pod the Sentinels elected, and a watch on
+ * the pods never saw two labelled pods.
  */
 @ExtendWith(KubeApiServerExtension.class)
 class SentinelModeIT {
@@ -55,10 +52,15 @@ class SentinelModeIT {
     assertThat(s.awaitLabelOnSentinelPrimary()).isEqualTo("valkey-0");
     await().atMost(SentinelScenario.CONVERGE).until(() -> r.health().isReady());
     // The change is recorded as an Event on the pod.
-    await().atMost(SentinelScenario.CONVERGE).until(() ->
-        s.client.v1().events().inNamespace(s.pods.namespace()).list().getItems().stream()
-            .anyMatch(e -> "PrimaryLabelAdded".equals(e.getReason())
-                && "valkey-0".equals(e.getInvolvedObject().getName())));
+    await()
+        .atMost(SentinelScenario.CONVERGE)
+        .until(
+            () ->
+                s.client.v1().events().inNamespace(s.pods.namespace()).list().getItems().stream()
+                    .anyMatch(
+                        e ->
+                            "PrimaryLabelAdded".equals(e.getReason())
+                                && "valkey-0".equals(e.getInvolvedObject().getName())));
     s.assertNeverTwoLabelled();
   }
 
@@ -74,9 +76,14 @@ class SentinelModeIT {
     s.valkey.awaitStable();
     assertThat(s.awaitLabelOnSentinelPrimary()).isEqualTo(after);
     s.assertNeverTwoLabelled();
-    String metrics = java.net.http.HttpClient.newHttpClient().send(
-        java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + r.httpPort() + "/metrics")).build(),
-        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+    String metrics =
+        java.net.http.HttpClient.newHttpClient()
+            .send(
+                java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://127.0.0.1:" + r.httpPort() + "/metrics"))
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString())
+            .body();
     assertThat(metrics)
         .containsPattern("valkey_reconciler_failovers_total [1-9]")
         .containsPattern("valkey_reconciler_label_move_seconds_count [1-9]")
@@ -95,7 +102,9 @@ class SentinelModeIT {
       String after = s.awaitLabelOnSentinelPrimary();
       assertThat(after).isNotEqualTo(before);
       s.valkey.thawValkey(zombie);
-      await().atMost(SentinelScenario.CONVERGE).until(() -> s.valkey.role(zombie).equals(java.util.Optional.of("slave")));
+      await()
+          .atMost(SentinelScenario.CONVERGE)
+          .until(() -> s.valkey.role(zombie).equals(java.util.Optional.of("slave")));
       await().atMost(SentinelScenario.CONVERGE).until(() -> isClosedByServer(client));
       assertThat(s.awaitLabelOnSentinelPrimary()).isEqualTo(after);
     }
@@ -177,10 +186,20 @@ class SentinelModeIT {
     s.startReconciler("r1");
     String primary = s.awaitLabelOnSentinelPrimary();
     long labelledAt = s.watch.labelledAt(primary).orElseThrow();
-    s.client.pods().inNamespace(s.pods.namespace()).withName(primary)
-        .edit(p -> new PodBuilder(p).editMetadata().removeFromLabels(SentinelScenario.LABEL).endMetadata().build());
+    s.client
+        .pods()
+        .inNamespace(s.pods.namespace())
+        .withName(primary)
+        .edit(
+            p ->
+                new PodBuilder(p)
+                    .editMetadata()
+                    .removeFromLabels(SentinelScenario.LABEL)
+                    .endMetadata()
+                    .build());
     // The watch saw the label go and come back (the pod watch repairs it within moments).
-    await().atMost(SentinelScenario.CONVERGE)
+    await()
+        .atMost(SentinelScenario.CONVERGE)
         .until(() -> s.watch.labelledAt(primary).map(t -> t > labelledAt).orElse(false));
     assertThat(s.awaitLabelOnSentinelPrimary()).isEqualTo(primary);
     s.assertNeverTwoLabelled();
@@ -192,11 +211,15 @@ class SentinelModeIT {
     String primary = s.awaitLabelOnSentinelPrimary();
     String oldUid = s.pods.get(primary).getMetadata().getUid();
     s.pods.recreate(primary, s.valkey.ip(SentinelScenario.nodeOf(primary)));
-    await().atMost(SentinelScenario.CONVERGE).untilAsserted(() -> {
-      var pod = s.pods.get(primary);
-      assertThat(pod.getMetadata().getUid()).isNotEqualTo(oldUid);
-      assertThat(pod.getMetadata().getLabels()).containsEntry(SentinelScenario.LABEL, "true");
-    });
+    await()
+        .atMost(SentinelScenario.CONVERGE)
+        .untilAsserted(
+            () -> {
+              var pod = s.pods.get(primary);
+              assertThat(pod.getMetadata().getUid()).isNotEqualTo(oldUid);
+              assertThat(pod.getMetadata().getLabels())
+                  .containsEntry(SentinelScenario.LABEL, "true");
+            });
     assertThat(s.awaitLabelOnSentinelPrimary()).isEqualTo(primary);
     s.assertNeverTwoLabelled();
   }
@@ -207,8 +230,17 @@ class SentinelModeIT {
     String primary = s.awaitLabelOnSentinelPrimary();
     int replica = (SentinelScenario.nodeOf(primary) + 1) % s.valkey.size();
     try (Socket client = authenticatedClient(replica)) {
-      s.client.pods().inNamespace(s.pods.namespace()).withName(SentinelScenario.podName(replica))
-          .edit(p -> new PodBuilder(p).editMetadata().addToLabels(SentinelScenario.LABEL, "true").endMetadata().build());
+      s.client
+          .pods()
+          .inNamespace(s.pods.namespace())
+          .withName(SentinelScenario.podName(replica))
+          .edit(
+              p ->
+                  new PodBuilder(p)
+                      .editMetadata()
+                      .addToLabels(SentinelScenario.LABEL, "true")
+                      .endMetadata()
+                      .build());
       await().atMost(SentinelScenario.CONVERGE).until(() -> isClosedByServer(client));
     }
     assertThat(s.awaitLabelOnSentinelPrimary()).isEqualTo(primary);
@@ -250,8 +282,17 @@ class SentinelModeIT {
     try {
       await().atMost(SentinelScenario.CONVERGE).until(() -> acknowledged.size() > 200);
       // A terminating pod, as a rolling update leaves it (a finalizer holds it without a kubelet).
-      s.client.pods().inNamespace(s.pods.namespace()).withName(before)
-          .edit(p -> new PodBuilder(p).editMetadata().addToFinalizers("test.valkeyk8s.io/hold").endMetadata().build());
+      s.client
+          .pods()
+          .inNamespace(s.pods.namespace())
+          .withName(before)
+          .edit(
+              p ->
+                  new PodBuilder(p)
+                      .editMetadata()
+                      .addToFinalizers("test.valkeyk8s.io/hold")
+                      .endMetadata()
+                      .build());
       s.client.pods().inNamespace(s.pods.namespace()).withName(before).delete();
       s.awaitFailoverAwayFrom(SentinelScenario.nodeOf(before));
       String after = s.awaitLabelOnSentinelPrimary();
@@ -261,8 +302,13 @@ class SentinelModeIT {
     } finally {
       writing.set(false);
       writer.join();
-      s.client.pods().inNamespace(s.pods.namespace()).withName(before)
-          .edit(p -> new PodBuilder(p).editMetadata().withFinalizers(List.of()).endMetadata().build());
+      s.client
+          .pods()
+          .inNamespace(s.pods.namespace())
+          .withName(before)
+          .edit(
+              p ->
+                  new PodBuilder(p).editMetadata().withFinalizers(List.of()).endMetadata().build());
     }
     int primary = s.valkey.nodeOf(s.valkey.primaryBySentinels().orElseThrow());
     try (StatefulRedisConnection<String, String> c = s.valkey.connect(primary)) {
@@ -320,7 +366,8 @@ class SentinelModeIT {
   private Socket authenticatedClient(int node) throws IOException {
     Socket socket = new Socket(s.valkey.ip(node), s.valkey.valkeyPort());
     OutputStream out = socket.getOutputStream();
-    out.write(("AUTH admin " + ValkeySet.ADMIN_PASSWORD + "\r\n").getBytes(StandardCharsets.US_ASCII));
+    out.write(
+        ("AUTH admin " + ValkeySet.ADMIN_PASSWORD + "\r\n").getBytes(StandardCharsets.US_ASCII));
     out.flush();
     byte[] ok = socket.getInputStream().readNBytes(5);
     assertThat(new String(ok, StandardCharsets.US_ASCII)).isEqualTo("+OK\r\n");

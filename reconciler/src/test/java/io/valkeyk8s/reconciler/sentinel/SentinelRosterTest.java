@@ -10,9 +10,12 @@ import org.junit.jupiter.api.Test;
 /** Who counts in the majority: one member per Sentinel run id, whatever address reached it. */
 class SentinelRosterTest {
   private static final Address SERVICE = new Address("valkey-sentinel.ns.svc.cluster.local", 26379);
-  private static final Address POD0 = new Address("valkey-0.valkey-headless.ns.svc.cluster.local", 26379);
-  private static final Address POD1 = new Address("valkey-1.valkey-headless.ns.svc.cluster.local", 26379);
-  private static final Address POD2 = new Address("valkey-2.valkey-headless.ns.svc.cluster.local", 26379);
+  private static final Address POD0 =
+      new Address("valkey-0.valkey-headless.ns.svc.cluster.local", 26379);
+  private static final Address POD1 =
+      new Address("valkey-1.valkey-headless.ns.svc.cluster.local", 26379);
+  private static final Address POD2 =
+      new Address("valkey-2.valkey-headless.ns.svc.cluster.local", 26379);
 
   @Test
   void aSentinelReachedThroughTheServiceCountsOnceUnderItsOwnAddress() {
@@ -35,8 +38,10 @@ class SentinelRosterTest {
 
   @Test
   void aLoneSentinelIsItsOwnMember() {
-    assertThat(Sentinels.roster(Map.of(), Map.of(), POD0, "a")).containsExactly(Map.entry(POD0, "a"));
-    assertThat(Sentinels.roster(Map.of(), ordered(POD0, "a"), POD0, "a")).containsExactly(Map.entry(POD0, "a"));
+    assertThat(Sentinels.roster(Map.of(), Map.of(), POD0, "a"))
+        .containsExactly(Map.entry(POD0, "a"));
+    assertThat(Sentinels.roster(Map.of(), ordered(POD0, "a"), POD0, "a"))
+        .containsExactly(Map.entry(POD0, "a"));
   }
 
   @Test

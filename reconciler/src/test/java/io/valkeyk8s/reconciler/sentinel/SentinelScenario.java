@@ -17,9 +17,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One scenario's world: a Valkey set with Sentinels, a namespace with one pod per node (pod
- * IP = node address), a watch on the primary label, and in-process reconcilers, each with its
- * own API client. Closing it stops everything and asserts nothing.
+ * One scenario's world: a Valkey set with Sentinels, a namespace with one pod per node (pod IP =
+ * node address), a watch on the primary label, and in-process reconcilers, each with its own API
+ * client. Closing it stops everything and asserts nothing.
  */
 final class SentinelScenario implements AutoCloseable {
   static final String LABEL = "valkey-master";
@@ -100,19 +100,24 @@ final class SentinelScenario implements AutoCloseable {
 
   /** The pod of the node a majority of Sentinels names primary. */
   String sentinelPrimaryPod() {
-    Address a = valkey.primaryBySentinels().orElseThrow(() -> new AssertionError("no Sentinel majority"));
+    Address a =
+        valkey.primaryBySentinels().orElseThrow(() -> new AssertionError("no Sentinel majority"));
     return podName(valkey.nodeOf(a));
   }
 
   /** Waits until the label sits on Sentinel's primary alone (that node saying it is master). */
   String awaitLabelOnSentinelPrimary() {
     String[] pod = new String[1];
-    await().atMost(CONVERGE).pollInterval(Duration.ofMillis(50)).untilAsserted(() -> {
-      String expected = sentinelPrimaryPod();
-      assertThat(valkey.role(nodeOf(expected))).contains("master");
-      assertThat(watch.labelledPods()).containsExactly(expected);
-      pod[0] = expected;
-    });
+    await()
+        .atMost(CONVERGE)
+        .pollInterval(Duration.ofMillis(50))
+        .untilAsserted(
+            () -> {
+              String expected = sentinelPrimaryPod();
+              assertThat(valkey.role(nodeOf(expected))).contains("master");
+              assertThat(watch.labelledPods()).containsExactly(expected);
+              pod[0] = expected;
+            });
     return pod[0];
   }
 
@@ -127,8 +132,10 @@ final class SentinelScenario implements AutoCloseable {
 
   /** Waits until the Sentinels name a primary other than this node. */
   void awaitFailoverAwayFrom(int node) {
-    await().atMost(CONVERGE).pollInterval(Duration.ofMillis(50)).until(() ->
-        valkey.primaryBySentinels().map(a -> valkey.nodeOf(a) != node).orElse(false));
+    await()
+        .atMost(CONVERGE)
+        .pollInterval(Duration.ofMillis(50))
+        .until(() -> valkey.primaryBySentinels().map(a -> valkey.nodeOf(a) != node).orElse(false));
   }
 
   @Override

@@ -33,7 +33,8 @@ class SentinelUnreachableIT {
     try (ServerSocket s = new ServerSocket(0)) {
       closedPort = s.getLocalPort();
     }
-    try (KubernetesClient client = api.newClient(); KubernetesClient own = api.newClient()) {
+    try (KubernetesClient client = api.newClient();
+        KubernetesClient own = api.newClient()) {
       TestPods pods = TestPods.inNewNamespace(client, "unreachable");
       pods.create("valkey-0", "127.0.0.1");
       Map<String, String> env = new HashMap<>();
@@ -42,24 +43,38 @@ class SentinelUnreachableIT {
       env.put("VALKEY_SENTINEL_PORT", String.valueOf(closedPort));
       env.put("HTTP_PORT", "0");
       env.put("LEASE_NAME", "");
-      try (SentinelMode mode = new SentinelMode(Config.fromEnv(env), SentinelConfig.fromEnv(env), own)) {
+      try (SentinelMode mode =
+          new SentinelMode(Config.fromEnv(env), SentinelConfig.fromEnv(env), own)) {
         mode.start();
         HttpClient http = HttpClient.newHttpClient();
         String base = "http://127.0.0.1:" + mode.httpPort();
         // Alive (the loop runs and retries) but not ready; checked for a while, not once.
-        Awaitility.await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(10)).until(() ->
-            status(http, base + "/healthz") == 200 && status(http, base + "/readyz") == 503
-                && pods.get("valkey-0").getMetadata().getLabels().get("valkey-master") == null);
-        assertThat(get(http, base + "/metrics")).contains("valkey_reconciler_sentinels_connected 0.0");
+        Awaitility.await()
+            .during(Duration.ofSeconds(3))
+            .atMost(Duration.ofSeconds(10))
+            .until(
+                () ->
+                    status(http, base + "/healthz") == 200
+                        && status(http, base + "/readyz") == 503
+                        && pods.get("valkey-0").getMetadata().getLabels().get("valkey-master")
+                            == null);
+        assertThat(get(http, base + "/metrics"))
+            .contains("valkey_reconciler_sentinels_connected 0.0");
       }
     }
   }
 
   private static int status(HttpClient http, String url) throws Exception {
-    return http.send(HttpRequest.newBuilder(java.net.URI.create(url)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+    return http.send(
+            HttpRequest.newBuilder(java.net.URI.create(url)).build(),
+            HttpResponse.BodyHandlers.discarding())
+        .statusCode();
   }
 
   private static String get(HttpClient http, String url) throws Exception {
-    return http.send(HttpRequest.newBuilder(java.net.URI.create(url)).build(), HttpResponse.BodyHandlers.ofString()).body();
+    return http.send(
+            HttpRequest.newBuilder(java.net.URI.create(url)).build(),
+            HttpResponse.BodyHandlers.ofString())
+        .body();
   }
 }

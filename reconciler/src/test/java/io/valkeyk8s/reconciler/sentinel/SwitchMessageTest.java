@@ -9,9 +9,14 @@ import org.junit.jupiter.api.Test;
 class SwitchMessageTest {
   @Test
   void parsesIpsAndHostnames() {
-    assertThat(SwitchMessage.parse("myprimary 10.0.0.1 6379 valkey-1.valkey-headless.ns.svc.cluster.local 6379"))
-        .contains(new SwitchMessage("myprimary", new Address("10.0.0.1", 6379),
-            new Address("valkey-1.valkey-headless.ns.svc.cluster.local", 6379)));
+    assertThat(
+            SwitchMessage.parse(
+                "myprimary 10.0.0.1 6379 valkey-1.valkey-headless.ns.svc.cluster.local 6379"))
+        .contains(
+            new SwitchMessage(
+                "myprimary",
+                new Address("10.0.0.1", 6379),
+                new Address("valkey-1.valkey-headless.ns.svc.cluster.local", 6379)));
   }
 
   @Test
@@ -36,21 +41,32 @@ class SwitchMessageTest {
 
   @Test
   void parsesRoleReplies() {
-    ValkeyNodes.Role primary = ValkeyNodes.parseRole(List.of("master", 3129L,
-        List.of(List.of("10.0.0.2", "6379", "3129"), List.of("10.0.0.3", "6379", "3000"))));
+    ValkeyNodes.Role primary =
+        ValkeyNodes.parseRole(
+            List.of(
+                "master",
+                3129L,
+                List.of(List.of("10.0.0.2", "6379", "3129"), List.of("10.0.0.3", "6379", "3000"))));
     assertThat(primary.isPrimary()).isTrue();
     assertThat(primary.offset()).isEqualTo(3129L);
-    assertThat(primary.replicas()).containsExactly(
-        new ValkeyNodes.Replica(new Address("10.0.0.2", 6379), 3129),
-        new ValkeyNodes.Replica(new Address("10.0.0.3", 6379), 3000));
-    ValkeyNodes.Role replica = ValkeyNodes.parseRole(List.of("slave", "10.0.0.1", 6379L, "connected", 3129L));
+    assertThat(primary.replicas())
+        .containsExactly(
+            new ValkeyNodes.Replica(new Address("10.0.0.2", 6379), 3129),
+            new ValkeyNodes.Replica(new Address("10.0.0.3", 6379), 3000));
+    ValkeyNodes.Role replica =
+        ValkeyNodes.parseRole(List.of("slave", "10.0.0.1", 6379L, "connected", 3129L));
     assertThat(replica.isPrimary()).isFalse();
     assertThat(replica.offset()).isEqualTo(3129L);
   }
 
   @Test
   void parsesClientListLines() {
-    var f = ValkeyNodes.clientFields("id=7 addr=10.0.0.9:4242 laddr=10.0.0.1:6379 fd=9 name=sentinel-1a2b-cmd age=3 flags=N");
-    assertThat(f).containsEntry("id", "7").containsEntry("name", "sentinel-1a2b-cmd").containsEntry("flags", "N");
+    var f =
+        ValkeyNodes.clientFields(
+            "id=7 addr=10.0.0.9:4242 laddr=10.0.0.1:6379 fd=9 name=sentinel-1a2b-cmd age=3 flags=N");
+    assertThat(f)
+        .containsEntry("id", "7")
+        .containsEntry("name", "sentinel-1a2b-cmd")
+        .containsEntry("flags", "N");
   }
 }

@@ -14,10 +14,10 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * A real kube-apiserver with etcd, run by fabric8 kube-api-test in offline mode from the
- * binaries the setup script places under {@code $KUBE_API_TEST_DIR/k8s/<version>-linux-amd64}.
- * Hands out fabric8 clients, and can restart the API server process alone (same port, same
- * certificates, same etcd, so the data survives) to test clients across an outage.
+ * A real kube-apiserver with etcd, run by fabric8 kube-api-test in offline mode from the binaries
+ * the setup script places under {@code $KUBE_API_TEST_DIR/k8s/<version>-linux-amd64}. Hands out
+ * fabric8 clients, and can restart the API server process alone (same port, same certificates, same
+ * etcd, so the data survives) to test clients across an outage.
  */
 public final class KubeApiServer implements AutoCloseable {
   public static final String VERSION = "1.34.4";
@@ -33,19 +33,24 @@ public final class KubeApiServer implements AutoCloseable {
   }
 
   public static KubeApiServer start() {
-    String dir = Optional.ofNullable(System.getenv("KUBE_API_TEST_DIR"))
-        .orElseThrow(() -> new IllegalStateException(
-            "KUBE_API_TEST_DIR is not set: source scripts/lib/common.bash (scripts/setup installs the binaries)"));
+    String dir =
+        Optional.ofNullable(System.getenv("KUBE_API_TEST_DIR"))
+            .orElseThrow(
+                () ->
+                    new IllegalStateException(
+                        "KUBE_API_TEST_DIR is not set: source scripts/lib/common.bash (scripts/setup installs the binaries)"));
     if (!new File(dir, "k8s/" + VERSION + "-linux-amd64/kube-apiserver").canExecute()) {
-      throw new IllegalStateException("no kube-apiserver " + VERSION + " under " + dir + ": run scripts/setup");
+      throw new IllegalStateException(
+          "no kube-apiserver " + VERSION + " under " + dir + ": run scripts/setup");
     }
-    KubeAPIServerConfig config = KubeAPIServerConfigBuilder.anAPIServerConfig()
-        .withOfflineMode(true)
-        .withApiServerVersion(VERSION)
-        .withTestDir(dir)
-        .withUpdateKubeConfig(false)
-        .withStartupTimeout(90_000)
-        .build();
+    KubeAPIServerConfig config =
+        KubeAPIServerConfigBuilder.anAPIServerConfig()
+            .withOfflineMode(true)
+            .withApiServerVersion(VERSION)
+            .withTestDir(dir)
+            .withUpdateKubeConfig(false)
+            .withStartupTimeout(90_000)
+            .build();
     Server server = new Server(config);
     server.start();
     return new KubeApiServer(server);
@@ -86,8 +91,7 @@ public final class KubeApiServer implements AutoCloseable {
   public void startApiServer(List<String> command) throws Exception {
     File log = File.createTempFile("kube-apiserver-restarted", ".log");
     restartedLog = log;
-    restarted = new ProcessBuilder(command).redirectErrorStream(true)
-        .redirectOutput(log).start();
+    restarted = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log).start();
     long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
     try (KubernetesClient client = newClient()) {
       while (true) {
@@ -96,7 +100,8 @@ public final class KubeApiServer implements AutoCloseable {
           return;
         } catch (RuntimeException notYet) {
           if (System.nanoTime() > deadline || !restarted.isAlive()) {
-            throw new IllegalStateException("kube-apiserver did not come back; log: " + log, notYet);
+            throw new IllegalStateException(
+                "kube-apiserver did not come back; log: " + log, notYet);
           }
           Thread.sleep(200);
         }
@@ -109,7 +114,8 @@ public final class KubeApiServer implements AutoCloseable {
     if (current != null && current.isAlive()) {
       return current;
     }
-    return ProcessHandle.current().descendants()
+    return ProcessHandle.current()
+        .descendants()
         .filter(p -> p.info().command().map(c -> c.endsWith("kube-apiserver")).orElse(false))
         .filter(ProcessHandle::isAlive)
         .findFirst()

@@ -5,9 +5,9 @@ import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
 
 /**
- * JUnit 5 extension handing a {@link KubeApiServer} to test constructors and methods. One
- * server per test run (it takes seconds to start): it lives in the root store and is stopped
- * when the run ends, also after failures. Tests isolate themselves with their own namespace.
+ * JUnit 5 extension handing a {@link KubeApiServer} to test constructors and methods. One server
+ * per test run (it takes seconds to start): it lives in the root store and is stopped when the run
+ * ends, also after failures. Tests isolate themselves with their own namespace.
  */
 public final class KubeApiServerExtension implements ParameterResolver {
   @Override
@@ -17,14 +17,16 @@ public final class KubeApiServerExtension implements ParameterResolver {
 
   @Override
   public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
-    return context.getRoot()
+    return context
+        .getRoot()
         .getStore(ExtensionContext.Namespace.create(KubeApiServerExtension.class))
         .getOrComputeIfAbsent("server", k -> new Holder(KubeApiServer.start()), Holder.class)
         .server;
   }
 
   /** Closed by JUnit when the root context closes. */
-  private record Holder(KubeApiServer server) implements ExtensionContext.Store.CloseableResource, AutoCloseable {
+  private record Holder(KubeApiServer server)
+      implements ExtensionContext.Store.CloseableResource, AutoCloseable {
     @Override
     public void close() {
       server.close();

@@ -11,15 +11,16 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Pods as a StatefulSet and a kubelet would leave them, written through the API: the object
- * first, then its status (phase Running, Ready, pod IP) through the status subresource.
+ * Pods as a StatefulSet and a kubelet would leave them, written through the API: the object first,
+ * then its status (phase Running, Ready, pod IP) through the status subresource.
  */
 public final class TestPods {
   private static final AtomicInteger NAMESPACES = new AtomicInteger();
-  public static final Map<String, String> DATA_LABELS = Map.of(
-      "app.kubernetes.io/name", "valkey",
-      "app.kubernetes.io/instance", "valkey",
-      "app.kubernetes.io/component", "valkey");
+  public static final Map<String, String> DATA_LABELS =
+      Map.of(
+          "app.kubernetes.io/name", "valkey",
+          "app.kubernetes.io/instance", "valkey",
+          "app.kubernetes.io/component", "valkey");
 
   private final KubernetesClient client;
   private final String namespace;
@@ -31,8 +32,16 @@ public final class TestPods {
 
   /** Creates a fresh namespace (no namespace controller runs, so it is never reclaimed). */
   public static TestPods inNewNamespace(KubernetesClient client, String prefix) {
-    String ns = prefix + "-" + NAMESPACES.incrementAndGet() + "-" + Long.toString(System.nanoTime() % 100000, 36);
-    client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build()).create();
+    String ns =
+        prefix
+            + "-"
+            + NAMESPACES.incrementAndGet()
+            + "-"
+            + Long.toString(System.nanoTime() % 100000, 36);
+    client
+        .namespaces()
+        .resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build())
+        .create();
     return new TestPods(client, ns);
   }
 
@@ -42,27 +51,42 @@ public final class TestPods {
 
   /** Creates pod {@code name} of the set with IP {@code ip}, running and ready. */
   public Pod create(String name, String ip) {
-    Pod pod = new PodBuilder()
-        .withNewMetadata().withName(name).withNamespace(namespace).withLabels(DATA_LABELS).endMetadata()
-        .withNewSpec()
-        // Scheduled, as a kubelet's pods are: deleting it then sets a grace period, not 0.
-        .withNodeName("node-0")
-        .withHostname(name)
-        .withSubdomain("valkey-headless")
-        .addNewContainer().withName("valkey").withImage("valkey:test").endContainer()
-        .endSpec()
-        .build();
+    Pod pod =
+        new PodBuilder()
+            .withNewMetadata()
+            .withName(name)
+            .withNamespace(namespace)
+            .withLabels(DATA_LABELS)
+            .endMetadata()
+            .withNewSpec()
+            // Scheduled, as a kubelet's pods are: deleting it then sets a grace period, not 0.
+            .withNodeName("node-0")
+            .withHostname(name)
+            .withSubdomain("valkey-headless")
+            .addNewContainer()
+            .withName("valkey")
+            .withImage("valkey:test")
+            .endContainer()
+            .endSpec()
+            .build();
     client.pods().inNamespace(namespace).resource(pod).create();
-    return client.pods().inNamespace(namespace).withName(name).editStatus(p -> new PodBuilder(p)
-        .editOrNewStatus()
-        .withPhase("Running")
-        .withPodIP(ip)
-        .withPodIPs(new PodIPBuilder().withIp(ip).build())
-        .withHostIP("127.0.0.1")
-        .withStartTime(Instant.now().toString())
-        .withConditions(new PodConditionBuilder().withType("Ready").withStatus("True").build())
-        .endStatus()
-        .build());
+    return client
+        .pods()
+        .inNamespace(namespace)
+        .withName(name)
+        .editStatus(
+            p ->
+                new PodBuilder(p)
+                    .editOrNewStatus()
+                    .withPhase("Running")
+                    .withPodIP(ip)
+                    .withPodIPs(new PodIPBuilder().withIp(ip).build())
+                    .withHostIP("127.0.0.1")
+                    .withStartTime(Instant.now().toString())
+                    .withConditions(
+                        new PodConditionBuilder().withType("Ready").withStatus("True").build())
+                    .endStatus()
+                    .build());
   }
 
   /** Deletes the pod now (no kubelet: no grace period to wait for) and creates it again. */

@@ -24,10 +24,10 @@ import java.util.stream.Stream;
 
 /**
  * Real valkey-server and valkey-sentinel processes (from /usr/bin) on loopback, one "pod" per
- * address 127.A.B.(10+i): node i runs a Valkey (primary for i = 0, replicas after) and a
- * Sentinel, like a pod of the chart. ACL users as in the chart (admin, replication, sentinel;
- * default off), Sentinel with requirepass, down-after 1000 ms, diskless sync without delay.
- * Helpers kill -9, SIGSTOP/SIGCONT and restart processes; {@link #close()} kills everything.
+ * address 127.A.B.(10+i): node i runs a Valkey (primary for i = 0, replicas after) and a Sentinel,
+ * like a pod of the chart. ACL users as in the chart (admin, replication, sentinel; default off),
+ * Sentinel with requirepass, down-after 1000 ms, diskless sync without delay. Helpers kill -9,
+ * SIGSTOP/SIGCONT and restart processes; {@link #close()} kills everything.
  */
 public final class ValkeySet implements AutoCloseable {
   public static final String MASTER = "myprimary";
@@ -120,26 +120,46 @@ public final class ValkeySet implements AutoCloseable {
   private void startValkey(int i, Optional<Address> primary) throws IOException {
     Path d = Files.createDirectories(dir.resolve("valkey-" + i));
     Files.deleteIfExists(d.resolve("dump.rdb"));
-    StringBuilder conf = new StringBuilder()
-        .append("bind ").append(ip(i)).append('\n')
-        .append("port ").append(port).append('\n')
-        .append("dir ").append(d).append('\n')
-        .append("logfile ").append(d.resolve("valkey.log")).append('\n')
-        .append("save \"\"\nappendonly no\nprotected-mode no\n")
-        .append("repl-diskless-sync yes\nrepl-diskless-sync-delay 0\n")
-        .append("replica-announce-ip ").append(ip(i)).append('\n')
-        .append("bind-source-addr ").append(ip(i)).append('\n')
-        .append("user default off\n")
-        .append("user admin on >").append(ADMIN_PASSWORD).append(" ~* &* +@all\n")
-        .append("user replication on >replication-pw +psync +replconf +ping\n")
-        .append("user sentinel on >sentinel-user-pw allchannels +multi +slaveof +replicaof +ping +exec"
-            + " +subscribe +config|rewrite +role +publish +info +client|setname +client|kill +script|kill\n")
-        .append("masteruser replication\nmasterauth replication-pw\n");
-    primary.ifPresent(p -> conf.append("replicaof ").append(p.host()).append(' ').append(p.port()).append('\n'));
+    StringBuilder conf =
+        new StringBuilder()
+            .append("bind ")
+            .append(ip(i))
+            .append('\n')
+            .append("port ")
+            .append(port)
+            .append('\n')
+            .append("dir ")
+            .append(d)
+            .append('\n')
+            .append("logfile ")
+            .append(d.resolve("valkey.log"))
+            .append('\n')
+            .append("save \"\"\nappendonly no\nprotected-mode no\n")
+            .append("repl-diskless-sync yes\nrepl-diskless-sync-delay 0\n")
+            .append("replica-announce-ip ")
+            .append(ip(i))
+            .append('\n')
+            .append("bind-source-addr ")
+            .append(ip(i))
+            .append('\n')
+            .append("user default off\n")
+            .append("user admin on >")
+            .append(ADMIN_PASSWORD)
+            .append(" ~* &* +@all\n")
+            .append("user replication on >replication-pw +psync +replconf +ping\n")
+            .append(
+                "user sentinel on >sentinel-user-pw allchannels +multi +slaveof +replicaof +ping +exec"
+                    + " +subscribe +config|rewrite +role +publish +info +client|setname +client|kill +script|kill\n")
+            .append("masteruser replication\nmasterauth replication-pw\n");
+    primary.ifPresent(
+        p -> conf.append("replicaof ").append(p.host()).append(' ').append(p.port()).append('\n'));
     Path file = d.resolve("valkey.conf");
     Files.writeString(file, conf);
-    valkeys[i] = new ProcessBuilder(VALKEY, file.toString())
-        .redirectErrorStream(true).redirectOutput(d.resolve("stdout.log").toFile()).start();
+    valkeys[i] =
+        new ProcessBuilder(VALKEY, file.toString())
+            .redirectErrorStream(true)
+            .redirectOutput(d.resolve("stdout.log").toFile())
+            .start();
     awaitPing(valkeyAddress(i), false);
   }
 
@@ -147,22 +167,55 @@ public final class ValkeySet implements AutoCloseable {
     Path d = Files.createDirectories(dir.resolve("sentinel-" + i));
     Path file = d.resolve("sentinel.conf");
     if (!Files.exists(file)) { // a restart keeps the file Sentinel rewrote (its id, epochs, peers)
-      Files.writeString(file, "bind " + ip(i) + "\n"
-          + "port " + sentinelPort + "\n"
-          + "dir " + d + "\n"
-          + "logfile " + d.resolve("sentinel.log") + "\n"
-          + "protected-mode no\n"
-          + "requirepass " + SENTINEL_PASSWORD + "\n"
-          + "sentinel announce-ip " + ip(i) + "\n"
-          + "sentinel monitor " + MASTER + " " + primary.host() + " " + primary.port() + " 2\n"
-          + "sentinel down-after-milliseconds " + MASTER + " 1000\n"
-          + "sentinel failover-timeout " + MASTER + " 2000\n"
-          + "sentinel parallel-syncs " + MASTER + " 2\n"
-          + "sentinel auth-user " + MASTER + " sentinel\n"
-          + "sentinel auth-pass " + MASTER + " sentinel-user-pw\n");
+      Files.writeString(
+          file,
+          "bind "
+              + ip(i)
+              + "\n"
+              + "port "
+              + sentinelPort
+              + "\n"
+              + "dir "
+              + d
+              + "\n"
+              + "logfile "
+              + d.resolve("sentinel.log")
+              + "\n"
+              + "protected-mode no\n"
+              + "requirepass "
+              + SENTINEL_PASSWORD
+              + "\n"
+              + "sentinel announce-ip "
+              + ip(i)
+              + "\n"
+              + "sentinel monitor "
+              + MASTER
+              + " "
+              + primary.host()
+              + " "
+              + primary.port()
+              + " 2\n"
+              + "sentinel down-after-milliseconds "
+              + MASTER
+              + " 1000\n"
+              + "sentinel failover-timeout "
+              + MASTER
+              + " 2000\n"
+              + "sentinel parallel-syncs "
+              + MASTER
+              + " 2\n"
+              + "sentinel auth-user "
+              + MASTER
+              + " sentinel\n"
+              + "sentinel auth-pass "
+              + MASTER
+              + " sentinel-user-pw\n");
     }
-    sentinels[i] = new ProcessBuilder(SENTINEL, file.toString())
-        .redirectErrorStream(true).redirectOutput(d.resolve("stdout.log").toFile()).start();
+    sentinels[i] =
+        new ProcessBuilder(SENTINEL, file.toString())
+            .redirectErrorStream(true)
+            .redirectOutput(d.resolve("stdout.log").toFile())
+            .start();
     awaitPing(sentinelAddress(i), true);
   }
 
@@ -195,7 +248,11 @@ public final class ValkeySet implements AutoCloseable {
   }
 
   private static void signal(Process p, String signal) throws Exception {
-    int rc = new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid())).inheritIO().start().waitFor();
+    int rc =
+        new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid()))
+            .inheritIO()
+            .start()
+            .waitFor();
     if (rc != 0) {
       throw new IllegalStateException("kill -" + signal + " " + p.pid() + " failed");
     }
@@ -210,7 +267,8 @@ public final class ValkeySet implements AutoCloseable {
       if (sentinels[i] == null || !sentinels[i].isAlive()) {
         continue;
       }
-      try (StatefulRedisSentinelConnection<String, String> c = lettuce.connectSentinel(sentinelUri(i))) {
+      try (StatefulRedisSentinelConnection<String, String> c =
+          lettuce.connectSentinel(sentinelUri(i))) {
         SocketAddress a = c.sync().getMasterAddrByName(MASTER);
         if (a instanceof InetSocketAddress isa) {
           votes.merge(new Address(isa.getHostString(), isa.getPort()), 1, Integer::sum);
@@ -219,7 +277,10 @@ public final class ValkeySet implements AutoCloseable {
         // a stopped Sentinel does not vote
       }
     }
-    return votes.entrySet().stream().filter(e -> e.getValue() > size / 2).map(Map.Entry::getKey).findFirst();
+    return votes.entrySet().stream()
+        .filter(e -> e.getValue() > size / 2)
+        .map(Map.Entry::getKey)
+        .findFirst();
   }
 
   /** ROLE of node i's Valkey ("master", "slave"), or empty when it does not answer. */
@@ -236,7 +297,10 @@ public final class ValkeySet implements AutoCloseable {
     return lettuce.connect(valkeyUri(i));
   }
 
-  /** Stable: a majority of Sentinels agree, that node is master with every other node as an online replica. */
+  /**
+   * Stable: a majority of Sentinels agree, that node is master with every other node as an online
+   * replica.
+   */
   public Address awaitStable() throws InterruptedException {
     long deadline = System.nanoTime() + WAIT.toNanos();
     String last = "";
@@ -246,14 +310,18 @@ public final class ValkeySet implements AutoCloseable {
         int p = nodeOf(primary.get());
         try (StatefulRedisConnection<String, String> c = lettuce.connect(valkeyUri(p))) {
           String info = c.sync().info("replication");
-          long online = info.lines().filter(l -> l.startsWith("slave") && l.contains("state=online")).count();
+          long online =
+              info.lines().filter(l -> l.startsWith("slave") && l.contains("state=online")).count();
           boolean replicasUp = true;
           for (int i = 0; i < size; i++) {
             if (i != p && !linkUp(i)) {
               replicasUp = false;
             }
           }
-          if (info.contains("role:master") && online == size - 1 && replicasUp && sentinelsSeeReplicas(primary.get())) {
+          if (info.contains("role:master")
+              && online == size - 1
+              && replicasUp
+              && sentinelsSeeReplicas(primary.get())) {
             return primary.get();
           }
           last = "primary=" + primary.get() + " online=" + online + " replicasUp=" + replicasUp;
@@ -274,20 +342,36 @@ public final class ValkeySet implements AutoCloseable {
     }
   }
 
-  /** Every running Sentinel knows the primary and sees every other node as a replica that is not down. */
+  /**
+   * Every running Sentinel knows the primary and sees every other node as a replica that is not
+   * down.
+   */
   private boolean sentinelsSeeReplicas(Address primary) {
     for (int i = 0; i < size; i++) {
       if (sentinels[i] == null || !sentinels[i].isAlive()) {
         continue;
       }
-      try (StatefulRedisSentinelConnection<String, String> c = lettuce.connectSentinel(sentinelUri(i))) {
-        long ok = c.sync().replicas(MASTER).stream()
-            .filter(r -> !r.get("flags").contains("down") && !r.get("flags").contains("disconnected"))
-            .count();
-        if (ok < size - 1 || c.sync().dispatch(io.lettuce.core.protocol.CommandType.SENTINEL,
-            new io.lettuce.core.output.ListOfMapsOutput<>(io.lettuce.core.codec.StringCodec.UTF8),
-            new io.lettuce.core.protocol.CommandArgs<>(io.lettuce.core.codec.StringCodec.UTF8)
-                .add("SENTINELS").add(MASTER)).size() < runningSentinels() - 1) {
+      try (StatefulRedisSentinelConnection<String, String> c =
+          lettuce.connectSentinel(sentinelUri(i))) {
+        long ok =
+            c.sync().replicas(MASTER).stream()
+                .filter(
+                    r ->
+                        !r.get("flags").contains("down")
+                            && !r.get("flags").contains("disconnected"))
+                .count();
+        if (ok < size - 1
+            || c.sync()
+                    .dispatch(
+                        io.lettuce.core.protocol.CommandType.SENTINEL,
+                        new io.lettuce.core.output.ListOfMapsOutput<>(
+                            io.lettuce.core.codec.StringCodec.UTF8),
+                        new io.lettuce.core.protocol.CommandArgs<>(
+                                io.lettuce.core.codec.StringCodec.UTF8)
+                            .add("SENTINELS")
+                            .add(MASTER))
+                    .size()
+                < runningSentinels() - 1) {
           return false;
         }
       } catch (RuntimeException e) {
@@ -308,13 +392,21 @@ public final class ValkeySet implements AutoCloseable {
   }
 
   private RedisURI valkeyUri(int i) {
-    return RedisURI.builder().withHost(ip(i)).withPort(port)
-        .withAuthentication("admin", ADMIN_PASSWORD.toCharArray()).withTimeout(Duration.ofSeconds(1)).build();
+    return RedisURI.builder()
+        .withHost(ip(i))
+        .withPort(port)
+        .withAuthentication("admin", ADMIN_PASSWORD.toCharArray())
+        .withTimeout(Duration.ofSeconds(1))
+        .build();
   }
 
   public RedisURI sentinelUri(int i) {
-    return RedisURI.builder().withHost(ip(i)).withPort(sentinelPort)
-        .withPassword(SENTINEL_PASSWORD.toCharArray()).withTimeout(Duration.ofSeconds(1)).build();
+    return RedisURI.builder()
+        .withHost(ip(i))
+        .withPort(sentinelPort)
+        .withPassword(SENTINEL_PASSWORD.toCharArray())
+        .withTimeout(Duration.ofSeconds(1))
+        .build();
   }
 
   private void awaitPing(Address address, boolean sentinel) throws IOException {
@@ -332,7 +424,8 @@ public final class ValkeySet implements AutoCloseable {
         }
       }
     }
-    throw new IOException((sentinel ? "sentinel" : "valkey") + " at " + address + " did not start; see " + dir);
+    throw new IOException(
+        (sentinel ? "sentinel" : "valkey") + " at " + address + " did not start; see " + dir);
   }
 
   /** A port free on every address of this set. */
@@ -367,13 +460,14 @@ public final class ValkeySet implements AutoCloseable {
       }
     }
     all.forEach(Process::destroyForcibly);
-    all.forEach(p -> {
-      try {
-        p.waitFor();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    });
+    all.forEach(
+        p -> {
+          try {
+            p.waitFor();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        });
   }
 
   @Override

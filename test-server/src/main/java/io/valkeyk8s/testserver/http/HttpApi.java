@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code PUT /kv/<key>} (body = value) and {@code GET /kv/<key>}: write and read one key
  *       through the primary Service;
  *   <li>{@code POST /check}: writes a fresh key and reads it back: "can I write right now?";
- *   <li>{@code GET /report}: the probe's report so far, as JSON (when started with {@code --probe}).
+ *   <li>{@code GET /report}: the probe's report so far, as JSON (when started with {@code
+ *       --probe}).
  * </ul>
  *
  * Valkey failures answer 503 with {@code {"ok":false,"error":"<kind>","message":...}}.
@@ -48,7 +49,9 @@ public final class HttpApi implements AutoCloseable {
   private final ResilientConnection valkey;
   private final ProbeSession probe;
 
-  /** @param probe the running probe, or {@code null} when serving without one */
+  /**
+   * @param probe the running probe, or {@code null} when serving without one
+   */
   public HttpApi(InetSocketAddress address, ResilientConnection valkey, ProbeSession probe)
       throws IOException {
     this.valkey = valkey;
@@ -80,25 +83,42 @@ public final class HttpApi implements AutoCloseable {
   private void keyValue(HttpExchange exchange) throws IOException {
     String key = exchange.getRequestURI().getPath().substring("/kv/".length());
     if (key.isEmpty() || key.length() > 512) {
-      sendJson(exchange, 400, Map.of("ok", false, "error", "bad-request",
-          "message", "the key is the path after /kv/ (1 to 512 characters)"));
+      sendJson(
+          exchange,
+          400,
+          Map.of(
+              "ok",
+              false,
+              "error",
+              "bad-request",
+              "message",
+              "the key is the path after /kv/ (1 to 512 characters)"));
       return;
     }
     switch (exchange.getRequestMethod()) {
       case "PUT" -> {
         byte[] body = exchange.getRequestBody().readNBytes(MAX_BODY + 1);
         if (body.length > MAX_BODY) {
-          sendJson(exchange, 413, Map.of("ok", false, "error", "too-large", "message", "value over 64 KiB"));
+          sendJson(
+              exchange,
+              413,
+              Map.of("ok", false, "error", "too-large", "message", "value over 64 KiB"));
           return;
         }
         String value = new String(body, StandardCharsets.UTF_8);
-        withValkey(exchange, redis -> redis.set(key, value),
+        withValkey(
+            exchange,
+            redis -> redis.set(key, value),
             ignored -> response(200, "ok", true, "key", key));
       }
-      case "GET" -> withValkey(exchange, redis -> redis.get(key),
-          value -> value == null
-              ? response(404, "ok", true, "key", key, "found", false)
-              : response(200, "ok", true, "key", key, "found", true, "value", value));
+      case "GET" ->
+          withValkey(
+              exchange,
+              redis -> redis.get(key),
+              value ->
+                  value == null
+                      ? response(404, "ok", true, "key", key, "found", false)
+                      : response(200, "ok", true, "key", key, "found", true, "value", value));
       default -> methodNotAllowed(exchange);
     }
   }
@@ -110,11 +130,21 @@ public final class HttpApi implements AutoCloseable {
     String key = "check:" + UUID.randomUUID();
     String value = Long.toString(System.currentTimeMillis());
     long start = System.nanoTime();
-    withValkey(exchange, redis -> {
-      redis.set(key, value, SetArgs.Builder.px(CHECK_KEY_TTL));
-      return value.equals(redis.get(key));
-    }, readBack -> response(readBack ? 200 : 500, "ok", readBack, "key", key,
-        "latencyMs", (System.nanoTime() - start) / 1_000_000));
+    withValkey(
+        exchange,
+        redis -> {
+          redis.set(key, value, SetArgs.Builder.px(CHECK_KEY_TTL));
+          return value.equals(redis.get(key));
+        },
+        readBack ->
+            response(
+                readBack ? 200 : 500,
+                "ok",
+                readBack,
+                "key",
+                key,
+                "latencyMs",
+                (System.nanoTime() - start) / 1_000_000));
   }
 
   private void report(HttpExchange exchange) throws IOException {
@@ -122,8 +152,16 @@ public final class HttpApi implements AutoCloseable {
       return;
     }
     if (probe == null) {
-      sendJson(exchange, 404, Map.of("ok", false, "error", "no-probe",
-          "message", "start the server with serve --probe to get a report"));
+      sendJson(
+          exchange,
+          404,
+          Map.of(
+              "ok",
+              false,
+              "error",
+              "no-probe",
+              "message",
+              "start the server with serve --probe to get a report"));
       return;
     }
     send(exchange, 200, "application/json", probe.report().toJson() + "\n");
@@ -149,8 +187,15 @@ public final class HttpApi implements AutoCloseable {
     try {
       response = onSuccess.apply(valkey.call(call));
     } catch (RuntimeException e) {
-      response = response(503, "ok", false, "error", ErrorKind.classify(e).label(),
-          "message", String.valueOf(e.getMessage()));
+      response =
+          response(
+              503,
+              "ok",
+              false,
+              "error",
+              ErrorKind.classify(e).label(),
+              "message",
+              String.valueOf(e.getMessage()));
     }
     sendJson(exchange, response.status(), response.body());
   }
@@ -182,7 +227,9 @@ public final class HttpApi implements AutoCloseable {
     }
   }
 
-  /** A handler that answers 500 instead of dropping the connection when something unexpected throws. */
+  /**
+   * A handler that answers 500 instead of dropping the connection when something unexpected throws.
+   */
   private static HttpHandler safe(HttpHandler handler) {
     return exchange -> {
       try {

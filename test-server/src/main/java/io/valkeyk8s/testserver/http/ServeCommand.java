@@ -11,21 +11,25 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code serve}: the HTTP API until SIGTERM; with {@code --probe} also a probe in the background
  * whose report is {@code GET /report} and is printed once more at shutdown.
  */
-@Command(name = "serve", mixinStandardHelpOptions = true,
+@Command(
+    name = "serve",
+    mixinStandardHelpOptions = true,
     description = "Serve HTTP endpoints that write and read through the primary Service.")
 public final class ServeCommand implements Callable<Integer> {
   @Mixin ConnectionSettings connection;
   @Mixin ProbeSettings probeSettings;
 
-  @Option(names = "--port", defaultValue = "${env:HTTP_PORT:-8080}",
+  @Option(
+      names = "--port",
+      defaultValue = "${env:HTTP_PORT:-8080}",
       description = "HTTP port (default: HTTP_PORT or 8080).")
   int port;
 
@@ -48,8 +52,15 @@ public final class ServeCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     ValkeyTarget target = connection.target(env);
-    ProbeSession session = probe ? new ProbeSession(target, connection.timeout(),
-        probeSettings.options(null), probeSettings.verifyTimeout(), probeSettings.runId()) : null;
+    ProbeSession session =
+        probe
+            ? new ProbeSession(
+                target,
+                connection.timeout(),
+                probeSettings.options(null),
+                probeSettings.verifyTimeout(),
+                probeSettings.runId())
+            : null;
     try (ResilientConnection valkey = new ResilientConnection(target, connection.timeout());
         HttpApi api = new HttpApi(new InetSocketAddress(bind, port), valkey, session)) {
       api.start();
@@ -58,10 +69,14 @@ public final class ServeCommand implements Callable<Integer> {
         writer = Thread.ofPlatform().name("probe").daemon().start(session::run);
       }
       // On SIGTERM: wake this thread and give it time to print the last report.
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        stopped.countDown();
-        awaitQuietly(finished, probeSettings.verifyTimeout().plusSeconds(10));
-      }, "serve-shutdown"));
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    stopped.countDown();
+                    awaitQuietly(finished, probeSettings.verifyTimeout().plusSeconds(10));
+                  },
+                  "serve-shutdown"));
       stopped.await();
       if (session != null) {
         session.stop();

@@ -28,13 +28,14 @@ public enum ErrorKind {
   }
 
   /**
-   * Classifies what a Lettuce call threw. A server reply anywhere in the cause chain wins (a
-   * {@code WRONGPASS} while connecting is an auth problem, not a network one); otherwise the first
+   * Classifies what a Lettuce call threw. A server reply anywhere in the cause chain wins (a {@code
+   * WRONGPASS} while connecting is an auth problem, not a network one); otherwise the first
    * exception of a known type decides.
    */
   public static ErrorKind classify(Throwable error) {
     for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (t instanceof RedisCommandExecutionException && t.getMessage() != null
+      if (t instanceof RedisCommandExecutionException
+          && t.getMessage() != null
           && fromServerError(t.getMessage()) != OTHER) {
         return fromServerError(t.getMessage());
       }

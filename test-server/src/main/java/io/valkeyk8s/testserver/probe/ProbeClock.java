@@ -4,8 +4,8 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 
 /**
- * Turns the probe's monotonic offsets into wall-clock instants: durations are measured with
- * {@link System#nanoTime()} (immune to clock steps), reports show wall-clock times.
+ * Turns the probe's monotonic offsets into wall-clock instants: durations are measured with {@link
+ * System#nanoTime()} (immune to clock steps), reports show wall-clock times.
  */
 public record ProbeClock(Instant startedAt, long originNanos) {
 

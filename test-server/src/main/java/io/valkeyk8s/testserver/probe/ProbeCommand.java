@@ -10,15 +10,17 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code probe}: writes until a bound or SIGTERM, then reads every acknowledged write back and
  * prints the report. Exit 0: nothing lost; 1: acknowledged writes missing; 3: not all read back.
  */
-@Command(name = "probe", mixinStandardHelpOptions = true,
+@Command(
+    name = "probe",
+    mixinStandardHelpOptions = true,
     description = "Write unique ids continuously, then report unavailability and lost writes.")
 public final class ProbeCommand implements Callable<Integer> {
   static final Duration DEFAULT_DURATION = Duration.ofSeconds(60);
@@ -29,7 +31,9 @@ public final class ProbeCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print the report as JSON.")
   boolean json;
 
-  @Option(names = "--writes-csv", paramLabel = "FILE",
+  @Option(
+      names = "--writes-csv",
+      paramLabel = "FILE",
       description = "Also write every attempted write (id, start, end, latency, result) to FILE.")
   Path writesCsv;
 
@@ -44,14 +48,22 @@ public final class ProbeCommand implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {
     ProbeOptions options = settings.options(DEFAULT_DURATION);
-    try (ProbeSession session = new ProbeSession(connection.target(env), connection.timeout(), options,
-        settings.verifyTimeout(), settings.runId())) {
+    try (ProbeSession session =
+        new ProbeSession(
+            connection.target(env),
+            connection.timeout(),
+            options,
+            settings.verifyTimeout(),
+            settings.runId())) {
       CountDownLatch reported = new CountDownLatch(1);
       // On SIGTERM: stop writing and let this thread verify and print before the JVM exits.
-      Thread onTerm = new Thread(() -> {
-        session.stop();
-        awaitQuietly(reported, settings.verifyTimeout().plusSeconds(10));
-      }, "probe-shutdown");
+      Thread onTerm =
+          new Thread(
+              () -> {
+                session.stop();
+                awaitQuietly(reported, settings.verifyTimeout().plusSeconds(10));
+              },
+              "probe-shutdown");
       Runtime.getRuntime().addShutdownHook(onTerm);
       try {
         session.run();

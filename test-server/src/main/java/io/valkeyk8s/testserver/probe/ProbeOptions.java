@@ -10,8 +10,7 @@ import java.time.Duration;
  * @param maxWrites stop after this many writes
  * @param keyTtl expiry of the probe keys, so probes never fill the primary; zero keeps them
  */
-public record ProbeOptions(
-    Duration interval, Duration duration, long maxWrites, Duration keyTtl) {
+public record ProbeOptions(Duration interval, Duration duration, long maxWrites, Duration keyTtl) {
 
   public ProbeOptions {
     if (interval.isNegative()) {

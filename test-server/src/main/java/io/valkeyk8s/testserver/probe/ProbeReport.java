@@ -14,10 +14,22 @@ import java.util.stream.Collectors;
  * and in a few lines for a person ({@link #toText}). Field names are a contract: add, never rename.
  */
 @JsonPropertyOrder({
-  "runId", "target", "startedAt", "endedAt", "durationMs",
-  "totalWrites", "ackedWrites", "failedWrites",
-  "unavailableMs", "longestUnavailableMs", "windows",
-  "verified", "missingAckedWrites", "missingIds", "unverifiedAckedWrites", "failedButStored",
+  "runId",
+  "target",
+  "startedAt",
+  "endedAt",
+  "durationMs",
+  "totalWrites",
+  "ackedWrites",
+  "failedWrites",
+  "unavailableMs",
+  "longestUnavailableMs",
+  "windows",
+  "verified",
+  "missingAckedWrites",
+  "missingIds",
+  "unverifiedAckedWrites",
+  "failedButStored",
   "verificationError"
 })
 public record ProbeReport(
@@ -43,7 +55,15 @@ public record ProbeReport(
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   /** One unavailability window; {@code errors} counts the failed writes by kind. */
-  @JsonPropertyOrder({"start", "end", "durationMs", "errorKind", "failedWrites", "errors", "ongoing"})
+  @JsonPropertyOrder({
+    "start",
+    "end",
+    "durationMs",
+    "errorKind",
+    "failedWrites",
+    "errors",
+    "ongoing"
+  })
   public record Window(
       String start,
       String end,
@@ -125,32 +145,68 @@ public record ProbeReport(
 
   public String toText() {
     StringBuilder out = new StringBuilder();
-    out.append("probe ").append(runId).append(" against ").append(target)
-        .append(": ").append(startedAt).append(" .. ").append(endedAt)
-        .append(" (").append(durationMs).append(" ms)\n");
-    out.append("writes: ").append(totalWrites).append(" total, ").append(ackedWrites)
-        .append(" acknowledged, ").append(failedWrites).append(" failed\n");
+    out.append("probe ")
+        .append(runId)
+        .append(" against ")
+        .append(target)
+        .append(": ")
+        .append(startedAt)
+        .append(" .. ")
+        .append(endedAt)
+        .append(" (")
+        .append(durationMs)
+        .append(" ms)\n");
+    out.append("writes: ")
+        .append(totalWrites)
+        .append(" total, ")
+        .append(ackedWrites)
+        .append(" acknowledged, ")
+        .append(failedWrites)
+        .append(" failed\n");
     out.append("unavailability windows: ").append(windows.size());
     if (!windows.isEmpty()) {
-      out.append(" (total ").append(unavailableMs).append(" ms, longest ")
-          .append(longestUnavailableMs).append(" ms)");
+      out.append(" (total ")
+          .append(unavailableMs)
+          .append(" ms, longest ")
+          .append(longestUnavailableMs)
+          .append(" ms)");
     }
     out.append('\n');
     for (Window w : windows) {
-      out.append("  ").append(w.start()).append(" .. ").append(w.end()).append("  ")
-          .append(w.durationMs()).append(" ms  ").append(w.errorKind()).append("  (")
-          .append(w.failedWrites()).append(" failed: ")
-          .append(w.errors().entrySet().stream()
-              .map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(", ")))
-          .append(')').append(w.ongoing() ? "  still unavailable at the end" : "").append('\n');
+      out.append("  ")
+          .append(w.start())
+          .append(" .. ")
+          .append(w.end())
+          .append("  ")
+          .append(w.durationMs())
+          .append(" ms  ")
+          .append(w.errorKind())
+          .append("  (")
+          .append(w.failedWrites())
+          .append(" failed: ")
+          .append(
+              w.errors().entrySet().stream()
+                  .map(e -> e.getKey() + "=" + e.getValue())
+                  .collect(Collectors.joining(", ")))
+          .append(')')
+          .append(w.ongoing() ? "  still unavailable at the end" : "")
+          .append('\n');
     }
-    out.append("acknowledged writes missing: ").append(missingAckedWrites).append(" of ")
+    out.append("acknowledged writes missing: ")
+        .append(missingAckedWrites)
+        .append(" of ")
         .append(ackedWrites);
     if (!missingIds.isEmpty()) {
       out.append(" (ids ").append(missingIds).append(')');
     }
-    out.append(verified ? " (all read back)" : " (NOT fully verified: " + unverifiedAckedWrites
-        + " unread; " + verificationError + ")");
+    out.append(
+        verified
+            ? " (all read back)"
+            : " (NOT fully verified: "
+                + unverifiedAckedWrites
+                + " unread; "
+                + verificationError
+                + ")");
     out.append('\n');
     if (failedButStored > 0) {
       out.append("failed writes stored anyway: ").append(failedButStored).append('\n');

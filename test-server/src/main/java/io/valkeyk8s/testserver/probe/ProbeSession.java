@@ -20,7 +20,10 @@ public final class ProbeSession implements AutoCloseable {
   private final Duration verifyTimeout;
 
   public ProbeSession(
-      ValkeyTarget target, Duration commandTimeout, ProbeOptions options, Duration verifyTimeout,
+      ValkeyTarget target,
+      Duration commandTimeout,
+      ProbeOptions options,
+      Duration verifyTimeout,
       String runId) {
     this.target = target;
     this.writes = new ResilientConnection(target, commandTimeout);
@@ -63,7 +66,8 @@ public final class ProbeSession implements AutoCloseable {
             verifyTimeout,
             READ_RETRY_PAUSE);
     Verification verification = verifier.verify(attempts);
-    return ProbeReport.of(probe.keys().runId(), target.address(), probe.clock(), end, attempts, verification);
+    return ProbeReport.of(
+        probe.keys().runId(), target.address(), probe.clock(), end, attempts, verification);
   }
 
   @Override

@@ -49,12 +49,22 @@ public final class UnavailabilityWindows {
 
     UnavailabilityWindow closeAt(long endNanos) {
       return new UnavailabilityWindow(
-          first.startNanos(), endNanos, first.error(), failed, Collections.unmodifiableMap(new EnumMap<>(errors)), false);
+          first.startNanos(),
+          endNanos,
+          first.error(),
+          failed,
+          Collections.unmodifiableMap(new EnumMap<>(errors)),
+          false);
     }
 
     UnavailabilityWindow stillOpen() {
       return new UnavailabilityWindow(
-          first.startNanos(), last.endNanos(), first.error(), failed, Collections.unmodifiableMap(new EnumMap<>(errors)), true);
+          first.startNanos(),
+          last.endNanos(),
+          first.error(),
+          failed,
+          Collections.unmodifiableMap(new EnumMap<>(errors)),
+          true);
     }
   }
 }

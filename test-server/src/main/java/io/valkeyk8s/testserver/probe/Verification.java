@@ -8,8 +8,8 @@ import java.util.List;
  * @param checkedAcked acknowledged writes read back
  * @param missingAcked acknowledged writes whose key is absent or holds another value: lost writes
  * @param missingIds the first few lost ids, to look them up in the logs
- * @param unverifiedAcked acknowledged writes that could not be read back (Valkey unreachable
- *     until the verification deadline); neither lost nor confirmed
+ * @param unverifiedAcked acknowledged writes that could not be read back (Valkey unreachable until
+ *     the verification deadline); neither lost nor confirmed
  * @param failedButStored writes reported as failed whose value is stored anyway (for example a
  *     write that timed out after the primary applied it); not an error, shown for insight
  * @param error why reading back stopped early, or {@code null}

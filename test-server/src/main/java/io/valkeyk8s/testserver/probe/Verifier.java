@@ -51,7 +51,11 @@ public final class Verifier {
         values = readWithRetry(batch, deadline);
       } catch (RuntimeException e) {
         return new Verification(
-            checked, missing, List.copyOf(missingIds), ackedTotal - checked, failedButStored,
+            checked,
+            missing,
+            List.copyOf(missingIds),
+            ackedTotal - checked,
+            failedButStored,
             "could not read back writes: " + ErrorKind.classify(e).label() + ": " + e.getMessage());
       }
       for (int i = 0; i < batch.size(); i++) {

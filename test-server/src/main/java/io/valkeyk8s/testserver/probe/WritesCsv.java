@@ -18,9 +18,17 @@ public final class WritesCsv {
     try (Writer out = Files.newBufferedWriter(file)) {
       out.write("id,start,end,latencyMs,result\n");
       for (WriteAttempt a : attempts) {
-        out.write(a.id() + "," + clock.instantAt(a.startNanos()) + "," + clock.instantAt(a.endNanos())
-            + "," + (a.endNanos() - a.startNanos()) / 1_000_000 + ","
-            + (a.isAcked() ? "ok" : a.error().label()) + "\n");
+        out.write(
+            a.id()
+                + ","
+                + clock.instantAt(a.startNanos())
+                + ","
+                + clock.instantAt(a.endNanos())
+                + ","
+                + (a.endNanos() - a.startNanos()) / 1_000_000
+                + ","
+                + (a.isAcked() ? "ok" : a.error().label())
+                + "\n");
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + file, e);

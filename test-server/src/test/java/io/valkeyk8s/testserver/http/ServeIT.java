@@ -54,18 +54,23 @@ class ServeIT {
   }
 
   private void serve(String password, ProbeSession probe) throws Exception {
-    connection = new ResilientConnection(
-        new ValkeyTarget(server.host(), server.port(), "client", password), TIMEOUT);
+    connection =
+        new ResilientConnection(
+            new ValkeyTarget(server.host(), server.port(), "client", password), TIMEOUT);
     api = new HttpApi(new InetSocketAddress("127.0.0.1", 0), connection, probe);
     api.start();
   }
 
   private HttpResponse<String> send(String method, String path, String body) throws Exception {
-    HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port() + path))
-        .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-            : HttpRequest.BodyPublishers.ofString(body))
-        .timeout(Duration.ofSeconds(10))
-        .build();
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port() + path))
+            .method(
+                method,
+                body == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(body))
+            .timeout(Duration.ofSeconds(10))
+            .build();
     return http.send(request, HttpResponse.BodyHandlers.ofString());
   }
 
@@ -110,16 +115,21 @@ class ServeIT {
     assertThat(json.readTree(down.body()).get("error").asText()).isEqualTo("connection");
 
     valkey.restart(server);
-    await("writes succeed again").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200))
+    await("writes succeed again")
+        .atMost(Duration.ofSeconds(20))
+        .pollInterval(Duration.ofMillis(200))
         .until(() -> send("POST", "/check", null).statusCode() == 200);
   }
 
   @Test
   void reportOfTheBackgroundProbe() throws Exception {
-    try (ProbeSession probe = new ProbeSession(
-        new ValkeyTarget(server.host(), server.port(), "client", Users.CLIENT_PASSWORD), TIMEOUT,
-        new ProbeOptions(Duration.ofMillis(10), null, 1_000_000, Duration.ofMinutes(5)),
-        Duration.ofSeconds(10), ProbeSession.newRunId())) {
+    try (ProbeSession probe =
+        new ProbeSession(
+            new ValkeyTarget(server.host(), server.port(), "client", Users.CLIENT_PASSWORD),
+            TIMEOUT,
+            new ProbeOptions(Duration.ofMillis(10), null, 1_000_000, Duration.ofMinutes(5)),
+            Duration.ofSeconds(10),
+            ProbeSession.newRunId())) {
       serve(Users.CLIENT_PASSWORD, probe);
       Thread writer = Thread.ofPlatform().name("probe").start(probe::run);
       try {

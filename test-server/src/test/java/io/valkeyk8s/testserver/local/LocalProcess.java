@@ -36,11 +36,12 @@ public final class LocalProcess {
 
   /** Starts again with the config on disk (which the process may have rewritten). */
   void start() throws IOException {
-    process = new ProcessBuilder(command)
-        .directory(dir.toFile())
-        .redirectErrorStream(true)
-        .redirectOutput(dir.resolve(name + ".out").toFile())
-        .start();
+    process =
+        new ProcessBuilder(command)
+            .directory(dir.toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve(name + ".out").toFile())
+            .start();
   }
 
   /** kill -9: no shutdown, no last save, no goodbye to replicas or Sentinels. */
@@ -79,7 +80,9 @@ public final class LocalProcess {
   public String log() {
     try {
       Path log = dir.resolve(name + ".log");
-      return Files.exists(log) ? Files.readString(log) : Files.readString(dir.resolve(name + ".out"));
+      return Files.exists(log)
+          ? Files.readString(log)
+          : Files.readString(dir.resolve(name + ".out"));
     } catch (IOException e) {
       return "(no log: " + e.getMessage() + ")";
     }

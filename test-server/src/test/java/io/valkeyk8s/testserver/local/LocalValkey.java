@@ -15,8 +15,8 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
 
 /**
- * Real valkey-server and valkey-sentinel processes on loopback (127.a.b.x) for one test, all killed on
- * {@link #close()} (also when the test failed) and by a shutdown hook if the JVM ends first.
+ * Real valkey-server and valkey-sentinel processes on loopback (127.a.b.x) for one test, all killed
+ * on {@link #close()} (also when the test failed) and by a shutdown hook if the JVM ends first.
  */
 public final class LocalValkey implements AutoCloseable {
   public static final String MASTER_NAME = "myprimary";
@@ -25,9 +25,14 @@ public final class LocalValkey implements AutoCloseable {
   private final List<LocalProcess> processes = new ArrayList<>();
   private final RedisClient client = RedisClient.create();
   private final Thread killOnExit = new Thread(this::killAll, "kill-local-valkey");
+
   /** A random 127.a.b.0/24 per instance, so parallel test runs on this machine do not meet. */
-  private final String subnet = "127.%d.%d.".formatted(
-      ThreadLocalRandom.current().nextInt(2, 255), ThreadLocalRandom.current().nextInt(0, 255));
+  private final String subnet =
+      "127.%d.%d."
+          .formatted(
+              ThreadLocalRandom.current().nextInt(2, 255),
+              ThreadLocalRandom.current().nextInt(0, 255));
+
   private int nextAddress = 2;
 
   public LocalValkey(Path dir) {
@@ -40,25 +45,27 @@ public final class LocalValkey implements AutoCloseable {
       throws IOException {
     LocalProcess server = new LocalProcess(name, "/usr/bin/valkey-server", nextHost(), dir);
     processes.add(server);
-    server.start(String.join("\n",
-        "bind " + server.host(),
-        "port " + server.port(),
-        // Every node has its own address, as pods do; without these the primary and the
-        // Sentinels would see replicas connecting from 127.0.0.1.
-        "bind-source-addr " + server.host(),
-        "replica-announce-ip " + server.host(),
-        "dir " + server.dir(),
-        "logfile " + server.dir().resolve(name + ".log"),
-        "save \"\"",
-        "appendonly no",
-        // The first full sync would otherwise wait 5 s for more replicas to join.
-        "repl-diskless-sync-delay 0",
-        "min-replicas-to-write " + minReplicasToWrite,
-        "min-replicas-max-lag 10",
-        "masteruser replication",
-        "masterauth " + Users.REPLICATION_PASSWORD,
-        primary == null ? "" : "replicaof " + primary.host() + " " + primary.port(),
-        Users.aclLines()));
+    server.start(
+        String.join(
+            "\n",
+            "bind " + server.host(),
+            "port " + server.port(),
+            // Every node has its own address, as pods do; without these the primary and the
+            // Sentinels would see replicas connecting from 127.0.0.1.
+            "bind-source-addr " + server.host(),
+            "replica-announce-ip " + server.host(),
+            "dir " + server.dir(),
+            "logfile " + server.dir().resolve(name + ".log"),
+            "save \"\"",
+            "appendonly no",
+            // The first full sync would otherwise wait 5 s for more replicas to join.
+            "repl-diskless-sync-delay 0",
+            "min-replicas-to-write " + minReplicasToWrite,
+            "min-replicas-max-lag 10",
+            "masteruser replication",
+            "masterauth " + Users.REPLICATION_PASSWORD,
+            primary == null ? "" : "replicaof " + primary.host() + " " + primary.port(),
+            Users.aclLines()));
     awaitAnswers(server);
     return server;
   }
@@ -73,23 +80,25 @@ public final class LocalValkey implements AutoCloseable {
   public LocalProcess startSentinel(String name, LocalProcess primary) throws IOException {
     LocalProcess sentinel = new LocalProcess(name, "/usr/bin/valkey-sentinel", nextHost(), dir);
     processes.add(sentinel);
-    sentinel.start(String.join("\n",
-        "bind " + sentinel.host(),
-        "port " + sentinel.port(),
-        "bind-source-addr " + sentinel.host(),
-        "sentinel announce-ip " + sentinel.host(),
-        "dir " + sentinel.dir(),
-        "logfile " + sentinel.dir().resolve(name + ".log"),
-        // Clients and the other Sentinels authenticate with the same password.
-        "requirepass " + Users.SENTINEL_PASSWORD,
-        "sentinel sentinel-pass " + Users.SENTINEL_PASSWORD,
-        "sentinel monitor " + MASTER_NAME + " " + primary.host() + " " + primary.port() + " 2",
-        "sentinel down-after-milliseconds " + MASTER_NAME + " 1000",
-        "sentinel failover-timeout " + MASTER_NAME + " 10000",
-        "sentinel parallel-syncs " + MASTER_NAME + " 1",
-        "sentinel auth-user " + MASTER_NAME + " sentinel",
-        "sentinel auth-pass " + MASTER_NAME + " " + Users.SENTINEL_PASSWORD,
-        ""));
+    sentinel.start(
+        String.join(
+            "\n",
+            "bind " + sentinel.host(),
+            "port " + sentinel.port(),
+            "bind-source-addr " + sentinel.host(),
+            "sentinel announce-ip " + sentinel.host(),
+            "dir " + sentinel.dir(),
+            "logfile " + sentinel.dir().resolve(name + ".log"),
+            // Clients and the other Sentinels authenticate with the same password.
+            "requirepass " + Users.SENTINEL_PASSWORD,
+            "sentinel sentinel-pass " + Users.SENTINEL_PASSWORD,
+            "sentinel monitor " + MASTER_NAME + " " + primary.host() + " " + primary.port() + " 2",
+            "sentinel down-after-milliseconds " + MASTER_NAME + " 1000",
+            "sentinel failover-timeout " + MASTER_NAME + " 10000",
+            "sentinel parallel-syncs " + MASTER_NAME + " 1",
+            "sentinel auth-user " + MASTER_NAME + " sentinel",
+            "sentinel auth-pass " + MASTER_NAME + " " + Users.SENTINEL_PASSWORD,
+            ""));
     awaitAnswers(sentinel);
     return sentinel;
   }
@@ -102,8 +111,11 @@ public final class LocalValkey implements AutoCloseable {
   }
 
   public RedisURI uri(LocalProcess process) {
-    RedisURI.Builder uri = RedisURI.builder().withHost(process.host()).withPort(process.port())
-        .withTimeout(Duration.ofSeconds(2));
+    RedisURI.Builder uri =
+        RedisURI.builder()
+            .withHost(process.host())
+            .withPort(process.port())
+            .withTimeout(Duration.ofSeconds(2));
     return process.name().startsWith("sentinel")
         ? uri.withPassword(Users.SENTINEL_PASSWORD.toCharArray()).build()
         : uri.withAuthentication("admin", Users.ADMIN_PASSWORD.toCharArray()).build();

@@ -13,24 +13,28 @@ import java.util.List;
  * the reconciler moving the primary label.
  */
 public final class SwitchMasterFollower implements AutoCloseable {
-  private final List<StatefulRedisPubSubConnection<String, String>> subscriptions = new ArrayList<>();
+  private final List<StatefulRedisPubSubConnection<String, String>> subscriptions =
+      new ArrayList<>();
   private volatile String lastSwitch;
 
-  public SwitchMasterFollower(LocalValkey valkey, List<LocalProcess> sentinels, TcpForwarder forwarder) {
+  public SwitchMasterFollower(
+      LocalValkey valkey, List<LocalProcess> sentinels, TcpForwarder forwarder) {
     RedisClient client = valkey.client();
     for (LocalProcess sentinel : sentinels) {
-      StatefulRedisPubSubConnection<String, String> connection = client.connectPubSub(valkey.uri(sentinel));
-      connection.addListener(new RedisPubSubAdapter<>() {
-        @Override
-        public void message(String channel, String message) {
-          // "<name> <old-ip> <old-port> <new-ip> <new-port>"
-          String[] parts = message.split(" ");
-          if (parts.length == 5 && LocalValkey.MASTER_NAME.equals(parts[0])) {
-            lastSwitch = sentinel.name() + ": " + message;
-            forwarder.pointTo(new InetSocketAddress(parts[3], Integer.parseInt(parts[4])));
-          }
-        }
-      });
+      StatefulRedisPubSubConnection<String, String> connection =
+          client.connectPubSub(valkey.uri(sentinel));
+      connection.addListener(
+          new RedisPubSubAdapter<>() {
+            @Override
+            public void message(String channel, String message) {
+              // "<name> <old-ip> <old-port> <new-ip> <new-port>"
+              String[] parts = message.split(" ");
+              if (parts.length == 5 && LocalValkey.MASTER_NAME.equals(parts[0])) {
+                lastSwitch = sentinel.name() + ": " + message;
+                forwarder.pointTo(new InetSocketAddress(parts[3], Integer.parseInt(parts[4])));
+              }
+            }
+          });
       connection.sync().subscribe("+switch-master");
       subscriptions.add(connection);
     }

@@ -13,12 +13,20 @@ class ErrorKindTest {
 
   @Test
   void lettuceExceptionTypes() {
-    assertThat(ErrorKind.classify(new RedisCommandTimeoutException("Command timed out after 250 ms")))
+    assertThat(
+            ErrorKind.classify(new RedisCommandTimeoutException("Command timed out after 250 ms")))
         .isEqualTo(ErrorKind.TIMEOUT);
-    assertThat(ErrorKind.classify(new RedisConnectionException("Unable to connect to 127.0.0.1:6379",
-        new ConnectException("Connection refused")))).isEqualTo(ErrorKind.CONNECTION);
-    assertThat(ErrorKind.classify(new RedisException("Connection closed"))).isEqualTo(ErrorKind.CONNECTION);
-    assertThat(ErrorKind.classify(new RedisException("Currently not connected. Commands are rejected.")))
+    assertThat(
+            ErrorKind.classify(
+                new RedisConnectionException(
+                    "Unable to connect to 127.0.0.1:6379",
+                    new ConnectException("Connection refused"))))
+        .isEqualTo(ErrorKind.CONNECTION);
+    assertThat(ErrorKind.classify(new RedisException("Connection closed")))
+        .isEqualTo(ErrorKind.CONNECTION);
+    assertThat(
+            ErrorKind.classify(
+                new RedisException("Currently not connected. Commands are rejected.")))
         .isEqualTo(ErrorKind.CONNECTION);
   }
 
@@ -26,9 +34,12 @@ class ErrorKindTest {
   void serverErrorCodes() {
     assertThat(classifyReply("READONLY You can't write against a read only replica."))
         .isEqualTo(ErrorKind.READONLY);
-    assertThat(classifyReply("NOREPLICAS Not enough good replicas to write.")).isEqualTo(ErrorKind.NOREPLICAS);
-    assertThat(classifyReply("LOADING Valkey is loading the dataset in memory")).isEqualTo(ErrorKind.LOADING);
-    assertThat(classifyReply("MASTERDOWN Link with MASTER is down")).isEqualTo(ErrorKind.MASTERDOWN);
+    assertThat(classifyReply("NOREPLICAS Not enough good replicas to write."))
+        .isEqualTo(ErrorKind.NOREPLICAS);
+    assertThat(classifyReply("LOADING Valkey is loading the dataset in memory"))
+        .isEqualTo(ErrorKind.LOADING);
+    assertThat(classifyReply("MASTERDOWN Link with MASTER is down"))
+        .isEqualTo(ErrorKind.MASTERDOWN);
     assertThat(classifyReply("WRONGPASS invalid username-password pair or user is disabled."))
         .isEqualTo(ErrorKind.AUTH);
     assertThat(classifyReply("NOPERM User client has no permissions to run the 'flushall' command"))
@@ -38,8 +49,10 @@ class ErrorKindTest {
 
   @Test
   void authFailureDuringConnectIsAuthNotConnection() {
-    RedisConnectionException connect = new RedisConnectionException("Unable to connect",
-        new RedisCommandExecutionException("WRONGPASS invalid username-password pair"));
+    RedisConnectionException connect =
+        new RedisConnectionException(
+            "Unable to connect",
+            new RedisCommandExecutionException("WRONGPASS invalid username-password pair"));
     assertThat(ErrorKind.classify(connect)).isEqualTo(ErrorKind.AUTH);
   }
 

@@ -18,9 +18,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A real failover under the probe: primary + 2 replicas + 3 Sentinels on loopback, the probe
- * writing through a fixed address (a forwarder that follows {@code +switch-master}, standing in
- * for the primary Service), the primary killed with SIGKILL. The probe must see the outage and
- * lose no acknowledged write.
+ * writing through a fixed address (a forwarder that follows {@code +switch-master}, standing in for
+ * the primary Service), the primary killed with SIGKILL. The probe must see the outage and lose no
+ * acknowledged write.
  */
 class FailoverProbeIT {
   private static final Duration COMMAND_TIMEOUT = Duration.ofMillis(250);
@@ -41,26 +41,52 @@ class FailoverProbeIT {
 
   private void runFailover(LocalValkey valkey) throws Exception {
     LocalProcess primary = valkey.startServer("primary", null, 1);
-    List<LocalProcess> replicas = List.of(
-        valkey.startServer("replica1", primary, 1), valkey.startServer("replica2", primary, 1));
+    List<LocalProcess> replicas =
+        List.of(
+            valkey.startServer("replica1", primary, 1), valkey.startServer("replica2", primary, 1));
     // Killing before the first sync is done would end the failover by timeout, not promotion.
-    await("replicas in sync").atMost(Duration.ofSeconds(30)).until(() -> replicas.stream()
-        .allMatch(r -> valkey.call(r, c -> c.info("replication")).contains("master_link_status:up")));
-    List<LocalProcess> sentinels = List.of(valkey.startSentinel("sentinel1", primary),
-        valkey.startSentinel("sentinel2", primary), valkey.startSentinel("sentinel3", primary));
-    await("Sentinels know each other and both replicas").atMost(Duration.ofSeconds(30))
-        .until(() -> sentinels.stream().allMatch(s -> valkey.call(s, c -> c.info("sentinel"))
-            .contains("status=ok,address=" + primary.host() + ":" + primary.port() + ",slaves=2,sentinels=3")));
+    await("replicas in sync")
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                replicas.stream()
+                    .allMatch(
+                        r ->
+                            valkey
+                                .call(r, c -> c.info("replication"))
+                                .contains("master_link_status:up")));
+    List<LocalProcess> sentinels =
+        List.of(
+            valkey.startSentinel("sentinel1", primary),
+            valkey.startSentinel("sentinel2", primary),
+            valkey.startSentinel("sentinel3", primary));
+    await("Sentinels know each other and both replicas")
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                sentinels.stream()
+                    .allMatch(
+                        s ->
+                            valkey
+                                .call(s, c -> c.info("sentinel"))
+                                .contains(
+                                    "status=ok,address="
+                                        + primary.host()
+                                        + ":"
+                                        + primary.port()
+                                        + ",slaves=2,sentinels=3")));
 
     InetSocketAddress primaryAddress = new InetSocketAddress(primary.host(), primary.port());
     try (TcpForwarder service = new TcpForwarder(primaryAddress);
         SwitchMasterFollower follower = new SwitchMasterFollower(valkey, sentinels, service);
-        ProbeSession session = new ProbeSession(
-            new ValkeyTarget(service.host(), service.port(), "client", Users.CLIENT_PASSWORD),
-            COMMAND_TIMEOUT,
-            new ProbeOptions(Duration.ofMillis(20), Duration.ofSeconds(90), 10_000, Duration.ofHours(1)),
-            Duration.ofSeconds(30),
-            ProbeSession.newRunId())) {
+        ProbeSession session =
+            new ProbeSession(
+                new ValkeyTarget(service.host(), service.port(), "client", Users.CLIENT_PASSWORD),
+                COMMAND_TIMEOUT,
+                new ProbeOptions(
+                    Duration.ofMillis(20), Duration.ofSeconds(90), 10_000, Duration.ofHours(1)),
+                Duration.ofSeconds(30),
+                ProbeSession.newRunId())) {
       Thread writer = Thread.ofPlatform().name("probe").start(session::run);
       try {
         ProbeLogView log = new ProbeLogView(session);
@@ -69,11 +95,14 @@ class FailoverProbeIT {
         long killedAt = System.nanoTime();
         primary.kill();
 
-        await("the Service follows +switch-master").atMost(Duration.ofSeconds(30))
+        await("the Service follows +switch-master")
+            .atMost(Duration.ofSeconds(30))
             .until(() -> !service.upstream().equals(primaryAddress));
-        await("writes succeed again for a while after the outage").atMost(Duration.ofSeconds(60))
+        await("writes succeed again for a while after the outage")
+            .atMost(Duration.ofSeconds(60))
             .until(() -> log.ackedAfterLastWindow() >= 50);
-        long recoveredAfterKillMs = (log.lastWindowEndNanos() - (killedAt - log.originNanos())) / 1_000_000;
+        long recoveredAfterKillMs =
+            (log.lastWindowEndNanos() - (killedAt - log.originNanos())) / 1_000_000;
 
         session.stop();
         writer.join(Duration.ofSeconds(10));
@@ -81,7 +110,8 @@ class FailoverProbeIT {
 
         System.out.println(report.toText());
         System.out.println("switch: " + follower.lastSwitch());
-        System.out.printf("measured downtime: %d ms unavailable in %d window(s); kill -9 to first"
+        System.out.printf(
+            "measured downtime: %d ms unavailable in %d window(s); kill -9 to first"
                 + " acknowledged write on the new primary: %d ms%n",
             report.unavailableMs(), report.windows().size(), recoveredAfterKillMs);
 
@@ -90,8 +120,8 @@ class FailoverProbeIT {
         assertThat(report.verified()).as("every acknowledged write was read back").isTrue();
         assertThat(report.missingAckedWrites()).as("acknowledged writes lost").isZero();
         assertThat(report.ackedWrites()).isGreaterThanOrEqualTo(100);
-        assertThat(service.upstream()).isIn(replicas.stream()
-            .map(r -> new InetSocketAddress(r.host(), r.port())).toList());
+        assertThat(service.upstream())
+            .isIn(replicas.stream().map(r -> new InetSocketAddress(r.host(), r.port())).toList());
       } finally {
         session.stop();
         writer.join(Duration.ofSeconds(10));

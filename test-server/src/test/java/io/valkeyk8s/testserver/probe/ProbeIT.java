@@ -42,13 +42,30 @@ class ProbeIT {
   @Test
   void probeCommandPrintsAJsonReport() throws Exception {
     StringWriter out = new StringWriter();
-    CommandLine cli = Main.commandLine(Map.of("VALKEY_HOST", server.host(),
-        "VALKEY_PORT", "" + server.port(), "VALKEY_PASSWORD", Users.CLIENT_PASSWORD));
+    CommandLine cli =
+        Main.commandLine(
+            Map.of(
+                "VALKEY_HOST",
+                server.host(),
+                "VALKEY_PORT",
+                "" + server.port(),
+                "VALKEY_PASSWORD",
+                Users.CLIENT_PASSWORD));
     cli.setOut(new PrintWriter(out, true));
 
     Path csv = dir.resolve("writes.csv");
-    int exit = cli.execute("probe", "--duration", "2s", "--interval", "10ms", "--json", "--run-id", "cli",
-        "--writes-csv", csv.toString());
+    int exit =
+        cli.execute(
+            "probe",
+            "--duration",
+            "2s",
+            "--interval",
+            "10ms",
+            "--json",
+            "--run-id",
+            "cli",
+            "--writes-csv",
+            csv.toString());
 
     assertThat(exit).isZero();
     JsonNode report = new ObjectMapper().readTree(out.toString());
@@ -71,11 +88,13 @@ class ProbeIT {
 
   @Test
   void acknowledgedWritesDeletedAfterwardsAreCountedMissing() {
-    try (ProbeSession session = new ProbeSession(
-        new ValkeyTarget(server.host(), server.port(), "client", Users.CLIENT_PASSWORD),
-        Duration.ofMillis(500),
-        new ProbeOptions(Duration.ZERO, null, 100, Duration.ofMinutes(5)),
-        Duration.ofSeconds(10), "lost")) {
+    try (ProbeSession session =
+        new ProbeSession(
+            new ValkeyTarget(server.host(), server.port(), "client", Users.CLIENT_PASSWORD),
+            Duration.ofMillis(500),
+            new ProbeOptions(Duration.ZERO, null, 100, Duration.ofMinutes(5)),
+            Duration.ofSeconds(10),
+            "lost")) {
       session.run();
       // What a failover that loses writes looks like from the read-back: the keys are gone.
       valkey.call(server, c -> c.del("probe:{lost}:10", "probe:{lost}:20", "probe:{lost}:30"));
@@ -91,11 +110,13 @@ class ProbeIT {
 
   @Test
   void aProbeThatCannotReadBackSaysSoInsteadOfCountingWritesMissing() {
-    try (ProbeSession session = new ProbeSession(
-        new ValkeyTarget(server.host(), server.port(), "client", Users.CLIENT_PASSWORD),
-        Duration.ofMillis(250),
-        new ProbeOptions(Duration.ZERO, null, 20, Duration.ofMinutes(5)),
-        Duration.ofSeconds(1), "gone")) {
+    try (ProbeSession session =
+        new ProbeSession(
+            new ValkeyTarget(server.host(), server.port(), "client", Users.CLIENT_PASSWORD),
+            Duration.ofMillis(250),
+            new ProbeOptions(Duration.ZERO, null, 20, Duration.ofMinutes(5)),
+            Duration.ofSeconds(1),
+            "gone")) {
       session.run();
       server.kill();
 

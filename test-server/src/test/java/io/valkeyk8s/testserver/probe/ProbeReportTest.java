@@ -11,11 +11,12 @@ import org.junit.jupiter.api.Test;
 class ProbeReportTest {
   private static final long MS = 1_000_000;
   private final ProbeClock clock = new ProbeClock(Instant.parse("2026-01-01T00:00:00Z"), 0);
-  private final List<WriteAttempt> attempts = List.of(
-      WriteAttempt.acked(1, 0, MS),
-      WriteAttempt.failed(2, 20 * MS, 270 * MS, ErrorKind.TIMEOUT),
-      WriteAttempt.failed(3, 290 * MS, 291 * MS, ErrorKind.CONNECTION),
-      WriteAttempt.acked(4, 310 * MS, 320 * MS));
+  private final List<WriteAttempt> attempts =
+      List.of(
+          WriteAttempt.acked(1, 0, MS),
+          WriteAttempt.failed(2, 20 * MS, 270 * MS, ErrorKind.TIMEOUT),
+          WriteAttempt.failed(3, 290 * MS, 291 * MS, ErrorKind.CONNECTION),
+          WriteAttempt.acked(4, 310 * MS, 320 * MS));
 
   private static Verification found(long acked) {
     return new Verification(acked, 0, List.of(), 0, 0, null);
@@ -51,16 +52,34 @@ class ProbeReportTest {
   @Test
   void exitCodeSaysWhetherWritesWereLostOrUnverified() {
     assertThat(ProbeReport.of("r", "t", clock, MS, attempts, found(2)).exitCode()).isZero();
-    assertThat(ProbeReport.of("r", "t", clock, MS, attempts,
-        new Verification(2, 1, List.of(4L), 0, 0, null)).exitCode()).isEqualTo(1);
-    assertThat(ProbeReport.of("r", "t", clock, MS, attempts,
-        new Verification(0, 0, List.of(), 2, 0, "could not read back writes")).exitCode()).isEqualTo(3);
+    assertThat(
+            ProbeReport.of(
+                    "r", "t", clock, MS, attempts, new Verification(2, 1, List.of(4L), 0, 0, null))
+                .exitCode())
+        .isEqualTo(1);
+    assertThat(
+            ProbeReport.of(
+                    "r",
+                    "t",
+                    clock,
+                    MS,
+                    attempts,
+                    new Verification(0, 0, List.of(), 2, 0, "could not read back writes"))
+                .exitCode())
+        .isEqualTo(3);
   }
 
   @Test
   void textNamesWindowsAndMissingWrites() {
-    String text = ProbeReport.of("run1", "valkey:6379", clock, 400 * MS, attempts,
-        new Verification(2, 1, List.of(4L), 0, 0, null)).toText();
+    String text =
+        ProbeReport.of(
+                "run1",
+                "valkey:6379",
+                clock,
+                400 * MS,
+                attempts,
+                new Verification(2, 1, List.of(4L), 0, 0, null))
+            .toText();
 
     assertThat(text)
         .contains("writes: 4 total, 2 acknowledged, 2 failed")

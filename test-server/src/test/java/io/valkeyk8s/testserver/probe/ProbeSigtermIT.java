@@ -27,22 +27,34 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The test server as its own process, as in a pod: SIGTERM (the pod being deleted) still ends
- * with a full report, for {@code probe} and for {@code serve --probe}.
+ * The test server as its own process, as in a pod: SIGTERM (the pod being deleted) still ends with
+ * a full report, for {@code probe} and for {@code serve --probe}.
  */
 class ProbeSigtermIT {
   @TempDir Path dir;
 
-  private Process start(LocalProcess server, Path out, Path err, String... args) throws IOException {
-    List<String> command = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", testClassPath(), Main.class.getName()));
+  private Process start(LocalProcess server, Path out, Path err, String... args)
+      throws IOException {
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                testClassPath(),
+                Main.class.getName()));
     command.addAll(List.of(args));
-    ProcessBuilder builder = new ProcessBuilder(command)
-        .redirectOutput(out.toFile())
-        .redirectError(err.toFile());
-    builder.environment().putAll(Map.of("VALKEY_HOST", server.host(),
-        "VALKEY_PORT", "" + server.port(), "VALKEY_PASSWORD", Users.CLIENT_PASSWORD));
+    ProcessBuilder builder =
+        new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
+    builder
+        .environment()
+        .putAll(
+            Map.of(
+                "VALKEY_HOST",
+                server.host(),
+                "VALKEY_PORT",
+                "" + server.port(),
+                "VALKEY_PASSWORD",
+                Users.CLIENT_PASSWORD));
     return builder.start();
   }
 
@@ -52,10 +64,11 @@ class ProbeSigtermIT {
       LocalProcess server = valkey.startServer("standalone", null, 0);
       Path out = dir.resolve("report.json");
       Path err = dir.resolve("probe.log");
-      Process probe = start(server, out, err,
-          "probe", "--duration", "10m", "--interval", "10ms", "--json");
+      Process probe =
+          start(server, out, err, "probe", "--duration", "10m", "--interval", "10ms", "--json");
       try {
-        await("probe writes").atMost(Duration.ofSeconds(30))
+        await("probe writes")
+            .atMost(Duration.ofSeconds(30))
             .until(() -> valkey.call(server, c -> c.dbsize()) >= 20);
 
         probe.destroy(); // SIGTERM
@@ -80,15 +93,36 @@ class ProbeSigtermIT {
       Path out = dir.resolve("serve.out");
       Path err = dir.resolve("serve.log");
       int port = freePort();
-      Process serve = start(server, out, err,
-          "serve", "--probe", "--bind", "127.0.0.1", "--port", "" + port, "--interval", "10ms");
+      Process serve =
+          start(
+              server,
+              out,
+              err,
+              "serve",
+              "--probe",
+              "--bind",
+              "127.0.0.1",
+              "--port",
+              "" + port,
+              "--interval",
+              "10ms");
       try {
         HttpClient http = HttpClient.newHttpClient();
-        HttpRequest report = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/report"))
-            .timeout(Duration.ofSeconds(10)).build();
-        await("GET /report shows acknowledged writes").atMost(Duration.ofSeconds(30)).ignoreExceptions()
-            .until(() -> new ObjectMapper().readTree(http.send(report, HttpResponse.BodyHandlers.ofString())
-                .body()).get("ackedWrites").asLong() >= 20);
+        HttpRequest report =
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/report"))
+                .timeout(Duration.ofSeconds(10))
+                .build();
+        await("GET /report shows acknowledged writes")
+            .atMost(Duration.ofSeconds(30))
+            .ignoreExceptions()
+            .until(
+                () ->
+                    new ObjectMapper()
+                            .readTree(
+                                http.send(report, HttpResponse.BodyHandlers.ofString()).body())
+                            .get("ackedWrites")
+                            .asLong()
+                        >= 20);
 
         serve.destroy(); // SIGTERM
 

@@ -28,50 +28,61 @@ class UnavailabilityWindowsTest {
 
   @Test
   void windowRunsFromFirstFailedWriteToTheNextAcknowledgement() {
-    List<UnavailabilityWindow> windows = UnavailabilityWindows.of(List.of(
-        ok(1, 0, 1),
-        fail(2, 20, 270, TIMEOUT),
-        fail(3, 290, 291, CONNECTION),
-        fail(4, 310, 311, CONNECTION),
-        ok(5, 330, 340),
-        ok(6, 350, 351)));
+    List<UnavailabilityWindow> windows =
+        UnavailabilityWindows.of(
+            List.of(
+                ok(1, 0, 1),
+                fail(2, 20, 270, TIMEOUT),
+                fail(3, 290, 291, CONNECTION),
+                fail(4, 310, 311, CONNECTION),
+                ok(5, 330, 340),
+                ok(6, 350, 351)));
 
-    assertThat(windows).singleElement().satisfies(w -> {
-      assertThat(w.startNanos()).isEqualTo(20 * MS);
-      assertThat(w.endNanos()).isEqualTo(340 * MS);
-      assertThat(w.durationMillis()).isEqualTo(320);
-      assertThat(w.firstError()).isEqualTo(TIMEOUT);
-      assertThat(w.failedWrites()).isEqualTo(3);
-      assertThat(w.errors()).isEqualTo(Map.of(TIMEOUT, 1, CONNECTION, 2));
-      assertThat(w.ongoing()).isFalse();
-    });
+    assertThat(windows)
+        .singleElement()
+        .satisfies(
+            w -> {
+              assertThat(w.startNanos()).isEqualTo(20 * MS);
+              assertThat(w.endNanos()).isEqualTo(340 * MS);
+              assertThat(w.durationMillis()).isEqualTo(320);
+              assertThat(w.firstError()).isEqualTo(TIMEOUT);
+              assertThat(w.failedWrites()).isEqualTo(3);
+              assertThat(w.errors()).isEqualTo(Map.of(TIMEOUT, 1, CONNECTION, 2));
+              assertThat(w.ongoing()).isFalse();
+            });
   }
 
   @Test
   void separateRunsOfFailuresAreSeparateWindows() {
-    List<UnavailabilityWindow> windows = UnavailabilityWindows.of(List.of(
-        fail(1, 0, 5, CONNECTION),
-        ok(2, 20, 21),
-        fail(3, 40, 41, NOREPLICAS),
-        fail(4, 60, 61, NOREPLICAS),
-        ok(5, 80, 81)));
+    List<UnavailabilityWindow> windows =
+        UnavailabilityWindows.of(
+            List.of(
+                fail(1, 0, 5, CONNECTION),
+                ok(2, 20, 21),
+                fail(3, 40, 41, NOREPLICAS),
+                fail(4, 60, 61, NOREPLICAS),
+                ok(5, 80, 81)));
 
     assertThat(windows).extracting(UnavailabilityWindow::durationMillis).containsExactly(21L, 41L);
-    assertThat(windows).extracting(UnavailabilityWindow::firstError).containsExactly(CONNECTION, NOREPLICAS);
+    assertThat(windows)
+        .extracting(UnavailabilityWindow::firstError)
+        .containsExactly(CONNECTION, NOREPLICAS);
     assertThat(windows).extracting(UnavailabilityWindow::failedWrites).containsExactly(1, 2);
   }
 
   @Test
   void failuresUntilTheEndLeaveAnOngoingWindowEndingAtTheLastFailure() {
-    List<UnavailabilityWindow> windows = UnavailabilityWindows.of(List.of(
-        ok(1, 0, 1),
-        fail(2, 20, 25, CONNECTION),
-        fail(3, 40, 290, TIMEOUT)));
+    List<UnavailabilityWindow> windows =
+        UnavailabilityWindows.of(
+            List.of(ok(1, 0, 1), fail(2, 20, 25, CONNECTION), fail(3, 40, 290, TIMEOUT)));
 
-    assertThat(windows).singleElement().satisfies(w -> {
-      assertThat(w.ongoing()).isTrue();
-      assertThat(w.durationMillis()).isEqualTo(270);
-      assertThat(w.errors()).isEqualTo(Map.of(CONNECTION, 1, TIMEOUT, 1));
-    });
+    assertThat(windows)
+        .singleElement()
+        .satisfies(
+            w -> {
+              assertThat(w.ongoing()).isTrue();
+              assertThat(w.durationMillis()).isEqualTo(270);
+              assertThat(w.errors()).isEqualTo(Map.of(CONNECTION, 1, TIMEOUT, 1));
+            });
   }
 }

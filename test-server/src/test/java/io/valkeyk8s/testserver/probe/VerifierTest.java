@@ -19,9 +19,14 @@ class VerifierTest {
   private final Map<String, String> stored = new HashMap<>();
 
   private Function<List<String>, List<KeyValue<String, String>>> mgetFromMap() {
-    return requested -> requested.stream()
-        .map(k -> stored.containsKey(k) ? KeyValue.just(k, stored.get(k)) : KeyValue.<String, String>empty(k))
-        .toList();
+    return requested ->
+        requested.stream()
+            .map(
+                k ->
+                    stored.containsKey(k)
+                        ? KeyValue.just(k, stored.get(k))
+                        : KeyValue.<String, String>empty(k))
+            .toList();
   }
 
   private Verifier verifier(Function<List<String>, List<KeyValue<String, String>>> mget) {
@@ -78,12 +83,13 @@ class VerifierTest {
   @Test
   void readsAreRetriedWhileValkeyIsUnavailable() {
     AtomicInteger calls = new AtomicInteger();
-    Function<List<String>, List<KeyValue<String, String>>> flaky = requested -> {
-      if (calls.incrementAndGet() <= 3) {
-        throw new RedisConnectionException("Connection refused");
-      }
-      return mgetFromMap().apply(requested);
-    };
+    Function<List<String>, List<KeyValue<String, String>>> flaky =
+        requested -> {
+          if (calls.incrementAndGet() <= 3) {
+            throw new RedisConnectionException("Connection refused");
+          }
+          return mgetFromMap().apply(requested);
+        };
 
     Verification v = verifier(flaky).verify(ackedAndStored(10));
 
@@ -93,9 +99,10 @@ class VerifierTest {
 
   @Test
   void readsThatNeverSucceedLeaveWritesUnverifiedNotMissing() {
-    Function<List<String>, List<KeyValue<String, String>>> down = requested -> {
-      throw new RedisConnectionException("Connection refused");
-    };
+    Function<List<String>, List<KeyValue<String, String>>> down =
+        requested -> {
+          throw new RedisConnectionException("Connection refused");
+        };
     Verifier verifier = new Verifier(keys, down, Duration.ofMillis(100), Duration.ofMillis(10));
 
     Verification v = verifier.verify(ackedAndStored(10));

@@ -54,7 +54,9 @@ class RunChecksIT {
     try {
       boolean ended = process.waitFor(60, TimeUnit.SECONDS);
       assertThat(ended).as("run-checks.bash ends by itself").isTrue();
-      return new Run(process.exitValue(), new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+      return new Run(
+          process.exitValue(),
+          new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
     } finally {
       process.destroyForcibly();
     }
@@ -98,9 +100,10 @@ class RunChecksIT {
 
   @Test
   void checksThroughTheTestServer() throws Exception {
-    try (ResilientConnection connection = new ResilientConnection(
-            new ValkeyTarget(server.host(), server.port(), "client", Users.CLIENT_PASSWORD),
-            Duration.ofMillis(500));
+    try (ResilientConnection connection =
+            new ResilientConnection(
+                new ValkeyTarget(server.host(), server.port(), "client", Users.CLIENT_PASSWORD),
+                Duration.ofMillis(500));
         HttpApi api = new HttpApi(new InetSocketAddress("127.0.0.1", 0), connection, null)) {
       api.start();
 
