@@ -6,6 +6,9 @@
 #   valkey-entrypoint sentinel   render sentinel.conf, then start Sentinel
 #   valkey-entrypoint prestop    best-effort planned handover for a preStop hook:
 #                                if this pod is the primary, ask a Sentinel to fail over
+#   valkey-entrypoint ready      readiness probe: exit 0 when this server is in sync
+#                                (a replica has its full copy; a cluster node that
+#                                lost its data is back in its shard)
 #
 # Templates come from /etc/valkey/templates when mounted, else from the copy in
 # the image. They are rendered with envsubst and an explicit variable list into
@@ -31,6 +34,7 @@ die() { log "error: $*"; exit 2; }
 : "${VALKEY_MIN_REPLICAS_MAX_LAG:=10}"
 : "${VALKEY_MAXMEMORY:=0}"
 : "${VALKEY_PEERS:=}"
+: "${VALKEY_PEERS_SERVICE:=}"
 : "${POD_NAME:=$HOSTNAME}"
 : "${SENTINEL_PORT:=26379}"
 : "${SENTINEL_MASTER_NAME:=myprimary}"
@@ -99,6 +103,9 @@ derive_persistence() {
   export VALKEY_SAVE VALKEY_APPENDONLY
 }
 
+# True when this server keeps its data on disk across restarts.
+persistent() { [[ -n "$VALKEY_SAVE" || "$VALKEY_APPENDONLY" == yes ]]; }
+
 check_common() {
   case "$VALKEY_MODE" in
     standalone | sentinel | cluster) ;;
@@ -110,18 +117,35 @@ check_common() {
     VALKEY_SELF_PRIMARY_WAIT_SECONDS VALKEY_PRESTOP_TIMEOUT_SECONDS VALKEY_PRESTOP_RECONCILER_WAIT_SECONDS; do
     require_number "$n"
   done
-  if [[ "$VALKEY_MODE" == sentinel && -z "$VALKEY_PEERS" ]]; then
-    die "VALKEY_PEERS is empty; sentinel mode needs the DNS names of every pod"
+  if [[ "$VALKEY_MODE" == sentinel && -z "$VALKEY_PEERS" && -z "$VALKEY_PEERS_SERVICE" ]]; then
+    die "VALKEY_PEERS and VALKEY_PEERS_SERVICE are both empty; sentinel mode needs to find the other pods"
   fi
 }
 
 # --- talking to peers ----------------------------------------------------------
 
+# The other pods' addresses, one a line: VALKEY_PEERS when given, otherwise every
+# address behind VALKEY_PEERS_SERVICE (a headless Service that publishes not-ready
+# pods too), named by its reverse DNS record when it has one. Looked up each time,
+# so nothing about the number of pods is baked into the pod's configuration.
+peers() {
+  if [[ -n "$VALKEY_PEERS" ]]; then
+    # shellcheck disable=SC2086 # a space-separated list
+    printf '%s\n' $VALKEY_PEERS
+    return 0
+  fi
+  local ip name _
+  while read -r ip _; do
+    name=$(getent hosts "$ip" | awk '{print $2; exit}')
+    if [[ "$name" == *."${VALKEY_PEERS_SERVICE%%.*}".* ]]; then echo "$name"; else echo "$ip"; fi
+  done < <(getent ahostsv4 "$VALKEY_PEERS_SERVICE" 2>/dev/null | awk '$2 == "STREAM" {print $1}' | sort -u)
+}
+
 # valkey-cli with a bounded wait; the password travels in the environment only.
 cli() {
   local password=$1; shift
   # valkey-cli 8.0 reads REDISCLI_AUTH; later versions also VALKEYCLI_AUTH.
-  REDISCLI_AUTH="$password" VALKEYCLI_AUTH="$password" timeout 3 valkey-cli --no-auth-warning "$@" 2>/dev/null
+  REDISCLI_AUTH="$password" VALKEYCLI_AUTH="$password" timeout "${CLI_TIMEOUT:-3}" valkey-cli --no-auth-warning "$@" 2>/dev/null
 }
 
 is_self() {
@@ -137,7 +161,7 @@ is_self() {
 # Prints "host port" of the primary a Sentinel in VALKEY_PEERS knows, if any.
 primary_from_sentinels() {
   local peer answer host port
-  for peer in $VALKEY_PEERS; do
+  for peer in $(peers); do
     answer=$(cli "$VALKEY_SENTINEL_PASSWORD" -h "$peer" -p "$SENTINEL_PORT" \
       SENTINEL GET-MASTER-ADDR-BY-NAME "$SENTINEL_MASTER_NAME") || continue
     # (Valkey 8.0 has no GET-PRIMARY-ADDR-BY-NAME alias yet.)
@@ -153,7 +177,7 @@ primary_from_sentinels() {
 # Succeeds when a Sentinel in VALKEY_PEERS knows at least one replica.
 sentinels_know_replicas() {
   local peer
-  for peer in $VALKEY_PEERS; do
+  for peer in $(peers); do
     # A replica's field list starts with "name"; errors also land on stdout.
     [[ "$(cli "$VALKEY_SENTINEL_PASSWORD" -h "$peer" -p "$SENTINEL_PORT" \
       SENTINEL REPLICAS "$SENTINEL_MASTER_NAME" | head -n 1)" == name ]] && return 0
@@ -165,7 +189,7 @@ sentinels_know_replicas() {
 # guard for when the Sentinels lost their state but the data pods did not.
 primary_from_peers() {
   local peer role
-  for peer in $VALKEY_PEERS; do
+  for peer in $(peers); do
     is_self "$peer" && continue
     role=$(cli "$VALKEY_ADMIN_PASSWORD" --user admin -h "$peer" -p "$VALKEY_PORT" ROLE | head -n 1) || continue
     if [[ "$role" == master ]]; then echo "$peer $VALKEY_PORT"; return 0; fi
@@ -173,10 +197,15 @@ primary_from_peers() {
   return 1
 }
 
+# The stable name of the set's ordinal 0 (the first entry of VALKEY_PEERS when given).
 first_peer() {
   local first _
-  read -r first _ <<<"$VALKEY_PEERS" || true
-  echo "$first"
+  if [[ -n "$VALKEY_PEERS" ]]; then
+    read -r first _ <<<"$VALKEY_PEERS" || true
+    echo "$first"
+  else
+    echo "${POD_NAME%-*}-0.${VALKEY_ANNOUNCE_HOSTNAME#*.}"
+  fi
 }
 
 is_first_pod() {
@@ -228,9 +257,14 @@ run_valkey() {
           self_named_since=$SECONDS
           log "Sentinels still name this restarted pod as primary; waiting for them to promote a replica"
         fi
-        if (( SECONDS - self_named_since >= VALKEY_SELF_PRIMARY_WAIT_SECONDS )); then
-          log "Sentinels still name this pod as primary after ${VALKEY_SELF_PRIMARY_WAIT_SECONDS} s; starting as primary"
+        # Without persistence this server starts empty: as primary it would make every
+        # replica drop its copy. It waits for the failover however long it takes.
+        if persistent && (( SECONDS - self_named_since >= VALKEY_SELF_PRIMARY_WAIT_SECONDS )); then
+          log "Sentinels still name this pod as primary after ${VALKEY_SELF_PRIMARY_WAIT_SECONDS} s; starting as primary with its persisted data"
           break
+        fi
+        if (( (SECONDS - self_named_since) % 30 < 2 && SECONDS - self_named_since >= 30 )); then
+          log "still waiting for the Sentinels to promote a replica (this pod has no data of its own to serve)"
         fi
       elif primary=$(primary_from_peers); then
         log "no Sentinel knows a primary but ${primary% *} runs as one; starting as its replica"
@@ -246,6 +280,13 @@ run_valkey() {
       sleep 2
     done
   else
+    if [[ "$VALKEY_MODE" == cluster && -f "$VALKEY_DATA_DIR/nodes.conf" ]] && ! persistent; then
+      # A restarted container without persistence has no data but would keep its node
+      # id and claim its old slots, empty. As a new node its replica takes over the
+      # slots (with the data) and the reconciler makes this one a replica again.
+      log "no persistence: dropping nodes.conf of the previous run; joining as a new node"
+      rm -f "$VALKEY_DATA_DIR/nodes.conf"
+    fi
     log "starting in $VALKEY_MODE mode"
   fi
   exec valkey-server "$conf"
@@ -283,7 +324,7 @@ run_sentinel() {
 # The primary's host as the first answering Sentinel of another pod reports it (empty if none).
 sentinels_primary() {
   local peer host
-  for peer in $VALKEY_PEERS; do
+  for peer in $(peers); do
     is_self "$peer" && continue
     host=$(cli "$VALKEY_SENTINEL_PASSWORD" -h "$peer" -p "$SENTINEL_PORT" \
       SENTINEL GET-MASTER-ADDR-BY-NAME "$SENTINEL_MASTER_NAME" | head -n 1) || true
@@ -341,7 +382,7 @@ run_prestop() {
 
   # Ask the other pods' Sentinels first: this pod's own Sentinel is stopping too.
   local peer asked=''
-  for peer in $VALKEY_PEERS localhost; do
+  for peer in $(peers) localhost; do
     if [[ "$peer" != localhost ]] && is_self "$peer"; then continue; fi
     if [[ "$(cli "$VALKEY_SENTINEL_PASSWORD" -h "$peer" -p "$SENTINEL_PORT" SENTINEL FAILOVER "$SENTINEL_MASTER_NAME")" == OK ]]; then
       asked=$peer; break
@@ -372,9 +413,79 @@ run_prestop() {
   exit 0
 }
 
+# --- readiness ---------------------------------------------------------------------
+
+not_ready() { printf 'not ready: %s\n' "$*"; exit 1; }
+
+# The value of FIELD in INFO-style "field:value" lines on stdin.
+field() { tr -d '\r' | sed -n "s/^$1://p"; }
+
+# Succeeds when a node other than this one in the CLUSTER NODES text $1 announces this
+# pod's host name: the cluster still lists this pod under an earlier node id.
+listed_under_another_id() {
+  awk -v h="$VALKEY_ANNOUNCE_HOSTNAME" '$3 !~ /myself/ { n = split($2, a, ","); if (n > 1 && a[2] == h) found = 1 }
+    END { exit !found }' <<<"$1"
+}
+
+# A replica is in sync once its link is up and no full sync is running.
+replica_ready() {
+  local link syncing
+  link=$(field master_link_status <<<"$1"); syncing=$(field master_sync_in_progress <<<"$1")
+  [[ "$link" == up && "$syncing" == 0 ]] ||
+    not_ready "replica not in sync with its primary (master_link_status:$link, master_sync_in_progress:$syncing)"
+}
+
+# Cluster mode: a replica in sync; a primary with slots in a cluster that is ok; a
+# node without slots unless the cluster lists this pod under an earlier node id (the
+# pod lost its data and is not back in its shard yet). Fresh nodes (first install,
+# scale-up) are ready: the hook Jobs that make them members run after readiness.
+cluster_ready() {
+  local info=$1 nodes myself state peer view=""
+  nodes=$(cli "$VALKEY_ADMIN_PASSWORD" --user admin -p "$VALKEY_PORT" CLUSTER NODES | tr -d '\r') ||
+    not_ready "no answer to CLUSTER NODES"
+  myself=$(grep -m1 ' myself' <<<"$nodes")
+  if [[ "$(field role <<<"$info")" == slave ]]; then replica_ready "$info"; return 0; fi
+  # Fields 9 on of its own line are its slots (and [slot->-id] markers of open ones).
+  if awk '{for (i = 9; i <= NF; i++) if ($i !~ /^\[/) s = 1} END {exit !s}' <<<"$myself"; then
+    state=$(cli "$VALKEY_ADMIN_PASSWORD" --user admin -p "$VALKEY_PORT" CLUSTER INFO | field cluster_state)
+    [[ "$state" == ok ]] || not_ready "primary with slots, cluster_state:${state:-unknown}"
+    return 0
+  fi
+  if [[ $(wc -l <<<"$nodes") -gt 1 ]]; then
+    view=$nodes
+  else
+    for peer in $(peers); do
+      is_self "$peer" && continue
+      view=$(cli "$VALKEY_ADMIN_PASSWORD" --user admin -h "$peer" -p "$VALKEY_PORT" CLUSTER NODES | tr -d '\r') || continue
+      [[ $(wc -l <<<"$view") -gt 1 ]] && break
+      view=""
+    done
+  fi
+  if [[ -n "$view" ]] && listed_under_another_id "$view"; then
+    not_ready "the cluster lists this pod under an earlier node id: waiting to rejoin its shard as a replica"
+  fi
+}
+
+# Readiness probe: 0 when this server holds what it should, so that a rolling update
+# may take the next pod. One line on stdout says why not (kubectl describe shows it).
+run_ready() {
+  [[ -n "${VALKEY_ADMIN_PASSWORD:-}" ]] || not_ready "VALKEY_ADMIN_PASSWORD is not set"
+  CLI_TIMEOUT=1
+  local info
+  info=$(cli "$VALKEY_ADMIN_PASSWORD" --user admin -p "$VALKEY_PORT" INFO) || not_ready "no answer on port $VALKEY_PORT"
+  [[ "$(field loading <<<"$info")" == 0 ]] || not_ready "loading its data"
+  case "$VALKEY_MODE" in
+    standalone) ;;
+    sentinel) [[ "$(field role <<<"$info")" == master ]] || replica_ready "$info" ;;
+    cluster) cluster_ready "$info" ;;
+  esac
+  exit 0
+}
+
 case "${1:-}" in
   valkey) run_valkey ;;
   sentinel) run_sentinel ;;
   prestop) run_prestop ;;
-  *) die "unknown role '${1:-}' (expected valkey, sentinel or prestop)" ;;
+  ready) run_ready ;;
+  *) die "unknown role '${1:-}' (expected valkey, sentinel, prestop or ready)" ;;
 esac
