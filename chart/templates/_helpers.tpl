@@ -130,6 +130,16 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- end -}}
 
+{{/*
+Labels of the data pods' template: no chart or app version, which would make
+every chart upgrade restart every pod even when nothing the pods run changed.
+*/}}
+{{- define "valkey.dataPodLabels" -}}
+{{ include "valkey.dataSelectorLabels" . }}
+app.kubernetes.io/part-of: valkey
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end -}}
+
 {{/* Selector of the data pods (also VALKEY_POD_SELECTOR of the reconciler). */}}
 {{- define "valkey.dataSelectorLabels" -}}
 {{ include "valkey.selectorLabels" . }}
@@ -157,18 +167,12 @@ app.kubernetes.io/name=valkey,app.kubernetes.io/instance={{ include "valkey.full
 {{- printf "%s-headless.%s.svc.%s" (include "valkey.fullname" .) (include "valkey.namespace" .) .Values.clusterDomain -}}
 {{- end -}}
 
-{{/* Stable DNS names of every data pod, ordinal 0 first, space separated. */}}
-{{- define "valkey.peers" -}}
-{{- $name := include "valkey.fullname" . -}}
-{{- $domain := include "valkey.headlessDomain" . -}}
-{{- $peers := list -}}
-{{- range $i := until (include "valkey.podCount" . | atoi) -}}
-{{- $peers = append $peers (printf "%s-%d.%s" $name $i $domain) -}}
-{{- end -}}
-{{- join " " $peers -}}
-{{- end -}}
-
-{{/* Sentinel quorum: the value, or a majority of the Sentinels. */}}
+{{/*
+Sentinel quorum (Sentinels that must agree the primary is down): the value when
+set, else 2. Not a majority of the pods on purpose: the pod template must not
+change with the pod count (a changed template restarts every pod), and the
+failover itself always needs the votes of a majority of all Sentinels anyway.
+*/}}
 {{- define "valkey.sentinelQuorum" -}}
 {{- if and (not (kindIs "invalid" .Values.sentinel.quorum)) (ne (toString .Values.sentinel.quorum) "") -}}
 {{- $pods := include "valkey.podCount" . | atoi -}}
@@ -178,7 +182,7 @@ app.kubernetes.io/name=valkey,app.kubernetes.io/instance={{ include "valkey.full
 {{- end -}}
 {{- $q -}}
 {{- else -}}
-{{- add1 (div (include "valkey.podCount" . | atoi) 2) -}}
+2
 {{- end -}}
 {{- end -}}
 
@@ -248,8 +252,10 @@ seccompProfile:
       fieldPath: metadata.namespace
 - name: VALKEY_MODE
   value: {{ include "valkey.mode" . }}
-- name: VALKEY_PEERS
-  value: {{ include "valkey.peers" . | quote }}
+# The other pods are found through the headless Service when needed: no list of
+# them here, so a change of pod count leaves the pod template as it is.
+- name: VALKEY_PEERS_SERVICE
+  value: {{ include "valkey.headlessDomain" . | quote }}
 - name: VALKEY_ANNOUNCE_HOSTNAME
   value: {{ printf "$(POD_NAME).%s" (include "valkey.headlessDomain" .) | quote }}
 - name: VALKEY_PORT
@@ -334,8 +340,29 @@ StatefulSet (nothing to compare on install or in `helm template`).
 {{- if $existing -}}
 {{- $mode := include "valkey.mode" . -}}
 {{- $was := dig "metadata" "labels" "valkey.io/mode" "" $existing -}}
-{{- if and $was (ne $was $mode) (or (eq $was "cluster") (eq $mode "cluster")) -}}
+{{- if and $was (ne $was $mode) -}}
+{{- if or (eq $was "cluster") (eq $mode "cluster") -}}
 {{- fail (printf "cannot change from %s mode to %s mode in place: the data layout differs; install a new release and migrate the data" $was $mode) -}}
+{{- else -}}
+{{- fail (printf "cannot change from %s mode to %s mode in place: the data pods would restart with a new layout and, without persistence, lose their data; install a new %s release and migrate the data (REPLICAOF from the old primary)" $was $mode $mode) -}}
+{{- end -}}
+{{- end -}}
+{{- $masters := include "valkey.masters" . -}}
+{{- $replicas := include "valkey.replicasPerMaster" . -}}
+{{- $wasMasters := dig "metadata" "labels" "valkey.io/masters" $masters $existing | toString -}}
+{{- $wasReplicas := dig "metadata" "labels" "valkey.io/replicas-per-master" $replicas $existing | toString -}}
+{{- $changed := or (ne $wasMasters $masters) (ne $wasReplicas $replicas) -}}
+{{- if and (eq $mode "cluster") (ne $wasMasters $masters) (ne $wasReplicas $replicas) -}}
+{{- fail (printf "cluster.masters (%s -> %s) and cluster.replicasPerMaster (%s -> %s) cannot change in the same upgrade: the scale-down and scale-up steps each move one of them safely; change one, then the other" $wasMasters $masters $wasReplicas $replicas) -}}
+{{- end -}}
+{{- if $changed -}}
+{{- $want := dig "spec" "replicas" 0 $existing | int -}}
+{{- $ready := dig "status" "readyReplicas" 0 $existing | int -}}
+{{- $current := dig "status" "currentRevision" "" $existing -}}
+{{- $update := dig "status" "updateRevision" "" $existing -}}
+{{- if or (ne $ready $want) (ne $current $update) -}}
+{{- fail (printf "refusing to change the topology (masters %s -> %s, replicasPerMaster %s -> %s) while StatefulSet %s is not settled (%d of %d pods ready%s): a pod that is not in sync may hold the only copy of some data; wait until every pod is ready, then upgrade" $wasMasters $masters $wasReplicas $replicas (include "valkey.fullname" .) $ready $want (ternary "" ", a rolling update in progress" (eq $current $update))) -}}
+{{- end -}}
 {{- end -}}
 {{- $hadVolumes := gt (len (dig "spec" "volumeClaimTemplates" list $existing)) 0 -}}
 {{- $wantVolumes := ne (include "valkey.persistence" .) "" -}}
