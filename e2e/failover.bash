@@ -7,7 +7,7 @@
 # the probe ends after its duration, reads every acknowledged write back and prints
 # its JSON report (test-server/README.md), which is kept in $E2E_LOG_DIR.
 
-E2E_TEST_SERVER_IMAGE="${E2E_TEST_SERVER_IMAGE:-${REGISTRY:-localhost:5000}/valkey-k8s/test-server:${IMAGE_TAG:-0.1.0}}"
+E2E_TEST_SERVER_IMAGE="${E2E_TEST_SERVER_IMAGE:-${REGISTRY:-localhost:5000}/valkey-k8s/test-server:${IMAGE_TAG:-0.2.0}}"
 E2E_PROBE_SECONDS="${E2E_PROBE_SECONDS:-30}"
 
 primary_pod() { kubectl -n "$NS" get pods -l valkey-master=true -o jsonpath='{.items[*].metadata.name}'; }
