@@ -83,9 +83,11 @@ wait_sentinel_settled() {
   return 1
 }
 
-# start_probe NAME RUN_ID: a probe pod (restricted Pod Security) writing through the Service.
+# start_probe NAME RUN_ID [SECONDS [PROBE ARGS...]]: a probe pod (restricted Pod Security)
+# writing through the Service for SECONDS (default E2E_PROBE_SECONDS).
 start_probe() {
-  local name=$1 run_id=$2
+  local name=$1 run_id=$2 seconds=${3:-$E2E_PROBE_SECONDS} extra=""
+  (($# > 3)) && extra=$(printf ', %s' "${@:4}")
   kubectl -n "$NS" delete pod "$name" --ignore-not-found --wait=true >/dev/null
   kubectl -n "$NS" apply -f - <<EOF
 apiVersion: v1
@@ -105,7 +107,7 @@ spec:
     - name: probe
       image: $E2E_TEST_SERVER_IMAGE
       imagePullPolicy: Always
-      args: [probe, --json, --interval, 20ms, --duration, ${E2E_PROBE_SECONDS}s, --verify-timeout, 20s, --run-id, $run_id]
+      args: [probe, --json, --interval, 20ms, --duration, ${seconds}s, --verify-timeout, 20s, --run-id, $run_id$extra]
       env:
         - {name: VALKEY_HOST, value: $RELEASE}
         - {name: VALKEY_PORT, value: "6379"}

@@ -1,0 +1,285 @@
+# Scaling and rolling upgrades with a writer running, for e2e/run (sourced after
+# e2e/lib.bash and e2e/failover.bash): no acknowledged write lost, no pod restarted
+# by a replica-count change, each pod restarted exactly once by a rolling upgrade.
+# Uses NS, RELEASE, CHART, VERSION, PLAIN_HTTP, VALUES_ARGS, PULL_POLICY and
+# HELM_EXTRA of the caller. Each step appends "suite step start end wall_s" to
+# $E2E_LOG_DIR/scaling-steps.tsv; scaling_table prints the write unavailability the
+# probe saw during each step.
+
+# Long enough for every step; the probe is stopped (SIGTERM: it reads back and reports) at the end.
+E2E_SCALE_PROBE_SECONDS="${E2E_SCALE_PROBE_SECONDS:-1800}"
+
+# data_pods: "name uid restarts" of every data pod, sorted by name.
+data_pods() {
+  kubectl -n "$NS" get pods -l app.kubernetes.io/component=valkey -o \
+    jsonpath='{range .items[*]}{.metadata.name} {.metadata.uid} {.status.containerStatuses[?(@.name=="valkey")].restartCount}{"\n"}{end}' |
+    sort
+}
+
+# unchanged_pods BEFORE AFTER: every pod in both lists kept its UID and restart count.
+unchanged_pods() {
+  join <(printf '%s\n' "$1") <(printf '%s\n' "$2") |
+    awk '$2 != $4 || $3 != $5 { printf "pod %s restarted: uid %s -> %s, restarts %s -> %s\n", $1, $2, $4, $3, $5; bad = 1 }
+         END { exit bad }'
+}
+
+now_iso() { date -u +%Y-%m-%dT%H:%M:%S.%3NZ; }
+
+# timed_step SUITE STEP COMMAND...: runs COMMAND and records when it ran.
+timed_step() {
+  local suite=$1 step=$2 start started=$SECONDS; shift 2
+  start=$(now_iso)
+  "$@"
+  printf '%s\t%s\t%s\t%s\t%s\n' "$suite" "$step" "$start" "$(now_iso)" "$((SECONDS - started))" >>"$E2E_LOG_DIR/scaling-steps.tsv"
+}
+
+# release_upgrade HELM ARGS...: helm upgrade of the suite's release with its values files.
+release_upgrade() {
+  helm upgrade "$RELEASE" "$CHART" ${VERSION:+--version "$VERSION"} "${PLAIN_HTTP[@]}" --namespace "$NS" \
+    "${VALUES_ARGS[@]}" "$@" --timeout 10m --wait "${PULL_POLICY[@]}" "${HELM_EXTRA[@]}"
+}
+
+# stop_probe NAME REPORT: SIGTERM to the probe (it stops, reads every acknowledged write
+# back and prints its report), then waits for the report.
+stop_probe() {
+  kubectl -n "$NS" exec "$1" -- sh -c 'kill -TERM 1'
+  wait_probe_report "$1" 180 "$2"
+}
+
+# probe_ok REPORT: every acknowledged write read back, writes going at the end.
+probe_ok() {
+  jq -c '{ackedWrites, failedWrites, unavailableMs, longestUnavailableMs, missingAckedWrites, verified}' "$1"
+  jq -e '.verified == true' "$1" >/dev/null || { echo "probe could not read every acknowledged write back"; return 1; }
+  jq -e '.missingAckedWrites == 0' "$1" >/dev/null || { echo "acknowledged writes lost: $(jq -c .missingIds "$1")"; return 1; }
+  jq -e '.ackedWrites > 0 and ([.windows[] | select(.ongoing)] | length) == 0' "$1" >/dev/null ||
+    { echo "writes did not resume before the probe ended"; return 1; }
+}
+
+# watch_pod_uids FILE: records "name uid" of every data pod event until killed.
+watch_pod_uids() {
+  kubectl -n "$NS" get pods -l app.kubernetes.io/component=valkey --watch --output-watch-events \
+    -o jsonpath='{.object.metadata.name} {.object.metadata.uid}{"\n"}' >"$1" 2>/dev/null
+}
+
+# --- Sentinel mode -------------------------------------------------------------------
+
+# move_primary_to POD: a forced Sentinel failover that picks POD (lowest replica-priority).
+move_primary_to() {
+  local target=$1 pod master
+  master=$(kubectl -n "$NS" exec "$target" -c sentinel -- printenv SENTINEL_MASTER_NAME)
+  for pod in $(kubectl -n "$NS" get pods -l app.kubernetes.io/component=valkey -o name | sed 's|^pod/||'); do
+    [[ "$pod" == "$(primary_pod)" ]] && continue
+    valkey_cli "$pod" CONFIG SET replica-priority "$([[ "$pod" == "$target" ]] && echo 1 || echo 100)" >/dev/null
+  done
+  sentinel_cli "$target" SENTINEL FAILOVER "$master"
+  wait_primary_moved "$(primary_pod)" 60 >/dev/null || true
+  [[ "$(primary_pod)" == "$target" ]] || { echo "primary is $(primary_pod), not $target"; return 1; }
+  valkey_cli "$target" CONFIG SET replica-priority 100 >/dev/null
+  echo "primary moved to $target"
+}
+
+# The writer runs through: replicas 2 -> 4, the primary moved to the highest ordinal,
+# replicas 4 -> 2 (the primary's pod departs), a rolling image upgrade.
+sentinel_scaling() {
+  # shellcheck disable=SC2153 # SUITE is set by e2e/run
+  local suite=$SUITE base replicas before after name=probe-scaling report image rolled uids_log watcher run_id
+  base=$(kubectl -n "$NS" get statefulset "$RELEASE" -o jsonpath='{.spec.replicas}')
+  replicas=$((base - 1))
+  report="$E2E_LOG_DIR/probe-$suite-scaling.json"
+  run_id="scaling-$(date +%s)"
+  wait_sentinel_settled 240 "$replicas"
+  start_probe "$name" "$run_id" "$E2E_SCALE_PROBE_SECONDS"
+  wait_probe_writing "$(primary_pod)" "$run_id" 120
+
+  before=$(data_pods)
+  timed_step "$suite" "replicas $replicas -> $((replicas + 2))" \
+    release_upgrade --set cluster.replicasPerMaster=$((replicas + 2))
+  wait_sentinel_settled 240 $((replicas + 2))
+  after=$(data_pods)
+  echo "pods after scale-up:"; printf '%s\n' "$after"
+  unchanged_pods "$before" "$after"
+
+  timed_step "$suite" "primary moved to the highest ordinal" move_primary_to "$RELEASE-$((replicas + 2))"
+  wait_sentinel_settled 240 $((replicas + 2))
+
+  before=$(data_pods)
+  timed_step "$suite" "replicas $((replicas + 2)) -> $replicas (the primary's pod departs)" \
+    release_upgrade --set cluster.replicasPerMaster="$replicas"
+  wait_sentinel_settled 240 "$replicas"
+  after=$(data_pods)
+  echo "pods after scale-down:"; printf '%s\n' "$after"
+  [[ $(wc -l <<<"$after") == "$base" ]] || { echo "expected $base pods"; return 1; }
+  unchanged_pods "$before" "$after"
+
+  # A rolling upgrade to another image tag of the same build: every pod restarts once.
+  image=$(helm get values "$RELEASE" -n "$NS" --all -o json | jq -r .image)
+  rolled="${image%:*}:rolled-$(date +%s)"
+  docker tag "$image" "$rolled" && docker push -q "$rolled" >/dev/null
+  before=$(data_pods)
+  uids_log="$E2E_LOG_DIR/scaling-uids-$RELEASE.log"
+  watch_pod_uids "$uids_log" &
+  watcher=$!
+  timed_step "$suite" "rolling image upgrade of $base pods" \
+    release_upgrade --set cluster.replicasPerMaster="$replicas" --set image="$rolled"
+  wait_sentinel_settled 240 "$replicas"
+  kill "$watcher" 2>/dev/null || true
+  after=$(data_pods)
+  echo "pods after the rolling upgrade:"; printf '%s\n' "$after"
+  # Every pod is new, and none was replaced twice.
+  join <(printf '%s\n' "$before") <(printf '%s\n' "$after") | awk '$2 == $4 {print "pod " $1 " was not replaced"; bad = 1} END {exit bad}'
+  sort -u "$uids_log" | awk '{n[$1]++} END {for (p in n) if (n[p] > 2) {print "pod " p " had " n[p] " UIDs during the roll"; bad = 1}; exit bad}'
+  kubectl -n "$NS" get pods -l app.kubernetes.io/component=valkey -o jsonpath='{range .items[*]}{.spec.containers[0].image}{"\n"}{end}' |
+    grep -qvxF "$rolled" && { echo "a pod does not run $rolled"; return 1; }
+
+  stop_probe "$name" "$report"
+  probe_ok "$report"
+}
+
+# scaling_table: per recorded step, its wall time and what the probe of its suite saw
+# (windows that overlap the step): milliseconds of failing writes, failed writes.
+scaling_table() {
+  local steps=$E2E_LOG_DIR/scaling-steps.tsv suite step start end wall report
+  printf '| suite | step | wall time (s) | writes failing (ms) | failed writes |\n|---|---|---|---|---|\n'
+  while IFS=$'\t' read -r suite step start end wall; do
+    report="$E2E_LOG_DIR/probe-$suite-scaling.json"
+    [[ -s "$report" ]] || { echo "| $suite | $step | $wall | no probe report | |"; continue; }
+    jq -r --arg s "$suite" --arg st "$step" --arg a "$start" --arg b "$end" --arg w "$wall" \
+      '[.windows[] | select((.end // "9") >= $a and .start <= $b)] as $x
+       | "| \($s) | \($st) | \($w) | \($x | map(.durationMs) | add // 0) | \($x | map(.failedWrites) | add // 0) |"' "$report"
+  done <"$steps"
+}
+
+# --- cluster mode --------------------------------------------------------------------
+
+E2E_CLUSTER_BULK_KEYS="${E2E_CLUSTER_BULK_KEYS:-50000}"
+
+# test_server_run NAME ARGS...: runs the test server once in a pod (restricted) with the
+# release's client credentials, prints its output, returns its exit status.
+test_server_run() {
+  local name=$1 phase="" deadline; shift
+  kubectl -n "$NS" delete pod "$name" --ignore-not-found --wait=true >/dev/null
+  kubectl -n "$NS" apply -f - >/dev/null <<EOT
+apiVersion: v1
+kind: Pod
+metadata:
+  name: $name
+  labels: {app.kubernetes.io/name: valkey-test-server, app.kubernetes.io/part-of: $RELEASE}
+spec:
+  restartPolicy: Never
+  automountServiceAccountToken: false
+  securityContext: {runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: {type: RuntimeDefault}}
+  containers:
+    - name: test-server
+      image: $E2E_TEST_SERVER_IMAGE
+      imagePullPolicy: Always
+      args: [$(printf '%s, ' "$@" | sed 's/, $//')]
+      env:
+        - {name: VALKEY_HOST, value: $RELEASE}
+        - {name: VALKEY_PORT, value: "6379"}
+        - {name: VALKEY_USERNAME, value: client}
+        - name: VALKEY_PASSWORD
+          valueFrom: {secretKeyRef: {name: $RELEASE-credentials, key: clientPassword}}
+        - {name: JAVA_TOOL_OPTIONS, value: "-XX:MaxRAMPercentage=75 -Djava.io.tmpdir=/tmp"}
+      resources: {requests: {cpu: 50m, memory: 128Mi}, limits: {memory: 512Mi}}
+      securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: {drop: [ALL]}}
+      volumeMounts: [{name: tmp, mountPath: /tmp}]
+  volumes: [{name: tmp, emptyDir: {sizeLimit: 64Mi}}]
+EOT
+  deadline=$((SECONDS + 600))
+  while ((SECONDS < deadline)); do
+    phase=$(kubectl -n "$NS" get pod "$name" -o jsonpath='{.status.phase}' 2>/dev/null || true)
+    [[ "$phase" == Succeeded || "$phase" == Failed ]] && break
+    sleep 1
+  done
+  kubectl -n "$NS" logs "$name" 2>&1 | grep -v '^[0-9]\{4\}-' || true
+  kubectl -n "$NS" delete pod "$name" --wait=false >/dev/null 2>&1 || true
+  [[ "$phase" == Succeeded ]]
+}
+
+# probe_checkpoint NAME: the running probe reads back every write acknowledged so far.
+probe_checkpoint() {
+  local out
+  out=$(kubectl get --raw "/api/v1/namespaces/$NS/pods/$1:8080/proxy/verify")
+  jq -c '{ackedWrites, failedWrites, unavailableMs, missingAckedWrites, verified}' <<<"$out"
+  jq -e '.verified == true and .missingAckedWrites == 0' <<<"$out" >/dev/null ||
+    { echo "acknowledged writes missing so far: $(jq -c .missingIds <<<"$out")"; return 1; }
+}
+
+# cluster_step_checks MASTERS REPLICAS PROBE: the cluster is ok with that topology, every
+# bulk key reads back, and so does every write the probe got acknowledged.
+cluster_step_checks() {
+  wait_cluster_ok "$1" 600
+  wait_cluster_replicas "$1" "$2" 300
+  test_server_run keys-check keys check --cluster --count "$E2E_CLUSTER_BULK_KEYS" --prefix bulk
+  probe_checkpoint "$3"
+}
+
+# wait_cluster_replicas MASTERS REPLICAS TIMEOUT_S: every master has REPLICAS connected replicas in sync.
+wait_cluster_replicas() {
+  local want=$1 per=$2 deadline=$((SECONDS + $3)) counts=""
+  while ((SECONDS < deadline)); do
+    counts=$(valkey_cli "$RELEASE-0" CLUSTER NODES | tr -d '\r' | awk '
+      $3 ~ /master/ && $3 !~ /fail/ && NF >= 9 {m[$1] = 0}
+      $3 ~ /slave/ && $3 !~ /fail/ && $8 == "connected" {r[$4]++}
+      END {for (id in m) printf "%d ", r[id] + 0}')
+    if [[ $(wc -w <<<"$counts") == "$want" ]] && ! grep -qvw "$per" <<<"$(tr ' ' '\n' <<<"$counts" | grep .)"; then
+      echo "every one of $want masters has $per replica(s)"
+      return 0
+    fi
+    sleep 2
+  done
+  echo "replicas per master: ${counts:-?} (want $want masters x $per)"
+  return 1
+}
+
+# The writer runs through: masters +2 and back, replicasPerMaster +1 and back, a rolling restart.
+cluster_scaling() {
+  # shellcheck disable=SC2153 # SUITE is set by e2e/run
+  local suite=$SUITE masters replicas name=probe-scaling run_id report before after uids_log watcher
+  masters=$(installed_masters)
+  replicas=$(helm get values "$RELEASE" -n "$NS" --all --revision 1 -o json | jq -r '.cluster.replicasPerMaster')
+  report="$E2E_LOG_DIR/probe-$suite-scaling.json"
+  run_id="scaling-$(date +%s)"
+  wait_cluster_ok "$masters" 300
+  test_server_run keys-load keys load --cluster --count "$E2E_CLUSTER_BULK_KEYS" --prefix bulk
+  start_probe "$name" "$run_id" "$E2E_SCALE_PROBE_SECONDS" --cluster --http-port 8080
+  kubectl -n "$NS" wait --for=condition=Ready "pod/$name" --timeout=120s
+  sleep 3
+  probe_checkpoint "$name"
+
+  before=$(data_pods)
+  timed_step "$suite" "masters $masters -> $((masters + 2))" \
+    release_upgrade --set cluster.masters=$((masters + 2)) --set cluster.replicasPerMaster="$replicas"
+  cluster_step_checks $((masters + 2)) "$replicas" "$name"
+  unchanged_pods "$before" "$(data_pods)"
+
+  timed_step "$suite" "masters $((masters + 2)) -> $masters" \
+    release_upgrade --set cluster.masters="$masters" --set cluster.replicasPerMaster="$replicas"
+  cluster_step_checks "$masters" "$replicas" "$name"
+  unchanged_pods "$before" "$(data_pods)"
+
+  timed_step "$suite" "replicasPerMaster $replicas -> $((replicas + 1))" \
+    release_upgrade --set cluster.masters="$masters" --set cluster.replicasPerMaster=$((replicas + 1))
+  cluster_step_checks "$masters" $((replicas + 1)) "$name"
+  unchanged_pods "$before" "$(data_pods)"
+
+  timed_step "$suite" "replicasPerMaster $((replicas + 1)) -> $replicas" \
+    release_upgrade --set cluster.masters="$masters" --set cluster.replicasPerMaster="$replicas"
+  cluster_step_checks "$masters" "$replicas" "$name"
+  unchanged_pods "$before" "$(data_pods)"
+
+  uids_log="$E2E_LOG_DIR/scaling-uids-$suite.log"
+  watch_pod_uids "$uids_log" &
+  watcher=$!
+  timed_step "$suite" "rolling restart of $((masters * (replicas + 1))) pods" \
+    release_upgrade --set cluster.masters="$masters" --set cluster.replicasPerMaster="$replicas" \
+    --set-string "podAnnotations.e2e/restarted=$(date +%s)"
+  cluster_step_checks "$masters" "$replicas" "$name"
+  kill "$watcher" 2>/dev/null || true
+  after=$(data_pods)
+  join <(printf '%s\n' "$before") <(printf '%s\n' "$after") | awk '$2 == $4 {print "pod " $1 " was not replaced"; bad = 1} END {exit bad}'
+  sort -u "$uids_log" | awk '{n[$1]++} END {for (p in n) if (n[p] > 2) {print "pod " p " had " n[p] " UIDs during the roll"; bad = 1}; exit bad}'
+
+  stop_probe "$name" "$report"
+  probe_ok "$report"
+}
