@@ -92,7 +92,15 @@ start_daemon() {
   if running_pid "$name" >/dev/null; then info "$name already running"; return 0; fi
   [[ -x "$bin" ]] || die "$name: $bin is missing (run: scripts/setup --cluster)"
   printf '\n==== %s start %s\n' "$(date -u +%FT%TZ)" "$name" >>"$LOG_DIR/$name.log"
-  setsid "$bin" "$@" </dev/null >>"$LOG_DIR/$name.log" 2>&1 &
+  # Started with no inherited descriptor but the standard three: a daemon that kept, say, the
+  # fd of a `flock` its caller ran under would hold that lock for as long as the cluster runs.
+  (
+    for fd in /proc/"$BASHPID"/fd/*; do
+      fd=${fd##*/}
+      if ((fd > 2)); then exec {fd}>&-; fi
+    done
+    exec setsid "$bin" "$@"
+  ) </dev/null >>"$LOG_DIR/$name.log" 2>&1 &
   printf '%s %s\n' "$!" "$(readlink -f "$bin")" >"$(pid_file "$name")"
   info "$name started (pid $!, log $LOG_DIR/$name.log)"
 }
