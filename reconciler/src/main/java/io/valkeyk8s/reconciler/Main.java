@@ -5,6 +5,7 @@ import io.valkeyk8s.reconciler.cluster.InitCommand;
 import io.valkeyk8s.reconciler.cluster.KubeClusterPlatform;
 import io.valkeyk8s.reconciler.cluster.ScaleDownCommand;
 import io.valkeyk8s.reconciler.cluster.ScaleUpCommand;
+import io.valkeyk8s.reconciler.core.ConfigException;
 import io.valkeyk8s.reconciler.sentinel.SentinelCommand;
 import java.util.Map;
 import java.util.concurrent.Callable;

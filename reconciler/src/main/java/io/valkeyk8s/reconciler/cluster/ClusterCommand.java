@@ -1,5 +1,7 @@
 package io.valkeyk8s.reconciler.cluster;
 
+import io.valkeyk8s.reconciler.core.StepFailedException;
+import io.valkeyk8s.reconciler.valkey.NodeClients;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -64,7 +66,7 @@ abstract class ClusterCommand implements Callable<Integer> {
     }
     LOG.info("{}: {}", name(), settings);
     try (ClusterPlatform platform = platforms.apply(settings);
-        NodeClients clients = NodeClients.forSettings(settings)) {
+        NodeClients clients = settings.nodeClients()) {
       ClusterOps ops =
           new ClusterOps(
               platform.pods(),

@@ -1,5 +1,7 @@
 package io.valkeyk8s.reconciler.cluster;
 
+import io.valkeyk8s.reconciler.core.StepFailedException;
+import io.valkeyk8s.reconciler.valkey.NodeClients;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
@@ -60,7 +62,10 @@ public final class ClusterHealer {
                       try {
                         return "ok"
                             .equals(
-                                m.client().info("heal: read CLUSTER INFO").get("cluster_state"));
+                                m.client()
+                                    .step("heal: read CLUSTER INFO")
+                                    .clusterInfo()
+                                    .get("cluster_state"));
                       } catch (StepFailedException e) {
                         return false;
                       }
@@ -103,7 +108,8 @@ public final class ClusterHealer {
           reference
               .get()
               .client()
-              .meet("heal: meet fresh node " + node.describe(), node.pod().address());
+              .step("heal: meet fresh node " + node.describe())
+              .meet(node.pod().address());
         } else if (node.view().knows(primary.get().id())) {
           LOG.info(
               "heal: {} (empty master in shard {}) becomes a replica of {}",
@@ -111,7 +117,8 @@ public final class ClusterHealer {
               shard,
               primary.get().describe());
           node.client()
-              .replicate("heal: replicate " + primary.get().describe(), primary.get().id());
+              .step("heal: replicate " + primary.get().describe())
+              .replicate(primary.get().id());
         }
         adopted++;
       } catch (StepFailedException e) {
@@ -144,7 +151,7 @@ public final class ClusterHealer {
               n.address(),
               n.flags());
           try {
-            m.client().forget("heal: forget vanished node " + n.id(), n.id());
+            m.client().step("heal: forget vanished node " + n.id()).forget(n.id());
             forgets++;
           } catch (StepFailedException e) {
             LOG.warn("heal: {}", e.getMessage());

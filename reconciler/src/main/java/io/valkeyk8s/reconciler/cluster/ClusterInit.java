@@ -1,5 +1,6 @@
 package io.valkeyk8s.reconciler.cluster;
 
+import io.valkeyk8s.reconciler.core.StepFailedException;
 import java.util.BitSet;
 import java.util.List;
 import org.slf4j.Logger;
@@ -29,7 +30,7 @@ public final class ClusterInit {
       if (m.view().isAlone() && m.view().myself().configEpoch() == 0) {
         // Distinct epochs up front spare the cluster its epoch-collision resolution.
         try {
-          m.client().setConfigEpoch("init: set config epoch", m.ordinal() + 1L);
+          m.client().step("init: set config epoch").setConfigEpoch(m.ordinal() + 1L);
         } catch (StepFailedException e) {
           LOG.debug("{}", e.getMessage());
         }
@@ -91,7 +92,7 @@ public final class ClusterInit {
           shard);
       for (int s = missing.nextSetBit(0); s >= 0; ) {
         int end = missing.nextClearBit(s) - 1;
-        leader.client().addSlots("init: add slots " + s + "-" + end, s, end);
+        leader.client().step("init: add slots " + s + "-" + end).addSlots(s, end);
         s = missing.nextSetBit(end + 1);
       }
     }

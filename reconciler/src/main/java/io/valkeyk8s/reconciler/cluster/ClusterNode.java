@@ -1,5 +1,6 @@
 package io.valkeyk8s.reconciler.cluster;
 
+import io.valkeyk8s.reconciler.valkey.Address;
 import java.util.BitSet;
 import java.util.Map;
 import java.util.Set;
@@ -16,7 +17,7 @@ import java.util.Set;
  */
 public record ClusterNode(
     String id,
-    NodeAddress address,
+    Address address,
     Set<String> flags,
     String masterId,
     long configEpoch,

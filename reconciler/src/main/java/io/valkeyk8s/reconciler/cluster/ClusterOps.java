@@ -1,5 +1,7 @@
 package io.valkeyk8s.reconciler.cluster;
 
+import io.valkeyk8s.reconciler.core.StepFailedException;
+import io.valkeyk8s.reconciler.valkey.NodeClients;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.BitSet;
@@ -73,7 +75,7 @@ public final class ClusterOps {
             if (pod == null) {
               return "no pod with ordinal " + i;
             }
-            clients.client(step, pod).ping(step);
+            ClusterPod.node(clients, step, pod).ping();
           }
           return null;
         });
@@ -116,7 +118,7 @@ public final class ClusterOps {
     }
     Map<Integer, String> owners = null;
     for (Member m : members) {
-      Map<String, String> info = m.client().info("read CLUSTER INFO");
+      Map<String, String> info = m.client().step("read CLUSTER INFO").clusterInfo();
       if (!"ok".equals(info.get("cluster_state"))) {
         return m.describe() + " reports cluster_state:" + info.get("cluster_state");
       }
@@ -125,7 +127,8 @@ public final class ClusterOps {
             + " reports cluster_slots_assigned:"
             + info.get("cluster_slots_assigned");
       }
-      Map<Integer, String> mine = slotOwners(m.client().view("read CLUSTER NODES"));
+      Map<Integer, String> mine =
+          slotOwners(ClusterView.read(m.client().step("read CLUSTER NODES")));
       if (owners == null) {
         owners = mine;
       } else if (!owners.equals(mine)) {
@@ -181,7 +184,9 @@ public final class ClusterOps {
               seen.isEmpty() ? "unknown" : "address changed",
               a.pod().name(),
               seen.map(n -> String.valueOf(n.address())).orElse("nothing"));
-          a.client().meet("meet " + b.describe() + " from " + a.pod().name(), b.pod().address());
+          a.client()
+              .step("meet " + b.describe() + " from " + a.pod().name())
+              .meet(b.pod().address());
           meets++;
         }
       }
@@ -192,7 +197,7 @@ public final class ClusterOps {
   /** Null when every node knows every other, connected, at its current address. */
   public String mutualKnowledgeProblem(List<Member> members) {
     for (Member a : members) {
-      ClusterView view = a.client().view("read CLUSTER NODES");
+      ClusterView view = ClusterView.read(a.client().step("read CLUSTER NODES"));
       for (Member b : members) {
         if (a == b) {
           continue;
@@ -275,7 +280,7 @@ public final class ClusterOps {
    */
   public int attachReplicas(String step, Snapshot snapshot, List<Member> masters) {
     List<String> masterIds = masters.stream().map(Member::id).toList();
-    ClusterView reference = masters.get(0).client().view(step);
+    ClusterView reference = ClusterView.read(masters.get(0).client().step(step));
     Map<String, Integer> replicaCount = new LinkedHashMap<>();
     for (Member m : masters) {
       replicaCount.put(
@@ -319,7 +324,7 @@ public final class ClusterOps {
           master.describe(),
           layout.shardOf(master.ordinal()),
           replicaCount.get(master.id()));
-      node.client().replicate(step + ": replicate " + master.pod().name(), master.id());
+      node.client().step(step + ": replicate " + master.pod().name()).replicate(master.id());
       replicaCount.merge(master.id(), 1, Integer::sum);
       attached.put(node, master);
     }
@@ -328,7 +333,7 @@ public final class ClusterOps {
         timeout,
         () -> {
           for (var e : attached.entrySet()) {
-            ClusterNode self = e.getKey().client().view(step).myself();
+            ClusterNode self = ClusterView.read(e.getKey().client().step(step)).myself();
             if (!e.getValue().id().equals(self.masterId())) {
               return e.getKey().describe()
                   + " does not replicate "
@@ -355,7 +360,7 @@ public final class ClusterOps {
         () -> {
           for (Member m : snapshot(step).members()) {
             if (m.view().myself().isReplica()) {
-              Map<String, String> repl = m.client().replicationInfo(step);
+              Map<String, String> repl = m.client().step(step).info("replication");
               if (!"up".equals(repl.get("master_link_status"))) {
                 return m.describe() + " has master_link_status:" + repl.get("master_link_status");
               }
@@ -371,7 +376,7 @@ public final class ClusterOps {
    */
   public int balance(String step, List<Member> keep) {
     Snapshot snapshot = snapshot(step);
-    ClusterView reference = keep.get(0).client().view(step);
+    ClusterView reference = ClusterView.read(keep.get(0).client().step(step));
     Map<String, BitSet> owned = new LinkedHashMap<>();
     for (ClusterNode n : reference.nodes()) {
       if (n.isMaster() && n.slotCount() > 0) {
@@ -413,9 +418,9 @@ public final class ClusterOps {
                     try {
                       migrator.move(
                           move.slot(),
-                          own.client(step, source.pod().name(), source.pod().address()),
+                          ClusterPod.node(own, step, source.pod()),
                           source.id(),
-                          own.client(step, target.pod().name(), target.pod().address()),
+                          ClusterPod.node(own, step, target.pod()),
                           target.id(),
                           List.of());
                     } catch (RuntimeException e) {

@@ -1,5 +1,10 @@
 package io.valkeyk8s.reconciler.cluster;
 
+import io.valkeyk8s.reconciler.core.StepFailedException;
+import io.valkeyk8s.reconciler.valkey.Address;
+import io.valkeyk8s.reconciler.valkey.NodeClient;
+import io.valkeyk8s.reconciler.valkey.NodeClients;
+
 /**
  * One data pod as the cluster commands see it.
  *
@@ -8,7 +13,7 @@ package io.valkeyk8s.reconciler.cluster;
  * @param shardLabel current value of {@value RoleLabeler#SHARD_LABEL}, null when absent
  */
 public record ClusterPod(
-    String name, int ordinal, NodeAddress address, String roleLabel, String shardLabel) {
+    String name, int ordinal, Address address, String roleLabel, String shardLabel) {
 
   /** Ordinal of a StatefulSet pod name ({@code <set>-<n>}), or -1 when the name has none. */
   public static int ordinalOf(String podName) {
@@ -21,6 +26,17 @@ public record ClusterPod(
     } catch (NumberFormatException e) {
       return -1;
     }
+  }
+
+  /**
+   * The pod's node, whose failures name the step and the pod; a pod without an IP yet fails the
+   * step.
+   */
+  public static NodeClient node(NodeClients clients, String step, ClusterPod pod) {
+    if (pod.address() == null) {
+      throw new StepFailedException(step, pod.name(), "the pod has no IP yet");
+    }
+    return clients.at(pod.address(), pod.name()).step(step);
   }
 
   @Override

@@ -1,5 +1,6 @@
 package io.valkeyk8s.reconciler.cluster;
 
+import io.valkeyk8s.reconciler.core.StepFailedException;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
@@ -70,12 +71,12 @@ public final class ClusterScaleDown {
       }
       String step = "scale-down: fail over " + primary.describe() + " to " + heir.get().describe();
       LOG.info("{} (primary on departing pod)", step);
-      heir.get().client().failover(step);
+      heir.get().client().step(step).failover();
       Wait.until(
           step,
           java.time.Duration.ofSeconds(60),
           () ->
-              heir.get().client().view(step).myself().isMaster()
+              ClusterView.read(heir.get().client().step(step)).myself().isMaster()
                   ? null
                   : heir.get().describe() + " is not master yet");
     }
@@ -110,7 +111,7 @@ public final class ClusterScaleDown {
               "still serves slots " + SlotMigrator.ranges(departing.view().myself().slots()));
         }
         LOG.info("scale-down: reset {} (departing pod)", departing.describe());
-        departing.client().resetHard("scale-down: reset departing node");
+        departing.client().step("scale-down: reset departing node").resetHard();
       }
     }
     for (String id : gone) {
@@ -118,7 +119,7 @@ public final class ClusterScaleDown {
         if (m.view().knows(id)) {
           LOG.info("scale-down: {} forgets node {}", m.describe(), id);
           try {
-            m.client().forget("scale-down: forget node " + id, id);
+            m.client().step("scale-down: forget node " + id).forget(id);
           } catch (StepFailedException e) {
             if (!String.valueOf(e.getMessage()).contains("Unknown node")) {
               throw e;
@@ -132,7 +133,7 @@ public final class ClusterScaleDown {
         java.time.Duration.ofSeconds(60),
         () -> {
           for (Member m : staying) {
-            for (ClusterNode n : m.client().view("read CLUSTER NODES").nodes()) {
+            for (ClusterNode n : ClusterView.read(m.client().step("read CLUSTER NODES")).nodes()) {
               if (!stayingIds.contains(n.id())) {
                 return m.describe() + " still knows " + n.id() + " " + n.address();
               }

@@ -1,5 +1,7 @@
 package io.valkeyk8s.reconciler.cluster;
 
+import io.valkeyk8s.reconciler.valkey.Credentials;
+import io.valkeyk8s.reconciler.valkey.NodeClients;
 import java.time.Duration;
 import java.util.Map;
 
@@ -22,6 +24,18 @@ public record ClusterSettings(
   /** Pods the StatefulSet has for this topology: one primary and R replicas per shard. */
   public int podCount() {
     return masters * (1 + replicasPerMaster);
+  }
+
+  /**
+   * Connections to the nodes: 30 s timeouts (SETSLOT and MIGRATE wait for replicas), reconnects in
+   * the background, a thread per core for the migration workers.
+   */
+  public NodeClients nodeClients() {
+    return NodeClients.withOwnThreads(
+        Math.max(2, Runtime.getRuntime().availableProcessors()),
+        Credentials.user(username, java.util.Optional.ofNullable(password)),
+        java.time.Duration.ofSeconds(30),
+        true);
   }
 
   public ShardLayout layout() {

@@ -1,5 +1,7 @@
 package io.valkeyk8s.reconciler.cluster;
 
+import io.valkeyk8s.reconciler.valkey.Address;
+import io.valkeyk8s.reconciler.valkey.NodeClient;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.Collection;
@@ -68,7 +70,7 @@ public final class ClusterView {
     }
     return new ClusterNode(
         f[0],
-        NodeAddress.fromClusterNodes(f[1]),
+        address(f[1]),
         Set.of(f[2].split(",")),
         "-".equals(f[3]) ? null : f[3],
         Long.parseLong(f[6]),
@@ -76,6 +78,22 @@ public final class ClusterView {
         slots,
         Map.copyOf(migrating),
         Map.copyOf(importing));
+  }
+
+  /** Parses {@code ip:port[@cport][,hostname]}; null when the line has no address (noaddr). */
+  private static Address address(String field) {
+    String hostPort = field.split("[@,]", 2)[0];
+    int colon = hostPort.lastIndexOf(':');
+    if (colon <= 0) {
+      return null;
+    }
+    int port = Integer.parseInt(hostPort.substring(colon + 1));
+    return port == 0 ? null : new Address(hostPort.substring(0, colon), port);
+  }
+
+  /** CLUSTER NODES of this node, parsed. */
+  public static ClusterView read(NodeClient node) {
+    return parse(node.clusterNodes());
   }
 
   public ClusterNode myself() {

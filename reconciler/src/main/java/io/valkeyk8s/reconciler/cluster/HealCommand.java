@@ -2,6 +2,7 @@ package io.valkeyk8s.reconciler.cluster;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
+import io.valkeyk8s.reconciler.valkey.NodeClients;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.BooleanSupplier;
@@ -68,7 +69,7 @@ public final class HealCommand implements Callable<Integer> {
     }
     LOG.info("cluster healer: {} every {} s", settings, settings.resyncInterval().toSeconds());
     try (ClusterPlatform platform = platforms.apply(settings);
-        NodeClients clients = NodeClients.forSettings(settings)) {
+        NodeClients clients = settings.nodeClients()) {
       HealLoop loop =
           new HealLoop(
               new ClusterHealer(platform.pods(), clients, platform.labeler(), settings.layout()),

@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.Watch;
 import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
+import io.valkeyk8s.reconciler.valkey.Address;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -96,7 +97,7 @@ public final class KubeClusterPlatform implements ClusterPlatform {
             new ClusterPod(
                 name,
                 ordinal,
-                ip == null || ip.isBlank() ? null : new NodeAddress(ip, port),
+                ip == null || ip.isBlank() ? null : new Address(ip, port),
                 labels.get(RoleLabeler.ROLE_LABEL),
                 labels.get(RoleLabeler.SHARD_LABEL)));
       }

@@ -1,5 +1,7 @@
 package io.valkeyk8s.reconciler.cluster;
 
+import io.valkeyk8s.reconciler.valkey.NodeClient;
+
 /** A reachable pod, its node id and its own view of the cluster, taken at one moment. */
 public record Member(ClusterPod pod, NodeClient client, ClusterView view) {
 

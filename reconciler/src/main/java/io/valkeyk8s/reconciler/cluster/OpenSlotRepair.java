@@ -1,5 +1,6 @@
 package io.valkeyk8s.reconciler.cluster;
 
+import io.valkeyk8s.reconciler.valkey.NodeClient;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
@@ -85,7 +86,7 @@ final class OpenSlotRepair {
               .filter(Objects::nonNull)
               .distinct()
               .toList()) {
-        m.client().setSlotStable("roll back open slot " + slot, slot);
+        m.client().step("roll back open slot " + slot).setSlotStable(slot);
       }
       return;
     }
@@ -97,7 +98,7 @@ final class OpenSlotRepair {
     migrator.complete(slot, source, target, clients);
     for (Member m : Stream.of(importer, migrating).filter(Objects::nonNull).toList()) {
       if (m != target && m != source) {
-        m.client().setSlotStable("close stale open slot " + slot, slot);
+        m.client().step("close stale open slot " + slot).setSlotStable(slot);
       }
     }
   }

@@ -1,5 +1,7 @@
 package io.valkeyk8s.reconciler.cluster;
 
+import io.valkeyk8s.reconciler.core.StepFailedException;
+import io.valkeyk8s.reconciler.valkey.NodeClient;
 import java.util.BitSet;
 import java.util.Collection;
 import java.util.List;
@@ -41,8 +43,8 @@ public final class SlotMigrator {
       NodeClient target,
       String targetId,
       Collection<NodeClient> otherMasters) {
-    target.setSlotImporting("import slot " + slot, slot, sourceId);
-    source.setSlotMigrating("migrate slot " + slot, slot, targetId);
+    target.step("import slot " + slot).setSlotImporting(slot, sourceId);
+    source.step("migrate slot " + slot).setSlotMigrating(slot, targetId);
     drain(slot, source, target);
     assign(slot, targetId, target, source, otherMasters);
   }
@@ -53,13 +55,15 @@ public final class SlotMigrator {
    */
   public void complete(
       int slot, Member source, Member target, Collection<NodeClient> otherMasters) {
-    ClusterNode targetSelf = target.client().view("read target of open slot " + slot).myself();
-    ClusterNode sourceSelf = source.client().view("read source of open slot " + slot).myself();
+    ClusterNode targetSelf =
+        ClusterView.read(target.client().step("read target of open slot " + slot)).myself();
+    ClusterNode sourceSelf =
+        ClusterView.read(source.client().step("read source of open slot " + slot)).myself();
     if (!targetSelf.slots().get(slot) && !source.id().equals(targetSelf.importing().get(slot))) {
-      target.client().setSlotImporting("import slot " + slot, slot, source.id());
+      target.client().step("import slot " + slot).setSlotImporting(slot, source.id());
     }
     if (sourceSelf.slots().get(slot) && !target.id().equals(sourceSelf.migrating().get(slot))) {
-      source.client().setSlotMigrating("migrate slot " + slot, slot, target.id());
+      source.client().step("migrate slot " + slot).setSlotMigrating(slot, target.id());
     }
     drain(slot, source.client(), target.client());
     assign(slot, target.id(), target.client(), source.client(), otherMasters);
@@ -68,11 +72,11 @@ public final class SlotMigrator {
   private void drain(int slot, NodeClient source, NodeClient target) {
     String step = "move keys of slot " + slot + " to " + target.describe();
     while (true) {
-      List<byte[]> keys = source.keysInSlot(step, slot, BATCH_KEYS);
+      List<byte[]> keys = source.step(step).keysInSlot(slot, BATCH_KEYS);
       if (keys.isEmpty()) {
         return;
       }
-      source.migrate(step, target.address(), keys, MIGRATE_TIMEOUT_MS);
+      source.step(step).migrate(target.address(), keys, MIGRATE_TIMEOUT_MS);
       keysMoved.addAndGet(keys.size());
       hook.afterBatch(slot, keys.size());
       if (keys.size() < BATCH_KEYS) {
@@ -91,9 +95,9 @@ public final class SlotMigrator {
       NodeClient source,
       Collection<NodeClient> otherMasters) {
     String step = "assign slot " + slot + " to " + target.describe();
-    target.setSlotNode(step, slot, targetId);
+    target.step(step).setSlotNode(slot, targetId);
     try {
-      source.setSlotNode(step, slot, targetId);
+      source.step(step).setSlotNode(slot, targetId);
     } catch (StepFailedException e) {
       // A source giving away its last slot turns into a replica of the target while the command
       // waits
@@ -103,7 +107,10 @@ public final class SlotMigrator {
           step + " (source sees the new owner)",
           java.time.Duration.ofSeconds(15),
           () ->
-              source.view(step).ownerOf(slot).map(n -> n.id().equals(targetId)).orElse(false)
+              ClusterView.read(source.step(step))
+                      .ownerOf(slot)
+                      .map(n -> n.id().equals(targetId))
+                      .orElse(false)
                   ? null
                   : source.describe() + " does not see the new owner: " + e.getMessage());
       LOG.info(
@@ -115,7 +122,7 @@ public final class SlotMigrator {
     for (NodeClient other : otherMasters) {
       if (other != target && other != source) {
         try {
-          other.setSlotNode(step, slot, targetId);
+          other.step(step).setSlotNode(slot, targetId);
         } catch (StepFailedException e) {
           // Gossip carries the new owner to this node anyway; the convergence wait checks it.
           LOG.debug("{}", e.getMessage());

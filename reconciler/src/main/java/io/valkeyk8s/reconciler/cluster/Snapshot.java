@@ -1,5 +1,8 @@
 package io.valkeyk8s.reconciler.cluster;
 
+import io.valkeyk8s.reconciler.core.StepFailedException;
+import io.valkeyk8s.reconciler.valkey.NodeClient;
+import io.valkeyk8s.reconciler.valkey.NodeClients;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.Comparator;
@@ -29,8 +32,8 @@ public final class Snapshot {
     Map<ClusterPod, StepFailedException> unreachable = new LinkedHashMap<>();
     for (ClusterPod pod : pods) {
       try {
-        NodeClient client = clients.client(step, pod);
-        members.add(new Member(pod, client, client.view(step)));
+        NodeClient client = ClusterPod.node(clients, step, pod);
+        members.add(new Member(pod, client, ClusterView.read(client)));
       } catch (StepFailedException e) {
         unreachable.put(pod, e);
       }

@@ -1,5 +1,6 @@
 package io.valkeyk8s.reconciler.cluster;
 
+import io.valkeyk8s.reconciler.core.StepFailedException;
 import java.time.Duration;
 import java.util.function.Supplier;
 

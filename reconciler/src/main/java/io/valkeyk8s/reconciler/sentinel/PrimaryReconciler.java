@@ -2,12 +2,14 @@ package io.valkeyk8s.reconciler.sentinel;
 
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.valkeyk8s.reconciler.Address;
-import io.valkeyk8s.reconciler.Config;
-import io.valkeyk8s.reconciler.ReconcileLoop;
+import io.valkeyk8s.reconciler.core.Config;
+import io.valkeyk8s.reconciler.core.ReconcileLoop;
 import io.valkeyk8s.reconciler.kube.LabelWriter;
 import io.valkeyk8s.reconciler.kube.Leadership;
 import io.valkeyk8s.reconciler.kube.PodIndex;
+import io.valkeyk8s.reconciler.valkey.Address;
+import io.valkeyk8s.reconciler.valkey.NodeClients;
+import io.valkeyk8s.reconciler.valkey.Role;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -40,7 +42,7 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
   private final PodIndex pods;
   private final LabelWriter labels;
   private final Sentinels sentinels;
-  private final ValkeyNodes nodes;
+  private final NodeClients nodes;
   private final Leadership leadership;
   private final SwitchClock clock;
   private final SentinelMetrics metrics;
@@ -57,7 +59,7 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
       PodIndex pods,
       LabelWriter labels,
       Sentinels sentinels,
-      ValkeyNodes nodes,
+      NodeClients nodes,
       Leadership leadership,
       SwitchClock clock,
       SentinelMetrics metrics) {
@@ -101,9 +103,9 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
       return Optional.of(LATER);
     }
     Address primary = handedOver.orElseGet(() -> truth.primary().get());
-    ValkeyNodes.Role role;
+    Role role;
     try {
-      role = nodes.role(primary);
+      role = nodes.at(primary).role();
     } catch (RuntimeException e) {
       waiting(
           "action=wait node="

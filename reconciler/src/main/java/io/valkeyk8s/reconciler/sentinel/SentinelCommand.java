@@ -2,7 +2,7 @@ package io.valkeyk8s.reconciler.sentinel;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
-import io.valkeyk8s.reconciler.Config;
+import io.valkeyk8s.reconciler.core.Config;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;

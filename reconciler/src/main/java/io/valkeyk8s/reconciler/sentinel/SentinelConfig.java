@@ -1,6 +1,6 @@
 package io.valkeyk8s.reconciler.sentinel;
 
-import io.valkeyk8s.reconciler.Env;
+import io.valkeyk8s.reconciler.core.Env;
 import java.util.Map;
 import java.util.Optional;
 

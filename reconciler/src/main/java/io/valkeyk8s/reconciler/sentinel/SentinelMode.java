@@ -5,17 +5,19 @@ import io.lettuce.core.resource.ClientResources;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.valkeyk8s.reconciler.Config;
-import io.valkeyk8s.reconciler.Health;
-import io.valkeyk8s.reconciler.HealthServer;
-import io.valkeyk8s.reconciler.ReconcileLoop;
-import io.valkeyk8s.reconciler.WorkQueue;
+import io.valkeyk8s.reconciler.core.Config;
+import io.valkeyk8s.reconciler.core.Health;
+import io.valkeyk8s.reconciler.core.HealthServer;
+import io.valkeyk8s.reconciler.core.ReconcileLoop;
+import io.valkeyk8s.reconciler.core.WorkQueue;
 import io.valkeyk8s.reconciler.kube.LabelWriter;
 import io.valkeyk8s.reconciler.kube.Leadership;
 import io.valkeyk8s.reconciler.kube.PodIndex;
+import io.valkeyk8s.reconciler.valkey.Credentials;
+import io.valkeyk8s.reconciler.valkey.LettuceClients;
+import io.valkeyk8s.reconciler.valkey.NodeClients;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,11 +34,11 @@ public final class SentinelMode implements AutoCloseable {
   private final PrometheusMeterRegistry registry =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Health health = new Health();
-  private final ClientResources resources = LettuceClients.resources();
+  private final ClientResources resources = LettuceClients.resources(1);
   private final PodIndex pods;
   private final LabelWriter labels;
   private final Sentinels sentinels;
-  private final ValkeyNodes nodes;
+  private final NodeClients nodes;
   private final Leadership leadership;
   private final PrimaryReconciler reconciler;
   private final ReconcileLoop<String> loop;
@@ -53,7 +55,11 @@ public final class SentinelMode implements AutoCloseable {
     labels = new LabelWriter(client, config.namespace(), "valkey-reconciler", config.identity());
     sentinels = new Sentinels(sentinel, resources, clock, wake);
     nodes =
-        new ValkeyNodes(resources, Optional.of(config.valkeyUsername()), config.valkeyPassword());
+        new NodeClients(
+            resources,
+            Credentials.user(config.valkeyUsername(), config.valkeyPassword()),
+            Sentinels.TIMEOUT,
+            false);
     leadership =
         new Leadership(
             client,

@@ -13,7 +13,9 @@ import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.sentinel.api.StatefulRedisSentinelConnection;
-import io.valkeyk8s.reconciler.Address;
+import io.valkeyk8s.reconciler.valkey.Address;
+import io.valkeyk8s.reconciler.valkey.Credentials;
+import io.valkeyk8s.reconciler.valkey.LettuceClients;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Duration;
@@ -54,6 +56,9 @@ public final class Sentinels implements AutoCloseable {
           "+reboot",
           "+slave");
 
+  /** Every Sentinel and data-node command: a frozen node must not stall the loop. */
+  static final Duration TIMEOUT = Duration.ofMillis(1000);
+
   private final SentinelConfig config;
   private final ClientResources resources;
   private final SwitchClock clock;
@@ -71,7 +76,7 @@ public final class Sentinels implements AutoCloseable {
     this.resources = resources;
     this.clock = clock;
     this.wake = wake;
-    this.seedClient = LettuceClients.client(resources, false);
+    this.seedClient = LettuceClients.client(resources, TIMEOUT, false);
   }
 
   /** Discovers now and every period after; also when a Sentinel announces a new one. */
@@ -103,8 +108,7 @@ public final class Sentinels implements AutoCloseable {
     Address seed = new Address(config.sentinelHost(), config.sentinelPort());
     String seedId = null;
     try (StatefulRedisSentinelConnection<String, String> c =
-        seedClient.connectSentinel(
-            LettuceClients.uri(seed, Optional.empty(), config.sentinelPassword()))) {
+        seedClient.connectSentinel(LettuceClients.uri(seed, credentials(), TIMEOUT))) {
       seedId = myId(c);
       peers(c).forEach(peerReports::putIfAbsent);
     } catch (RuntimeException e) {
@@ -181,6 +185,10 @@ public final class Sentinels implements AutoCloseable {
     return result;
   }
 
+  private Credentials credentials() {
+    return Credentials.password(config.sentinelPassword());
+  }
+
   private Map<Address, String> peers(StatefulRedisSentinelConnection<String, String> c) {
     CommandArgs<String, String> args =
         new CommandArgs<>(StringCodec.UTF8).add("SENTINELS").add(config.masterName());
@@ -230,7 +238,7 @@ public final class Sentinels implements AutoCloseable {
           });
     }
     // Whichever comes first: a majority agrees, or every member answered or timed out.
-    long deadline = System.nanoTime() + LettuceClients.COMMAND_TIMEOUT.toNanos() + 200_000_000L;
+    long deadline = System.nanoTime() + TIMEOUT.toNanos() + 200_000_000L;
     while (agreed.getCount() > 0 && done.getCount() > 0 && System.nanoTime() < deadline) {
       agreed.await(5, TimeUnit.MILLISECONDS);
     }
@@ -316,7 +324,7 @@ public final class Sentinels implements AutoCloseable {
     Member(Address address, String runId) {
       this.address = address;
       this.runId = runId;
-      this.client = LettuceClients.client(resources, true);
+      this.client = LettuceClients.client(resources, TIMEOUT, true);
       client.addListener(
           new RedisConnectionStateListener() {
             @Override
@@ -337,7 +345,7 @@ public final class Sentinels implements AutoCloseable {
 
     /** Connects what is missing; a Sentinel down at start is retried at the next discovery. */
     void connectIfNeeded() {
-      var uri = LettuceClients.uri(address, Optional.empty(), config.sentinelPassword());
+      var uri = LettuceClients.uri(address, credentials(), TIMEOUT);
       try {
         if (commands == null) {
           commands = client.connectSentinel(uri);

@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.valkeyk8s.reconciler.valkey.Credentials;
+import io.valkeyk8s.reconciler.valkey.NodeClient;
+import io.valkeyk8s.reconciler.valkey.NodeClients;
 import io.valkeyk8s.testsupport.AclUsers;
 import io.valkeyk8s.testsupport.ValkeyProcess;
 import java.time.Duration;
@@ -62,8 +65,7 @@ class ClusterAuthIT {
               try (NodeClients clients = h.clients()) {
                 for (Member m : h.members(clients)) {
                   if (m.view().myself().isReplica()) {
-                    Map<String, String> info =
-                        m.client().replicationInfo("test: replication of " + m.describe());
+                    Map<String, String> info = m.client().info("replication");
                     assertThat(info.get("master_link_status"))
                         .as("link of replica " + m.describe())
                         .isEqualTo("up");
@@ -89,12 +91,10 @@ class ClusterAuthIT {
   @Order(1)
   void initWithAclUsersAndTheDefaultUserOff() throws Exception {
     h.scaleStatefulSet(6);
-    try (NodeClients anonymous = new NodeClients(null, null, Duration.ofSeconds(10))) {
+    try (NodeClients anonymous =
+        NodeClients.withOwnThreads(2, Credentials.NONE, Duration.ofSeconds(10), true)) {
       assertThatThrownBy(
-              () ->
-                  anonymous
-                      .client("test: anonymous", "valkey-0", h.address(0))
-                      .ping("test: anonymous ping"))
+              () -> anonymous.at(h.address(0), "valkey-0").step("test: anonymous").ping())
           .as("the default user is off, as in config/users.acl")
           .rootCause()
           .hasMessageContaining("NOAUTH");
@@ -130,15 +130,15 @@ class ClusterAuthIT {
     // the
     // scale-down needs a CLUSTER FAILOVER and a replication hand-over between authenticated nodes.
     try (NodeClients clients = h.clients()) {
-      NodeClient pod5 = clients.client("test", "valkey-5", h.address(5));
-      String pod6Id = clients.client("test", "valkey-6", h.address(6)).myId("test");
-      pod5.replicate("test", pod6Id);
+      NodeClient pod5 = clients.at(h.address(5), "valkey-5").step("test");
+      String pod6Id = clients.at(h.address(6), "valkey-6").step("test").myId();
+      pod5.replicate(pod6Id);
       await()
           .atMost(PATIENCE)
           .until(
               () ->
-                  "up".equals(pod5.replicationInfo("test").get("master_link_status"))
-                      && pod6Id.equals(pod5.view("test").myself().masterId()));
+                  "up".equals(pod5.info("replication").get("master_link_status"))
+                      && pod6Id.equals(ClusterView.read(pod5).myself().masterId()));
     }
 
     ScaleDownCommand down = h.scaleDown(3, 1);

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 import static org.awaitility.Awaitility.await;
 
+import io.valkeyk8s.reconciler.valkey.NodeClient;
+import io.valkeyk8s.reconciler.valkey.NodeClients;
 import io.valkeyk8s.testsupport.ValkeyProcess;
 import java.time.Duration;
 import java.util.HashMap;
@@ -109,10 +111,10 @@ class ClusterBadInputIT {
     h.node(4).kill();
     h.node(5).kill();
     try (NodeClients clients = h.clients()) {
-      NodeClient node0 = clients.client("test", "valkey-0", h.address(0));
+      NodeClient node0 = clients.at(h.address(0), "valkey-0").step("test");
       await("the others notice the lost shard")
           .atMost(Duration.ofSeconds(60))
-          .until(() -> "fail".equals(node0.info("test").get("cluster_state")));
+          .until(() -> "fail".equals(node0.clusterInfo().get("cluster_state")));
     }
     ScaleUpCommand up = h.scaleUp(3, 1);
     assertThat(h.run(up)).isEqualTo(1);
@@ -147,8 +149,9 @@ class ClusterBadInputIT {
               // Let the target's replica have what was moved so far: the test is about the
               // reconciler, not async replication.
               clients
-                  .client("test", "valkey-6", ClusterHarness.address(target))
-                  .run("wait", c -> c.waitForReplication(1, 5000));
+                  .at(ClusterHarness.address(target), "valkey-6")
+                  .step("test")
+                  .call(c -> c.waitForReplication(1, 5000));
             }
             // SIGTERM, as when a pod is deleted: Valkey waits for its replica before exiting. With
             // kill -9 the keys other workers moved after the WAIT would be lost with the node,
@@ -168,8 +171,8 @@ class ClusterBadInputIT {
         .untilAsserted(
             () -> {
               try (NodeClients clients = h.clients()) {
-                NodeClient node0 = clients.client("test", "valkey-0", h.address(0));
-                assertThat(node0.info("test"))
+                NodeClient node0 = clients.at(h.address(0), "valkey-0").step("test");
+                assertThat(node0.clusterInfo())
                     .containsEntry("cluster_state", "ok")
                     .containsEntry("cluster_slots_assigned", "16384");
               }

@@ -9,6 +9,10 @@ import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisAdvancedClusterAsyncCommands;
+import io.valkeyk8s.reconciler.valkey.Address;
+import io.valkeyk8s.reconciler.valkey.Credentials;
+import io.valkeyk8s.reconciler.valkey.NodeClient;
+import io.valkeyk8s.reconciler.valkey.NodeClients;
 import io.valkeyk8s.testsupport.AclUsers;
 import io.valkeyk8s.testsupport.LoopbackValkey;
 import io.valkeyk8s.testsupport.ValkeyProcess;
@@ -20,6 +24,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntPredicate;
@@ -60,12 +65,12 @@ final class ClusterHarness implements AutoCloseable {
     return nodes.get(ordinal);
   }
 
-  NodeAddress address(int ordinal) {
+  Address address(int ordinal) {
     return address(node(ordinal));
   }
 
-  static NodeAddress address(ValkeyProcess node) {
-    return new NodeAddress(node.host(), node.port());
+  static Address address(ValkeyProcess node) {
+    return new Address(node.host(), node.port());
   }
 
   /**
@@ -146,8 +151,15 @@ final class ClusterHarness implements AutoCloseable {
   NodeClients clients() {
     return valkey
         .users()
-        .map(u -> new NodeClients(AclUsers.ADMIN, u.adminPassword(), Duration.ofSeconds(10)))
-        .orElseGet(() -> new NodeClients(null, null, Duration.ofSeconds(10)));
+        .map(
+            u ->
+                NodeClients.withOwnThreads(
+                    2,
+                    Credentials.user(AclUsers.ADMIN, Optional.of(u.adminPassword())),
+                    Duration.ofSeconds(10),
+                    true))
+        .orElseGet(
+            () -> NodeClients.withOwnThreads(2, Credentials.NONE, Duration.ofSeconds(10), true));
   }
 
   List<Member> members(NodeClients clients) {
@@ -169,7 +181,7 @@ final class ClusterHarness implements AutoCloseable {
       List<Member> members = members(clients);
       assertThat(members).hasSize(masters * (1 + replicasPerMaster));
       for (Member m : members) {
-        Map<String, String> info = m.client().info("test");
+        Map<String, String> info = m.client().clusterInfo();
         assertThat(info.get("cluster_state"))
             .as("cluster_state on " + m.describe())
             .isEqualTo("ok");
@@ -238,9 +250,7 @@ final class ClusterHarness implements AutoCloseable {
         }
         ClusterView view =
             ClusterView.parse(
-                clients
-                    .client("test", "valkey-" + i, address(i))
-                    .run("test: cluster nodes", c -> c.clusterNodes()));
+                clients.at(address(i), "valkey-" + i).step("test").call(c -> c.clusterNodes()));
         flux.addAll(view.myself().migrating().keySet());
         flux.addAll(view.myself().importing().keySet());
         BitSet assigned = new BitSet(ShardLayout.SLOTS);
@@ -385,13 +395,13 @@ final class ClusterHarness implements AutoCloseable {
           continue;
         }
         try {
-          NodeClient client = clients.client("test", "valkey-" + i, address(i));
-          String text = client.run("test: cluster nodes", c -> c.clusterNodes());
+          NodeClient client = clients.at(address(i), "valkey-" + i).step("test");
+          String text = client.call(c -> c.clusterNodes());
           ClusterView view = ClusterView.parse(text);
           out.append(" | valkey-")
               .append(i)
               .append(" (cluster_state:")
-              .append(client.info("test").get("cluster_state"))
+              .append(client.clusterInfo().get("cluster_state"))
               .append("): ")
               .append(text.lines().filter(l -> l.contains("myself")).findFirst().orElse("?"));
           for (MissingKey m : shown) {

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.Event;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.valkeyk8s.reconciler.valkey.NodeClients;
 import io.valkeyk8s.testsupport.ValkeyProcess;
 import java.time.Duration;
 import java.util.Map;
@@ -145,8 +146,7 @@ class ClusterHealIT {
     ValkeyProcess node = h.node(ordinal);
     String oldId;
     try (NodeClients clients = h.clients()) {
-      oldId =
-          clients.client("test", "valkey-" + ordinal, ClusterHarness.address(node)).myId("test");
+      oldId = clients.at(ClusterHarness.address(node), "valkey-" + ordinal).step("test").myId();
     }
     node.stop();
     node.wipe();

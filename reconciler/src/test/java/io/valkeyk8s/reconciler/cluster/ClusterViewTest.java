@@ -2,6 +2,7 @@ package io.valkeyk8s.reconciler.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.valkeyk8s.reconciler.valkey.Address;
 import org.junit.jupiter.api.Test;
 
 class ClusterViewTest {
@@ -19,7 +20,7 @@ class ClusterViewTest {
     ClusterView view = ClusterView.parse(NODES);
     ClusterNode me = view.myself();
     assertThat(me.id()).isEqualTo("aaa");
-    assertThat(me.address()).isEqualTo(new NodeAddress("10.0.0.1", 6379));
+    assertThat(me.address()).isEqualTo(new Address("10.0.0.1", 6379));
     assertThat(me.slotCount()).isEqualTo(5461);
     assertThat(me.migrating()).containsEntry(5461, "bbb");
     assertThat(view.node("bbb").orElseThrow().importing()).containsEntry(7000, "aaa");

@@ -2,6 +2,8 @@ package io.valkeyk8s.reconciler.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.valkeyk8s.reconciler.valkey.Credentials;
+import io.valkeyk8s.reconciler.valkey.NodeClients;
 import io.valkeyk8s.testsupport.LoopbackValkey;
 import io.valkeyk8s.testsupport.ValkeyProcess;
 import java.io.IOException;
@@ -59,7 +61,8 @@ class ScaleUpBenchmark {
 
   private Result run(String name, Scaler scaler) throws Exception {
     try (LoopbackValkey valkey = LoopbackValkey.withoutAuth();
-        NodeClients clients = new NodeClients(null, null, Duration.ofSeconds(60))) {
+        NodeClients clients =
+            NodeClients.withOwnThreads(2, Credentials.NONE, Duration.ofSeconds(60), true)) {
       List<ValkeyProcess> nodes = new ArrayList<>();
       ClusterHarness.startUpTo(valkey, nodes, 6);
       PodDirectory pods =
@@ -122,7 +125,7 @@ class ScaleUpBenchmark {
     cli("--cluster", "add-node", newMaster, existing);
     ops.waitHealthy("ok", pods.pods().stream().filter(p -> p.ordinal() <= 6).toList());
     String masterId =
-        clients.client("id", "valkey-6", ClusterHarness.address(nodes.get(6))).myId("id");
+        clients.at(ClusterHarness.address(nodes.get(6)), "valkey-6").step("id").myId();
     cli(
         "--cluster",
         "add-node",
@@ -138,8 +141,9 @@ class ScaleUpBenchmark {
     long t2 = System.nanoTime();
     long moved =
         clients
-            .client("dbsize", "valkey-6", ClusterHarness.address(nodes.get(6)))
-            .run("dbsize", c -> c.dbsize());
+            .at(ClusterHarness.address(nodes.get(6)), "valkey-6")
+            .step("dbsize")
+            .call(c -> c.dbsize());
     return new Result("valkey-cli", (t1 - t0) / 1e9, (t2 - t1) / 1e9, moved, 0);
   }
 

@@ -3,7 +3,7 @@ package io.valkeyk8s.reconciler.sentinel;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.valkeyk8s.reconciler.Config;
+import io.valkeyk8s.reconciler.core.Config;
 import io.valkeyk8s.reconciler.testing.TestPods;
 import io.valkeyk8s.testsupport.KubeApiServer;
 import io.valkeyk8s.testsupport.KubeApiServerExtension;

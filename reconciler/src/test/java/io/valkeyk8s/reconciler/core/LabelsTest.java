@@ -1,4 +1,4 @@
-package io.valkeyk8s.reconciler;
+package io.valkeyk8s.reconciler.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

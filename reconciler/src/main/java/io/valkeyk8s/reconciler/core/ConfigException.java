@@ -1,4 +1,4 @@
-package io.valkeyk8s.reconciler;
+package io.valkeyk8s.reconciler.core;
 
 /** Invalid configuration: the message is one line that names the variable and the problem. */
 public final class ConfigException extends RuntimeException {

@@ -1,4 +1,4 @@
-package io.valkeyk8s.reconciler;
+package io.valkeyk8s.reconciler.core;
 
 import java.time.Duration;
 

@@ -1,8 +1,8 @@
-package io.valkeyk8s.reconciler.cluster;
+package io.valkeyk8s.reconciler.core;
 
 /**
- * A step of a cluster command failed; the message names the step and the node, for the one-line
- * error.
+ * A named step of a longer operation failed (a cluster command's "meet new nodes", "move slot 42");
+ * the message names the step and the node, for a one-line error.
  */
 public final class StepFailedException extends RuntimeException {
   private final String step;
