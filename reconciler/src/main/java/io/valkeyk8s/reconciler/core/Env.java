@@ -20,6 +20,12 @@ public final class Env {
     return value == null || value.isBlank() ? Optional.empty() : Optional.of(value.trim());
   }
 
+  /** Set, but to nothing but blanks. */
+  public boolean isBlank(String name) {
+    String value = vars.get(name);
+    return value != null && value.isBlank();
+  }
+
   public String string(String name, String defaultValue) {
     return optional(name).orElse(defaultValue);
   }

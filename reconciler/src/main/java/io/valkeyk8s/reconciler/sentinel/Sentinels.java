@@ -13,6 +13,7 @@ import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.sentinel.api.StatefulRedisSentinelConnection;
+import io.valkeyk8s.reconciler.core.Config;
 import io.valkeyk8s.reconciler.valkey.Address;
 import io.valkeyk8s.reconciler.valkey.Credentials;
 import io.valkeyk8s.reconciler.valkey.LettuceClients;
@@ -59,11 +60,11 @@ public final class Sentinels implements AutoCloseable {
   /** Every Sentinel and data-node command: a frozen node must not stall the loop. */
   static final Duration TIMEOUT = Duration.ofMillis(1000);
 
-  private final SentinelConfig config;
+  private final Config.Sentinel config;
   private final ClientResources resources;
   private final SwitchClock clock;
   private final Runnable wake;
-  private final Map<Address, Member> members = new ConcurrentHashMap<>();
+  private final Map<Address, SentinelLink> members = new ConcurrentHashMap<>();
   private final ScheduledExecutorService discovery =
       Executors.newSingleThreadScheduledExecutor(
           r -> Thread.ofPlatform().daemon().name("sentinel-discovery").unstarted(r));
@@ -71,7 +72,7 @@ public final class Sentinels implements AutoCloseable {
   private volatile boolean closed;
 
   public Sentinels(
-      SentinelConfig config, ClientResources resources, SwitchClock clock, Runnable wake) {
+      Config.Sentinel config, ClientResources resources, SwitchClock clock, Runnable wake) {
     this.config = config;
     this.resources = resources;
     this.clock = clock;
@@ -115,7 +116,7 @@ public final class Sentinels implements AutoCloseable {
       log.warn("action=seed-unreachable sentinel={} error=\"{}\"", seed, e.getMessage());
     }
     Map<Address, String> answering = new LinkedHashMap<>();
-    for (Member m : members.values()) {
+    for (SentinelLink m : members.values()) {
       if (m.commands == null || !m.commands.isOpen()) {
         continue;
       }
@@ -125,7 +126,7 @@ public final class Sentinels implements AutoCloseable {
           answering.put(m.address, m.runId);
         }
       } catch (RuntimeException e) {
-        log.debug("sentinel {} did not answer SENTINEL SENTINELS: {}", m.address, e.getMessage());
+        log.debug("action=peers-unanswered sentinel={} error=\"{}\"", m.address, e.getMessage());
       }
     }
     Map<Address, String> reported = roster(peerReports, answering, seed, seedId);
@@ -133,9 +134,9 @@ public final class Sentinels implements AutoCloseable {
       return; // nobody answered: keep what we have
     }
     for (Map.Entry<Address, String> e : reported.entrySet()) {
-      Member existing = members.get(e.getKey());
+      SentinelLink existing = members.get(e.getKey());
       if (existing == null) {
-        Member m = new Member(e.getKey(), e.getValue());
+        SentinelLink m = new SentinelLink(e.getKey(), e.getValue());
         members.put(e.getKey(), m);
         log.info("action=sentinel-add sentinel={} runid={}", e.getKey(), e.getValue());
       }
@@ -147,7 +148,7 @@ public final class Sentinels implements AutoCloseable {
         members.remove(gone).close();
       }
     }
-    members.values().forEach(Member::connectIfNeeded);
+    members.values().forEach(SentinelLink::connectIfNeeded);
   }
 
   /**
@@ -211,7 +212,7 @@ public final class Sentinels implements AutoCloseable {
 
   /** The Sentinels' answers to GET-MASTER-ADDR-BY-NAME, returned once a majority agrees. */
   public Truth ask() throws InterruptedException {
-    List<Member> asked = new ArrayList<>(members.values());
+    List<SentinelLink> asked = new ArrayList<>(members.values());
     int majority = asked.size() / 2 + 1;
     Map<Address, Integer> votes = new ConcurrentHashMap<>();
     java.util.concurrent.CountDownLatch done =
@@ -219,7 +220,7 @@ public final class Sentinels implements AutoCloseable {
     java.util.concurrent.atomic.AtomicInteger answered =
         new java.util.concurrent.atomic.AtomicInteger();
     java.util.concurrent.CountDownLatch agreed = new java.util.concurrent.CountDownLatch(1);
-    for (Member m : asked) {
+    for (SentinelLink m : asked) {
       RedisFuture<SocketAddress> f = m.askPrimary();
       if (f == null) {
         done.countDown();
@@ -256,7 +257,7 @@ public final class Sentinels implements AutoCloseable {
    * Sentinel, which runs the failover alone (a forced failover asks nobody's agreement).
    */
   public Optional<Address> failover() {
-    for (Member m : members.values()) {
+    for (SentinelLink m : members.values()) {
       if (m.commands == null || !m.commands.isOpen()) {
         continue;
       }
@@ -276,7 +277,7 @@ public final class Sentinels implements AutoCloseable {
 
   /** The replica this Sentinel selected in its failover (flag "promoted"), if it selected one. */
   public Optional<Address> promotedReplica(Address sentinel) {
-    Member m = members.get(sentinel);
+    SentinelLink m = members.get(sentinel);
     if (m == null || m.commands == null || !m.commands.isOpen()) {
       return Optional.empty();
     }
@@ -301,27 +302,27 @@ public final class Sentinels implements AutoCloseable {
   }
 
   public int connected() {
-    return (int) members.values().stream().filter(Member::isSubscribed).count();
+    return (int) members.values().stream().filter(SentinelLink::isSubscribed).count();
   }
 
   @Override
   public synchronized void close() {
     closed = true;
     discovery.shutdownNow();
-    members.values().forEach(Member::close);
+    members.values().forEach(SentinelLink::close);
     members.clear();
     seedClient.shutdown(Duration.ZERO, Duration.ofSeconds(1));
   }
 
   /** One Sentinel: pub/sub for events, a command connection for questions. */
-  private final class Member {
+  private final class SentinelLink {
     final Address address;
     final String runId;
     final RedisClient client;
     volatile StatefulRedisPubSubConnection<String, String> pubsub;
     volatile StatefulRedisSentinelConnection<String, String> commands;
 
-    Member(Address address, String runId) {
+    SentinelLink(Address address, String runId) {
       this.address = address;
       this.runId = runId;
       this.client = LettuceClients.client(resources, TIMEOUT, true);

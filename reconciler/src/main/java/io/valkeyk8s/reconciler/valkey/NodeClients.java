@@ -95,26 +95,26 @@ public final class NodeClients implements AutoCloseable {
         c =
             client.connect(
                 ByteArrayCodec.INSTANCE, LettuceClients.uri(address, credentials, timeout));
-        StatefulRedisConnection<byte[], byte[]> previous = connections.put(address, c);
-        if (previous != null) {
-          previous.closeAsync();
-        }
+        closeIfOpen(connections.put(address, c));
       }
       return command.apply(c.sync());
     } catch (RuntimeException e) {
       if (!autoReconnect) {
-        StatefulRedisConnection<byte[], byte[]> broken = connections.remove(address);
-        if (broken != null) {
-          broken.closeAsync();
-        }
+        closeIfOpen(connections.remove(address));
       }
       throw e;
     }
   }
 
+  private static void closeIfOpen(StatefulRedisConnection<byte[], byte[]> c) {
+    if (c != null && c.isOpen()) {
+      c.closeAsync();
+    }
+  }
+
   @Override
   public void close() {
-    connections.values().forEach(StatefulRedisConnection::closeAsync);
+    connections.values().forEach(NodeClients::closeIfOpen);
     connections.clear();
     if (ownsClient) {
       client.shutdown(Duration.ZERO, Duration.ofSeconds(2));

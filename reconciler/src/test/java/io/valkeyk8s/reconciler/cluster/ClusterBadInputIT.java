@@ -4,6 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 import static org.awaitility.Awaitility.await;
 
+import io.valkeyk8s.reconciler.cluster.command.InitCommand;
+import io.valkeyk8s.reconciler.cluster.command.OneShotCommand;
+import io.valkeyk8s.reconciler.cluster.command.ScaleDownCommand;
+import io.valkeyk8s.reconciler.cluster.command.ScaleUpCommand;
+import io.valkeyk8s.reconciler.cluster.topology.PodNode;
 import io.valkeyk8s.reconciler.valkey.NodeClient;
 import io.valkeyk8s.reconciler.valkey.NodeClients;
 import io.valkeyk8s.testsupport.ValkeyProcess;
@@ -62,21 +67,21 @@ class ClusterBadInputIT {
   @Test
   @Order(1)
   void fewerThanThreeMastersOrNoneIsRefusedWithExitTwo() {
-    List<BiFunction<Map<String, String>, ClusterHarness, ClusterCommand>> commands =
+    List<BiFunction<Map<String, String>, ClusterHarness, OneShotCommand>> commands =
         List.of(
-            (env, x) -> new InitCommand(env, x.kube::platform),
-            (env, x) -> new ScaleUpCommand(env, x.kube::platform),
-            (env, x) -> new ScaleDownCommand(env, x.kube::platform));
+            (env, x) -> new InitCommand(env, x.kube::newClient),
+            (env, x) -> new ScaleUpCommand(env, x.kube::newClient),
+            (env, x) -> new ScaleDownCommand(env, x.kube::newClient));
     for (var make : commands) {
-      ClusterCommand two = make.apply(env("2"), h);
+      OneShotCommand two = make.apply(env("2"), h);
       assertThat(h.run(two)).isEqualTo(2);
-      assertThat(two.lastError()).contains("VALKEY_CLUSTER_MASTERS=2 is below 3");
-      ClusterCommand none = make.apply(env(null), h);
+      assertThat(two.lastError()).contains("VALKEY_CLUSTER_MASTERS: 2 is below 3");
+      OneShotCommand none = make.apply(env(null), h);
       assertThat(h.run(none)).isEqualTo(2);
-      assertThat(none.lastError()).contains("VALKEY_CLUSTER_MASTERS is required");
-      ClusterCommand text = make.apply(env("three"), h);
+      assertThat(none.lastError()).contains("VALKEY_CLUSTER_MASTERS: is required");
+      OneShotCommand text = make.apply(env("three"), h);
       assertThat(h.run(text)).isEqualTo(2);
-      assertThat(text.lastError()).contains("VALKEY_CLUSTER_MASTERS='three' is not a whole number");
+      assertThat(text.lastError()).contains("VALKEY_CLUSTER_MASTERS: 'three' is not an integer");
     }
     h.assertClusterOk(3, 1);
   }
@@ -122,7 +127,7 @@ class ClusterBadInputIT {
         .contains("refusing to scale a failing cluster")
         .contains("cluster_state:fail");
     try (NodeClients clients = h.clients()) {
-      for (Member m : h.members(clients)) {
+      for (PodNode m : h.members(clients)) {
         assertThat(m.view().myself().migrating()).isEmpty();
         assertThat(m.view().myself().importing()).isEmpty();
       }

@@ -3,6 +3,8 @@ package io.valkeyk8s.reconciler.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.valkeyk8s.reconciler.cluster.command.ScaleDownCommand;
+import io.valkeyk8s.reconciler.cluster.topology.ClusterView;
 import io.valkeyk8s.reconciler.valkey.NodeClient;
 import io.valkeyk8s.reconciler.valkey.NodeClients;
 import java.time.Duration;

@@ -55,4 +55,89 @@ class ConfigTest {
     assertThatThrownBy(() -> Config.fromEnv(Map.of("LEASE_NAME", "Bad Name")))
         .hasMessageStartingWith("LEASE_NAME: ");
   }
+
+  @Test
+  void aBlankSelectorIsRefusedRatherThanMatchingEveryPod() {
+    assertThatThrownBy(() -> Config.fromEnv(Map.of("VALKEY_POD_SELECTOR", " ")))
+        .hasMessage("VALKEY_POD_SELECTOR: must not be empty");
+  }
+
+  @Test
+  void theSentinelPartHasTheOriginalToolsDefaults() {
+    Config.Sentinel s = Config.Sentinel.fromEnv(Map.of("VALKEY_SENTINEL_HOST", "sentinel"));
+    assertThat(s.sentinelPort()).isEqualTo(26379);
+    assertThat(s.masterName()).isEqualTo("myprimary");
+    assertThat(s.labelName()).isEqualTo("valkey-master");
+    assertThat(s.labelValue()).isEqualTo("true");
+    assertThat(s.sentinelPassword()).isEmpty();
+  }
+
+  private static Config.Cluster cluster(Map<String, String> env) {
+    return Config.Cluster.fromEnv(env, Config.fromEnv(env));
+  }
+
+  @Test
+  void clusterDefaultsApplyWhenOnlyMastersIsSet() {
+    Map<String, String> env = Map.of("VALKEY_CLUSTER_MASTERS", "3");
+    Config c = Config.fromEnv(env);
+    Config.Cluster s = cluster(env);
+    assertThat(s.masters()).isEqualTo(3);
+    assertThat(s.replicasPerMaster()).isZero();
+    assertThat(c.valkeyPort()).isEqualTo(6379);
+    assertThat(c.valkeyUsername()).isEqualTo("admin");
+    assertThat(c.valkeyPassword()).isEmpty();
+    assertThat(c.namespace()).isEqualTo("default");
+    assertThat(c.podSelector()).containsExactly(Map.entry("app.kubernetes.io/component", "valkey"));
+    assertThat(c.resync()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(s.podCount()).isEqualTo(3);
+  }
+
+  @Test
+  void clusterModeReadsEveryVariable() {
+    Map<String, String> env =
+        Map.of(
+            "VALKEY_CLUSTER_MASTERS",
+            " 4 ",
+            "VALKEY_CLUSTER_REPLICAS_PER_MASTER",
+            "2",
+            "VALKEY_PORT",
+            "7000",
+            "VALKEY_USERNAME",
+            "ops",
+            "VALKEY_PASSWORD",
+            "s3cret",
+            "POD_NAMESPACE",
+            "data",
+            "VALKEY_POD_SELECTOR",
+            "app=v",
+            "RESYNC_SECONDS",
+            "5");
+    Config c = Config.fromEnv(env);
+    Config.Cluster s = cluster(env);
+    assertThat(s.podCount()).isEqualTo(12);
+    assertThat(c.valkeyPort()).isEqualTo(7000);
+    assertThat(c.valkeyPassword()).contains("s3cret");
+    assertThat(c.toString() + " " + s).doesNotContain("s3cret");
+  }
+
+  @Test
+  void badClusterValuesFailWithOneLineNamingTheVariable() {
+    assertThatThrownBy(() -> cluster(Map.of()))
+        .hasMessage("VALKEY_CLUSTER_MASTERS: is required but not set");
+    assertThatThrownBy(() -> cluster(Map.of("VALKEY_CLUSTER_MASTERS", "2")))
+        .hasMessageStartingWith("VALKEY_CLUSTER_MASTERS: 2 is below 3");
+    assertThatThrownBy(
+            () ->
+                cluster(
+                    Map.of(
+                        "VALKEY_CLUSTER_MASTERS", "3", "VALKEY_CLUSTER_REPLICAS_PER_MASTER", "-1")))
+        .hasMessageContaining("VALKEY_CLUSTER_REPLICAS_PER_MASTER: -1");
+    assertThatThrownBy(() -> cluster(Map.of("VALKEY_CLUSTER_MASTERS", "3", "VALKEY_PORT", "60000")))
+        .hasMessageContaining("VALKEY_PORT: 60000");
+    assertThatThrownBy(() -> cluster(Map.of("VALKEY_CLUSTER_MASTERS", "3", "VALKEY_PORT", "x")))
+        .hasMessage("VALKEY_PORT: 'x' is not an integer");
+    assertThatThrownBy(
+            () -> cluster(Map.of("VALKEY_CLUSTER_MASTERS", "3", "VALKEY_POD_SELECTOR", " ")))
+        .hasMessageContaining("VALKEY_POD_SELECTOR");
+  }
 }
