@@ -476,9 +476,19 @@ public final class ClusterOps {
     return m;
   }
 
-  /** Finishes or rolls back slots left open by an interrupted run. */
+  /**
+   * Finishes or rolls back slots left open by an interrupted run, once every replica is in sync: a
+   * replica still syncing misses the SETSLOT states its primary replicates (as in {@link
+   * #balance}), and a target restarted after a kill comes back as a replica while its primary
+   * closes the slot.
+   */
   public int repairOpenSlots(String step) {
-    int closed = OpenSlotRepair.repair(snapshot(step), migrator);
+    Snapshot snapshot = snapshot(step);
+    if (OpenSlotRepair.hasOpenSlots(snapshot)) {
+      waitReplicasInSync(step + ": wait for replicas to sync");
+      snapshot = snapshot(step);
+    }
+    int closed = OpenSlotRepair.repair(snapshot, migrator);
     if (closed > 0) {
       LOG.info("action=close-open-slots slots={} reason=\"{}\"", closed, step);
     }

@@ -19,6 +19,14 @@ final class OpenSlotRepair {
 
   private OpenSlotRepair() {}
 
+  static boolean hasOpenSlots(Snapshot snapshot) {
+    return snapshot.members().stream()
+        .anyMatch(
+            m ->
+                !m.view().myself().migrating().isEmpty()
+                    || !m.view().myself().importing().isEmpty());
+  }
+
   /** Returns how many open slots it closed. */
   static int repair(Snapshot snapshot, SlotMigrator migrator) {
     List<PodNode> masters = snapshot.members().stream().filter(PodNode::isMaster).toList();
