@@ -33,7 +33,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Controller implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Controller.class);
-  private static final Duration STUCK_AFTER = Duration.ofMinutes(2);
 
   /** Builds a mode's controller on the process's Kubernetes client. */
   @FunctionalInterface
@@ -115,9 +114,9 @@ public final class Controller implements AutoCloseable {
     return http.port();
   }
 
-  /** The mode's pass; liveness fails when the loop dies or a pass hangs. */
-  public void reconcileWith(ReconcileLoop.Pass<String> pass) {
-    loop = new ReconcileLoop<>(queue, pass, STUCK_AFTER);
+  /** The mode's pass; liveness fails when the loop dies or one pass runs longer than stuckAfter. */
+  public void reconcileWith(ReconcileLoop.Pass<String> pass, Duration stuckAfter) {
+    loop = new ReconcileLoop<>(queue, pass, stuckAfter);
     health.liveness("reconcile-loop", loop::isAlive);
   }
 

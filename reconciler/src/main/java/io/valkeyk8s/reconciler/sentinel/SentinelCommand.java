@@ -8,6 +8,7 @@ import io.valkeyk8s.reconciler.valkey.Credentials;
 import io.valkeyk8s.reconciler.valkey.LettuceClients;
 import io.valkeyk8s.reconciler.valkey.NodeClients;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -64,7 +65,7 @@ public final class SentinelCommand implements Callable<Integer> {
             metrics);
     controller.health().readiness("sentinel-majority", pass::truthFresh);
     controller.onStart(() -> sentinels.start(config.resync()));
-    controller.reconcileWith(pass);
+    controller.reconcileWith(pass, Duration.ofMinutes(2));
     return controller;
   }
 }

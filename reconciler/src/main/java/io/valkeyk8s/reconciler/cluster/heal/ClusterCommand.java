@@ -7,6 +7,7 @@ import io.valkeyk8s.reconciler.core.Config;
 import io.valkeyk8s.reconciler.kube.Controller;
 import io.valkeyk8s.reconciler.valkey.NodeClients;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -55,7 +56,8 @@ public final class ClusterCommand implements Callable<Integer> {
             controller.leadership(),
             new HealMetrics(controller.registry()));
     controller.health().readiness("heal-pass", pass::completed);
-    controller.reconcileWith(pass);
+    // A pass may wait out the 30 s timeouts of several frozen nodes.
+    controller.reconcileWith(pass, Duration.ofMinutes(2).plus(config.resync().multipliedBy(5)));
     return controller;
   }
 }
