@@ -1,5 +1,8 @@
 package io.valkeyk8s.reconciler.kube;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -8,11 +11,9 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -57,61 +58,58 @@ public final class LabelWriter implements AutoCloseable {
    * false when the pod is gone, was recreated, or a label is no longer as seen.
    */
   public boolean write(Pod seen, Map<String, String> labels, String reason, String message) {
-    Map<String, String> before =
-        seen.getMetadata().getLabels() == null ? Map.of() : seen.getMetadata().getLabels();
-    List<String> ops = new ArrayList<>();
-    ops.add(test("/metadata/uid", seen.getMetadata().getUid()));
-    Map<String, String> added = new LinkedHashMap<>();
-    for (Map.Entry<String, String> label : labels.entrySet()) {
-      if (!owned.contains(label.getKey())) {
-        throw new IllegalArgumentException("not a label this reconciler owns: " + label.getKey());
-      }
-      String old = before.get(label.getKey());
-      String value = label.getValue();
-      if (Objects.equals(old, value)) {
-        continue;
-      }
-      String path = "/metadata/labels/" + escape(label.getKey());
-      if (old != null) {
-        ops.add(test(path, old));
-        ops.add(
-            value == null
-                ? "{\"op\":\"remove\",\"path\":\"" + path + "\"}"
-                : "{\"op\":\"replace\",\"path\":\"" + path + "\",\"value\":" + json(value) + "}");
-      } else if (value != null) {
-        added.put(label.getKey(), value);
+    for (String name : labels.keySet()) {
+      if (!owned.contains(name)) {
+        throw new IllegalArgumentException("not a label this reconciler owns: " + name);
       }
     }
-    if (!added.isEmpty()) {
-      if (before.isEmpty()) {
-        StringBuilder object = new StringBuilder("{");
-        added.forEach(
-            (k, v) ->
-                object
-                    .append(object.length() > 1 ? "," : "")
-                    .append(json(k))
-                    .append(':')
-                    .append(json(v)));
-        ops.add("{\"op\":\"add\",\"path\":\"/metadata/labels\",\"value\":" + object + "}}");
-      } else {
-        added.forEach(
-            (k, v) ->
-                ops.add(
-                    "{\"op\":\"add\",\"path\":\"/metadata/labels/"
-                        + escape(k)
-                        + "\",\"value\":"
-                        + json(v)
-                        + "}"));
-      }
-    }
-    if (ops.size() == 1) {
+    Optional<String> patch = patch(seen, labels);
+    if (patch.isEmpty()) {
       return true; // already as asked
     }
-    if (!apply(seen, "[" + String.join(",", ops) + "]")) {
+    if (!apply(seen, patch.get())) {
       return false;
     }
     event(seen, reason, message);
     return true;
+  }
+
+  /** The JSON patch that turns the seen pod's labels into these, or empty when they are. */
+  static Optional<String> patch(Pod seen, Map<String, String> labels) {
+    Map<String, String> before =
+        seen.getMetadata().getLabels() == null ? Map.of() : seen.getMetadata().getLabels();
+    ArrayNode patch = JsonNodeFactory.instance.arrayNode();
+    patch.add(op("test", "/metadata/uid").put("value", seen.getMetadata().getUid()));
+    ObjectNode added = JsonNodeFactory.instance.objectNode();
+    for (Map.Entry<String, String> label : labels.entrySet()) {
+      String old = before.get(label.getKey());
+      String value = label.getValue();
+      String path = "/metadata/labels/" + escape(label.getKey());
+      if (Objects.equals(old, value)) {
+        continue;
+      } else if (old == null) {
+        added.put(label.getKey(), value);
+      } else {
+        patch.add(op("test", path).put("value", old));
+        patch.add(value == null ? op("remove", path) : op("replace", path).put("value", value));
+      }
+    }
+    if (!added.isEmpty() && before.isEmpty()) {
+      patch.add(op("add", "/metadata/labels").set("value", added));
+    } else {
+      added
+          .properties()
+          .forEach(
+              e ->
+                  patch.add(
+                      op("add", "/metadata/labels/" + escape(e.getKey()))
+                          .set("value", e.getValue())));
+    }
+    return patch.size() == 1 ? Optional.empty() : Optional.of(patch.toString());
+  }
+
+  private static ObjectNode op(String op, String path) {
+    return JsonNodeFactory.instance.objectNode().put("op", op).put("path", path);
   }
 
   private boolean apply(Pod pod, String patch) {
@@ -177,31 +175,9 @@ public final class LabelWriter implements AutoCloseable {
     }
   }
 
-  private static String test(String path, String value) {
-    return "{\"op\":\"test\",\"path\":\"" + path + "\",\"value\":" + json(value) + "}";
-  }
-
   /** JSON Pointer escaping of a label name ("/" in a prefixed name becomes "~1"). */
   static String escape(String name) {
     return name.replace("~", "~0").replace("/", "~1");
-  }
-
-  private static String json(String s) {
-    StringBuilder b = new StringBuilder("\"");
-    for (char c : s.toCharArray()) {
-      switch (c) {
-        case '"' -> b.append("\\\"");
-        case '\\' -> b.append("\\\\");
-        default -> {
-          if (c < 0x20) {
-            b.append(String.format("\\u%04x", (int) c));
-          } else {
-            b.append(c);
-          }
-        }
-      }
-    }
-    return b.append('"').toString();
   }
 
   @Override

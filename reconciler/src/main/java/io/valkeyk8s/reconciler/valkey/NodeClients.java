@@ -114,11 +114,12 @@ public final class NodeClients implements AutoCloseable {
 
   @Override
   public void close() {
-    connections.values().forEach(NodeClients::closeIfOpen);
-    connections.clear();
     if (ownsClient) {
-      client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+      client.shutdown(Duration.ZERO, Duration.ofSeconds(2)); // closes its connections too
+    } else {
+      connections.values().forEach(NodeClients::closeIfOpen);
     }
+    connections.clear();
     if (ownResources != null) {
       ownResources.shutdown(0, 2, java.util.concurrent.TimeUnit.SECONDS);
     }
