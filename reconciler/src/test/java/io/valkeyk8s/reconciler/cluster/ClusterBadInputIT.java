@@ -4,6 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 import static org.awaitility.Awaitility.await;
 
+import io.valkeyk8s.reconciler.cluster.command.InitCommand;
+import io.valkeyk8s.reconciler.cluster.command.OneShotCommand;
+import io.valkeyk8s.reconciler.cluster.command.ScaleDownCommand;
+import io.valkeyk8s.reconciler.cluster.command.ScaleUpCommand;
+import io.valkeyk8s.reconciler.cluster.topology.PodNode;
+import io.valkeyk8s.reconciler.valkey.NodeClient;
+import io.valkeyk8s.reconciler.valkey.NodeClients;
+import io.valkeyk8s.testsupport.ValkeyProcess;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -47,7 +55,7 @@ class ClusterBadInputIT {
   }
 
   private Map<String, String> env(String masters) {
-    Map<String, String> env = new HashMap<>(KubeApi.env(3, 1, h.nodes.port()));
+    Map<String, String> env = new HashMap<>(KubeApi.env(3, 1, h.valkey.port()));
     if (masters == null) {
       env.remove("VALKEY_CLUSTER_MASTERS");
     } else {
@@ -59,21 +67,21 @@ class ClusterBadInputIT {
   @Test
   @Order(1)
   void fewerThanThreeMastersOrNoneIsRefusedWithExitTwo() {
-    List<BiFunction<Map<String, String>, ClusterHarness, ClusterCommand>> commands =
+    List<BiFunction<Map<String, String>, ClusterHarness, OneShotCommand>> commands =
         List.of(
-            (env, x) -> new InitCommand(env, x.kube::platform),
-            (env, x) -> new ScaleUpCommand(env, x.kube::platform),
-            (env, x) -> new ScaleDownCommand(env, x.kube::platform));
+            (env, x) -> new InitCommand(env, x.kube::newClient),
+            (env, x) -> new ScaleUpCommand(env, x.kube::newClient),
+            (env, x) -> new ScaleDownCommand(env, x.kube::newClient));
     for (var make : commands) {
-      ClusterCommand two = make.apply(env("2"), h);
+      OneShotCommand two = make.apply(env("2"), h);
       assertThat(h.run(two)).isEqualTo(2);
-      assertThat(two.lastError()).contains("VALKEY_CLUSTER_MASTERS=2 is below 3");
-      ClusterCommand none = make.apply(env(null), h);
+      assertThat(two.lastError()).contains("VALKEY_CLUSTER_MASTERS: 2 is below 3");
+      OneShotCommand none = make.apply(env(null), h);
       assertThat(h.run(none)).isEqualTo(2);
-      assertThat(none.lastError()).contains("VALKEY_CLUSTER_MASTERS is required");
-      ClusterCommand text = make.apply(env("three"), h);
+      assertThat(none.lastError()).contains("VALKEY_CLUSTER_MASTERS: is required");
+      OneShotCommand text = make.apply(env("three"), h);
       assertThat(h.run(text)).isEqualTo(2);
-      assertThat(text.lastError()).contains("VALKEY_CLUSTER_MASTERS='three' is not a whole number");
+      assertThat(text.lastError()).contains("VALKEY_CLUSTER_MASTERS: 'three' is not an integer");
     }
     h.assertClusterOk(3, 1);
   }
@@ -81,21 +89,21 @@ class ClusterBadInputIT {
   @Test
   @Order(2)
   void unreachableNodeIsNamedWithTheStepAndTheClusterKeepsServing() throws Exception {
-    ValkeyNodes.Node replica = h.nodes.node(5);
-    h.nodes.kill9(replica);
+    ValkeyProcess replica = h.node(5);
+    replica.kill();
 
     ScaleUpCommand up = h.scaleUp(4, 1);
     assertThat(h.run(up)).isEqualTo(1);
     assertThat(up.lastError())
         .contains("step 'scale-up: read nodes'")
-        .contains("valkey-5 (" + replica.address() + ")");
+        .contains("valkey-5 (" + ClusterHarness.address(replica) + ")");
 
     ScaleDownCommand down = h.scaleDown(3, 1);
     assertThat(h.run(down)).isEqualTo(1);
-    assertThat(down.lastError()).contains("valkey-5 (" + replica.address() + ")");
+    assertThat(down.lastError()).contains("valkey-5 (" + ClusterHarness.address(replica) + ")");
 
     assertThat(h.missingKeys(KEYS)).as("keys served with a replica down").isZero();
-    h.nodes.relaunch(replica, false);
+    h.relaunch(replica, false);
     await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> h.assertClusterOk(3, 1));
   }
 
@@ -105,13 +113,13 @@ class ClusterBadInputIT {
     // Shard 2 loses both its pods: its slots are uncovered and every other node says fail.
     h.kube.deletePod(4);
     h.kube.deletePod(5);
-    h.nodes.kill9(h.nodes.node(4));
-    h.nodes.kill9(h.nodes.node(5));
+    h.node(4).kill();
+    h.node(5).kill();
     try (NodeClients clients = h.clients()) {
-      NodeClient node0 = clients.client("test", "valkey-0", h.nodes.node(0).address());
+      NodeClient node0 = clients.at(h.address(0), "valkey-0").step("test");
       await("the others notice the lost shard")
           .atMost(Duration.ofSeconds(60))
-          .until(() -> "fail".equals(node0.info("test").get("cluster_state")));
+          .until(() -> "fail".equals(node0.clusterInfo().get("cluster_state")));
     }
     ScaleUpCommand up = h.scaleUp(3, 1);
     assertThat(h.run(up)).isEqualTo(1);
@@ -119,14 +127,14 @@ class ClusterBadInputIT {
         .contains("refusing to scale a failing cluster")
         .contains("cluster_state:fail");
     try (NodeClients clients = h.clients()) {
-      for (Member m : h.members(clients)) {
+      for (PodNode m : h.members(clients)) {
         assertThat(m.view().myself().migrating()).isEmpty();
         assertThat(m.view().myself().importing()).isEmpty();
       }
     }
 
-    h.nodes.relaunch(h.nodes.node(4), false);
-    h.nodes.relaunch(h.nodes.node(5), false);
+    h.relaunch(h.node(4), false);
+    h.relaunch(h.node(5), false);
     h.publishPods();
     await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> h.assertClusterOk(3, 1));
     assertThat(h.missingKeys(KEYS)).isZero();
@@ -136,7 +144,7 @@ class ClusterBadInputIT {
   @Order(4)
   void targetKilledDuringMigrationFailsTheStepAndTheRerunFinishes() throws Exception {
     h.scaleStatefulSet(8);
-    ValkeyNodes.Node target = h.nodes.node(6);
+    ValkeyProcess target = h.node(6);
     ScaleUpCommand up = h.scaleUp(4, 1);
     AtomicInteger batches = new AtomicInteger();
     up.migrationHook(
@@ -146,18 +154,21 @@ class ClusterBadInputIT {
               // Let the target's replica have what was moved so far: the test is about the
               // reconciler, not async replication.
               clients
-                  .client("test", "valkey-6", target.address())
-                  .run("wait", c -> c.waitForReplication(1, 5000));
+                  .at(ClusterHarness.address(target), "valkey-6")
+                  .step("test")
+                  .call(c -> c.waitForReplication(1, 5000));
             }
             // SIGTERM, as when a pod is deleted: Valkey waits for its replica before exiting. With
             // kill -9 the keys other workers moved after the WAIT would be lost with the node,
             // which
             // is MIGRATE's nature (the source deletes on the target's OK), not the reconciler's.
-            h.nodes.stop(target);
+            target.stop();
           }
         });
     assertThat(h.run(up)).isEqualTo(1);
-    assertThat(up.lastError()).contains("valkey-6 (" + target.address() + ")").contains("step '");
+    assertThat(up.lastError())
+        .contains("valkey-6 (" + ClusterHarness.address(target) + ")")
+        .contains("step '");
 
     // The target's replica takes over its share; every slot stays served.
     await("replica of the killed target takes over")
@@ -165,8 +176,8 @@ class ClusterBadInputIT {
         .untilAsserted(
             () -> {
               try (NodeClients clients = h.clients()) {
-                NodeClient node0 = clients.client("test", "valkey-0", h.nodes.node(0).address());
-                assertThat(node0.info("test"))
+                NodeClient node0 = clients.at(h.address(0), "valkey-0").step("test");
+                assertThat(node0.clusterInfo())
                     .containsEntry("cluster_state", "ok")
                     .containsEntry("cluster_slots_assigned", "16384");
               }
@@ -200,7 +211,7 @@ class ClusterBadInputIT {
         ClusterHarness.slotRanges(flux.get()),
         Duration.ofNanos(System.nanoTime() - checking).toMillis());
 
-    h.nodes.relaunch(target, false);
+    h.relaunch(target, false);
     ScaleUpCommand rerun = h.scaleUp(4, 1);
     assertThat(h.run(rerun)).as(String.valueOf(rerun.lastError())).isZero();
     h.assertClusterOk(4, 1);

@@ -2,6 +2,8 @@ package io.valkeyk8s.reconciler.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import io.lettuce.core.LettuceFutures;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisURI;
@@ -9,6 +11,27 @@ import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisAdvancedClusterAsyncCommands;
+import io.valkeyk8s.reconciler.cluster.command.InitCommand;
+import io.valkeyk8s.reconciler.cluster.command.OneShotCommand;
+import io.valkeyk8s.reconciler.cluster.command.ScaleDownCommand;
+import io.valkeyk8s.reconciler.cluster.command.ScaleUpCommand;
+import io.valkeyk8s.reconciler.cluster.heal.ClusterCommand;
+import io.valkeyk8s.reconciler.cluster.topology.ClusterNode;
+import io.valkeyk8s.reconciler.cluster.topology.ClusterPod;
+import io.valkeyk8s.reconciler.cluster.topology.ClusterView;
+import io.valkeyk8s.reconciler.cluster.topology.PodNode;
+import io.valkeyk8s.reconciler.cluster.topology.ShardLayout;
+import io.valkeyk8s.reconciler.cluster.topology.SlotMigrator;
+import io.valkeyk8s.reconciler.cluster.topology.Snapshot;
+import io.valkeyk8s.reconciler.core.Config;
+import io.valkeyk8s.reconciler.kube.Controller;
+import io.valkeyk8s.reconciler.valkey.Address;
+import io.valkeyk8s.reconciler.valkey.Credentials;
+import io.valkeyk8s.reconciler.valkey.NodeClient;
+import io.valkeyk8s.reconciler.valkey.NodeClients;
+import io.valkeyk8s.testsupport.AclUsers;
+import io.valkeyk8s.testsupport.LoopbackValkey;
+import io.valkeyk8s.testsupport.ValkeyProcess;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,6 +40,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntPredicate;
@@ -25,24 +49,44 @@ import java.util.function.IntPredicate;
  * Local Valkey nodes plus their pods in a real API server, and the checks every scenario repeats.
  */
 final class ClusterHarness implements AutoCloseable {
-  final ValkeyNodes nodes;
+  final LoopbackValkey valkey;
+
+  /** The StatefulSet's Valkey nodes, by pod ordinal. */
+  final List<ValkeyProcess> nodes = new ArrayList<>();
+
   final KubeApi kube;
 
   ClusterHarness() throws IOException {
-    this(null);
+    this(LoopbackValkey.withoutAuth());
   }
 
   /**
    * With users set, nodes run with the production ACL users and the reconciler connects as admin.
    */
   ClusterHarness(AclUsers users) throws IOException {
-    nodes = new ValkeyNodes(users);
+    this(LoopbackValkey.withUsers(users));
+  }
+
+  private ClusterHarness(LoopbackValkey valkey) {
+    this.valkey = valkey;
     try {
       kube = new KubeApi();
     } catch (RuntimeException e) {
-      nodes.close();
+      valkey.close();
       throw e;
     }
+  }
+
+  ValkeyProcess node(int ordinal) {
+    return nodes.get(ordinal);
+  }
+
+  Address address(int ordinal) {
+    return address(node(ordinal));
+  }
+
+  static Address address(ValkeyProcess node) {
+    return new Address(node.host(), node.port());
   }
 
   /**
@@ -50,29 +94,45 @@ final class ClusterHarness implements AutoCloseable {
    * pods.
    */
   void scaleStatefulSet(int pods) throws IOException {
-    nodes.startUpTo(pods);
-    for (ValkeyNodes.Node n : nodes.nodes()) {
-      kube.pod(n.index, n.host);
+    startUpTo(valkey, nodes, pods);
+    publishPods();
+  }
+
+  /** Starts cluster nodes until there are count of them (index = pod ordinal). */
+  static void startUpTo(LoopbackValkey valkey, List<ValkeyProcess> nodes, int count)
+      throws IOException {
+    while (nodes.size() < count) {
+      nodes.add(
+          valkey.startServer(
+              "valkey-" + nodes.size(), valkey.newHost(), LoopbackValkey.CLUSTER_NODE));
     }
   }
 
   /** Removes the highest pods and their processes, like the StatefulSet shrinking. */
   void shrinkStatefulSet(int pods) {
-    for (int i = nodes.nodes().size() - 1; i >= pods; i--) {
+    for (int i = nodes.size() - 1; i >= pods; i--) {
       kube.deletePod(i);
+      nodes.remove(i).kill();
     }
-    nodes.removeAbove(pods);
   }
 
   /** Republishes every pod's current IP (after restarts on new addresses). */
   void publishPods() {
-    for (ValkeyNodes.Node n : nodes.nodes()) {
-      kube.pod(n.index, n.host);
+    for (int i = 0; i < nodes.size(); i++) {
+      kube.pod(i, nodes.get(i).host());
     }
   }
 
-  int run(ClusterCommand command) {
-    command.timeoutSeconds = 120;
+  /** Starts a stopped node again with its data, on a new address when newAddress is set. */
+  void relaunch(ValkeyProcess node, boolean newAddress) throws IOException {
+    if (newAddress) {
+      node.moveTo(valkey.newHost());
+    }
+    node.start();
+  }
+
+  int run(OneShotCommand command) {
+    command.timeoutSeconds(120);
     return command.call();
   }
 
@@ -80,41 +140,70 @@ final class ClusterHarness implements AutoCloseable {
    * The reconciler's environment; with ACL users it carries VALKEY_USERNAME=admin and its password.
    */
   Map<String, String> env(int masters, int replicas) {
-    Map<String, String> env = new HashMap<>(KubeApi.env(masters, replicas, nodes.port()));
-    if (nodes.users() != null) {
-      env.putAll(nodes.users().reconcilerEnv());
-    }
+    Map<String, String> env = new HashMap<>(KubeApi.env(masters, replicas, valkey.port()));
+    valkey
+        .users()
+        .ifPresent(
+            u -> {
+              env.put("VALKEY_USERNAME", AclUsers.ADMIN);
+              env.put("VALKEY_PASSWORD", u.adminPassword());
+            });
     return env;
   }
 
   InitCommand init(int masters, int replicas) {
-    return new InitCommand(env(masters, replicas), kube::platform);
+    return new InitCommand(env(masters, replicas), kube::newClient);
   }
 
   ScaleUpCommand scaleUp(int masters, int replicas) {
-    return new ScaleUpCommand(env(masters, replicas), kube::platform);
+    return new ScaleUpCommand(env(masters, replicas), kube::newClient);
   }
 
   ScaleDownCommand scaleDown(int masters, int replicas) {
-    return new ScaleDownCommand(env(masters, replicas), kube::platform);
+    return new ScaleDownCommand(env(masters, replicas), kube::newClient);
   }
 
   /** Node connections as the reconciler opens them (as admin when the nodes have ACL users). */
   NodeClients clients() {
-    AclUsers users = nodes.users();
-    return users == null
-        ? new NodeClients(null, null, Duration.ofSeconds(10))
-        : new NodeClients(AclUsers.ADMIN, users.adminPassword(), Duration.ofSeconds(10));
+    return valkey
+        .users()
+        .map(
+            u ->
+                NodeClients.withOwnThreads(
+                    2,
+                    Credentials.user(AclUsers.ADMIN, Optional.of(u.adminPassword())),
+                    Duration.ofSeconds(10),
+                    true))
+        .orElseGet(
+            () -> NodeClients.withOwnThreads(2, Credentials.NONE, Duration.ofSeconds(10), true));
   }
 
-  List<Member> members(NodeClients clients) {
+  List<PodNode> members(NodeClients clients) {
     List<ClusterPod> pods = new ArrayList<>();
-    for (ValkeyNodes.Node n : nodes.nodes()) {
-      if (n.running()) {
-        pods.add(new ClusterPod("valkey-" + n.index, n.index, n.address(), null, null));
+    for (int i = 0; i < nodes.size(); i++) {
+      if (nodes.get(i).isAlive()) {
+        pods.add(pod(i, address(i)));
       }
     }
     return Snapshot.take("test: read nodes", pods, clients).requireAllReachable().members();
+  }
+
+  /** A data pod as the cluster code sees it, for a node started without a pod. */
+  static ClusterPod pod(int ordinal, Address address) {
+    return new ClusterPod(
+        new PodBuilder().withNewMetadata().withName("valkey-" + ordinal).endMetadata().build(),
+        ordinal,
+        address);
+  }
+
+  /**
+   * The cluster mode process on this API server, as the chart runs it next to the hook Jobs; the
+   * caller starts and closes it, and closes its client.
+   */
+  Controller healer(KubernetesClient client) throws IOException {
+    Map<String, String> env = env(3, 1);
+    Config config = Config.fromEnv(env);
+    return ClusterCommand.controller(config, Config.Cluster.fromEnv(env, config), client);
   }
 
   /**
@@ -123,10 +212,10 @@ final class ClusterHarness implements AutoCloseable {
    */
   void assertClusterOk(int masters, int replicasPerMaster) {
     try (NodeClients clients = clients()) {
-      List<Member> members = members(clients);
+      List<PodNode> members = members(clients);
       assertThat(members).hasSize(masters * (1 + replicasPerMaster));
-      for (Member m : members) {
-        Map<String, String> info = m.client().info("test");
+      for (PodNode m : members) {
+        Map<String, String> info = m.client().clusterInfo();
         assertThat(info.get("cluster_state"))
             .as("cluster_state on " + m.describe())
             .isEqualTo("ok");
@@ -136,14 +225,14 @@ final class ClusterHarness implements AutoCloseable {
         assertThat(m.view().nodes()).as("nodes known by " + m.describe()).hasSize(members.size());
       }
       List<Integer> sizes =
-          members.stream().filter(m -> m.slotCount() > 0).map(Member::slotCount).toList();
+          members.stream().filter(m -> m.slotCount() > 0).map(PodNode::slotCount).toList();
       assertThat(sizes).as("masters serving slots").hasSize(masters);
       assertThat(
               sizes.stream().mapToInt(i -> i).max().getAsInt()
                   - sizes.stream().mapToInt(i -> i).min().getAsInt())
           .as("slot balance " + sizes)
           .isLessThanOrEqualTo(1);
-      for (Member m : members) {
+      for (PodNode m : members) {
         assertThat(m.view().myself().migrating()).as("migrating on " + m.describe()).isEmpty();
         assertThat(m.view().myself().importing()).as("importing on " + m.describe()).isEmpty();
         if (m.slotCount() == 0) {
@@ -167,16 +256,16 @@ final class ClusterHarness implements AutoCloseable {
   }
 
   void writeKeys(int count) {
-    writeKeys(nodes, count);
+    writeKeys(valkey, nodes, count);
   }
 
   int missingKeys(int count) {
-    return missingKeys(nodes, count);
+    return missingKeys(valkey, nodes, count);
   }
 
   /** The keys outside the given slots that do not read back as written. */
   List<MissingKey> missingOutside(int count, Set<Integer> except) {
-    return missing(nodes, count, slot -> !except.contains(slot));
+    return missing(valkey, nodes, count, slot -> !except.contains(slot));
   }
 
   /**
@@ -189,15 +278,13 @@ final class ClusterHarness implements AutoCloseable {
     Set<Integer> flux = new HashSet<>();
     String[] owner = new String[ShardLayout.SLOTS];
     try (NodeClients clients = clients()) {
-      for (ValkeyNodes.Node n : nodes.nodes()) {
-        if (!n.running()) {
+      for (int i = 0; i < nodes.size(); i++) {
+        if (!nodes.get(i).isAlive()) {
           continue;
         }
         ClusterView view =
             ClusterView.parse(
-                clients
-                    .client("test", "valkey-" + n.index, n.address())
-                    .run("test: cluster nodes", c -> c.clusterNodes()));
+                clients.at(address(i), "valkey-" + i).step("test").call(c -> c.clusterNodes()));
         flux.addAll(view.myself().migrating().keySet());
         flux.addAll(view.myself().importing().keySet());
         BitSet assigned = new BitSet(ShardLayout.SLOTS);
@@ -224,17 +311,19 @@ final class ClusterHarness implements AutoCloseable {
   }
 
   /** An application's cluster client; with ACL users it logs in as the chart's client user. */
-  static RedisClusterClient clusterClient(ValkeyNodes nodes) {
-    AclUsers users = nodes.users();
+  static RedisClusterClient clusterClient(LoopbackValkey valkey, List<ValkeyProcess> nodes) {
     List<RedisURI> seeds =
-        nodes.nodes().stream()
-            .filter(ValkeyNodes.Node::running)
+        nodes.stream()
+            .filter(ValkeyProcess::isAlive)
             .map(
                 n -> {
-                  RedisURI.Builder uri = RedisURI.builder().withHost(n.host).withPort(nodes.port());
-                  if (users != null) {
-                    uri.withAuthentication(AclUsers.CLIENT, users.clientPassword().toCharArray());
-                  }
+                  RedisURI.Builder uri = RedisURI.builder().withHost(n.host()).withPort(n.port());
+                  valkey
+                      .users()
+                      .ifPresent(
+                          u ->
+                              uri.withAuthentication(
+                                  AclUsers.CLIENT, u.clientPassword().toCharArray()));
                   return uri.build();
                 })
             .toList();
@@ -242,8 +331,8 @@ final class ClusterHarness implements AutoCloseable {
   }
 
   /** Writes key:i = value-i for i in [0, count), pipelined. */
-  static void writeKeys(ValkeyNodes nodes, int count) {
-    RedisClusterClient client = clusterClient(nodes);
+  static void writeKeys(LoopbackValkey valkey, List<ValkeyProcess> nodes, int count) {
+    RedisClusterClient client = clusterClient(valkey, nodes);
     try (StatefulRedisClusterConnection<String, String> c = client.connect()) {
       RedisAdvancedClusterAsyncCommands<String, String> async = c.async();
       List<RedisFuture<String>> pending = new ArrayList<>();
@@ -265,8 +354,8 @@ final class ClusterHarness implements AutoCloseable {
   }
 
   /** Reads every key back; returns how many are missing or wrong. */
-  static int missingKeys(ValkeyNodes nodes, int count) {
-    return missing(nodes, count, slot -> true).size();
+  static int missingKeys(LoopbackValkey valkey, List<ValkeyProcess> nodes, int count) {
+    return missing(valkey, nodes, count, slot -> true).size();
   }
 
   /** A key that did not read back as written, with what came back instead (a value or an error). */
@@ -278,8 +367,9 @@ final class ClusterHarness implements AutoCloseable {
   }
 
   /** Reads back every key whose slot is counted; returns those missing or wrong. */
-  static List<MissingKey> missing(ValkeyNodes nodes, int count, IntPredicate countedSlot) {
-    RedisClusterClient client = clusterClient(nodes);
+  static List<MissingKey> missing(
+      LoopbackValkey valkey, List<ValkeyProcess> nodes, int count, IntPredicate countedSlot) {
+    RedisClusterClient client = clusterClient(valkey, nodes);
     try (StatefulRedisClusterConnection<String, String> c = client.connect()) {
       RedisAdvancedClusterAsyncCommands<String, String> async = c.async();
       List<MissingKey> missing = new ArrayList<>();
@@ -333,19 +423,19 @@ final class ClusterHarness implements AutoCloseable {
     List<MissingKey> shown = missing.stream().limit(5).toList();
     shown.forEach(m -> out.append(" | ").append(m));
     try (NodeClients clients = clients()) {
-      for (ValkeyNodes.Node n : nodes.nodes()) {
-        if (!n.running()) {
-          out.append(" | valkey-").append(n.index).append(": not running");
+      for (int i = 0; i < nodes.size(); i++) {
+        if (!nodes.get(i).isAlive()) {
+          out.append(" | valkey-").append(i).append(": not running");
           continue;
         }
         try {
-          NodeClient client = clients.client("test", "valkey-" + n.index, n.address());
-          String text = client.run("test: cluster nodes", c -> c.clusterNodes());
+          NodeClient client = clients.at(address(i), "valkey-" + i).step("test");
+          String text = client.call(c -> c.clusterNodes());
           ClusterView view = ClusterView.parse(text);
           out.append(" | valkey-")
-              .append(n.index)
+              .append(i)
               .append(" (cluster_state:")
-              .append(client.info("test").get("cluster_state"))
+              .append(client.clusterInfo().get("cluster_state"))
               .append("): ")
               .append(text.lines().filter(l -> l.contains("myself")).findFirst().orElse("?"));
           for (MissingKey m : shown) {
@@ -359,7 +449,7 @@ final class ClusterHarness implements AutoCloseable {
                         .toList());
           }
         } catch (RuntimeException e) {
-          out.append(" | valkey-").append(n.index).append(": ").append(e);
+          out.append(" | valkey-").append(i).append(": ").append(e);
         }
       }
     }
@@ -378,7 +468,7 @@ final class ClusterHarness implements AutoCloseable {
     try {
       kube.close();
     } finally {
-      nodes.close();
+      valkey.close();
     }
   }
 }

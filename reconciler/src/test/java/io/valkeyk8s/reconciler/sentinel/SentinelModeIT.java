@@ -5,9 +5,9 @@ import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.valkeyk8s.reconciler.testing.KubeApiServer;
-import io.valkeyk8s.reconciler.testing.KubeApiServerExtension;
-import io.valkeyk8s.reconciler.testing.ValkeySet;
+import io.valkeyk8s.reconciler.kube.Controller;
+import io.valkeyk8s.testsupport.KubeApiServer;
+import io.valkeyk8s.testsupport.KubeApiServerExtension;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -48,7 +48,7 @@ class SentinelModeIT {
 
   @Test
   void labelsTheInitialPrimary() throws Exception {
-    SentinelMode r = s.startReconciler("r1");
+    Controller r = s.startReconciler("r1");
     assertThat(s.awaitLabelOnSentinelPrimary()).isEqualTo("valkey-0");
     await().atMost(SentinelScenario.CONVERGE).until(() -> r.health().isReady());
     // The change is recorded as an Event on the pod.
@@ -66,7 +66,7 @@ class SentinelModeIT {
 
   @Test
   void movesTheLabelAfterKillOfThePrimary() throws Exception {
-    SentinelMode r = s.startReconciler("r1");
+    Controller r = s.startReconciler("r1");
     String before = s.awaitLabelOnSentinelPrimary();
     s.valkey.killValkey(SentinelScenario.nodeOf(before));
     s.awaitFailoverAwayFrom(SentinelScenario.nodeOf(before));
@@ -149,7 +149,7 @@ class SentinelModeIT {
 
   @Test
   void anApiServerRestartDuringAFailover() throws Exception {
-    SentinelMode r = s.startReconciler("r1");
+    Controller r = s.startReconciler("r1");
     String before = s.awaitLabelOnSentinelPrimary();
     await().atMost(SentinelScenario.CONVERGE).until(() -> r.health().isReady());
     int node = SentinelScenario.nodeOf(before);
@@ -169,7 +169,7 @@ class SentinelModeIT {
 
   @Test
   void aReconcilerRestartDuringAFailover() throws Exception {
-    SentinelMode first = s.startReconciler("r1");
+    Controller first = s.startReconciler("r1");
     String before = s.awaitLabelOnSentinelPrimary();
     int node = SentinelScenario.nodeOf(before);
     s.valkey.killValkey(node);
@@ -249,12 +249,12 @@ class SentinelModeIT {
 
   @Test
   void twoReplicasOneLeaderAndTheOtherTakesOver() throws Exception {
-    SentinelMode a = s.startReconciler("r1");
-    SentinelMode b = s.startReconciler("r2");
+    Controller a = s.startReconciler("r1");
+    Controller b = s.startReconciler("r2");
     String primary = s.awaitLabelOnSentinelPrimary();
     await().atMost(SentinelScenario.CONVERGE).until(() -> a.isLeader() ^ b.isLeader());
-    SentinelMode leader = a.isLeader() ? a : b;
-    SentinelMode standby = leader == a ? b : a;
+    Controller leader = a.isLeader() ? a : b;
+    Controller standby = leader == a ? b : a;
 
     int node = SentinelScenario.nodeOf(primary);
     s.valkey.killValkey(node);
@@ -310,7 +310,7 @@ class SentinelModeIT {
               p ->
                   new PodBuilder(p).editMetadata().withFinalizers(List.of()).endMetadata().build());
     }
-    int primary = s.valkey.nodeOf(s.valkey.primaryBySentinels().orElseThrow());
+    int primary = s.valkey.nodeOf(s.valkey.primaryBySentinels().orElseThrow().getHostString());
     try (StatefulRedisConnection<String, String> c = s.valkey.connect(primary)) {
       List<String> missing = new ArrayList<>();
       synchronized (acknowledged) {
@@ -367,7 +367,8 @@ class SentinelModeIT {
     Socket socket = new Socket(s.valkey.ip(node), s.valkey.valkeyPort());
     OutputStream out = socket.getOutputStream();
     out.write(
-        ("AUTH admin " + ValkeySet.ADMIN_PASSWORD + "\r\n").getBytes(StandardCharsets.US_ASCII));
+        ("AUTH admin " + s.valkey.users().adminPassword() + "\r\n")
+            .getBytes(StandardCharsets.US_ASCII));
     out.flush();
     byte[] ok = socket.getInputStream().readNBytes(5);
     assertThat(new String(ok, StandardCharsets.US_ASCII)).isEqualTo("+OK\r\n");
