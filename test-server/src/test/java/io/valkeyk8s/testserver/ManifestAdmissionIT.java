@@ -3,17 +3,14 @@ package io.valkeyk8s.testserver;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.fabric8.kubeapitest.KubeAPIServer;
-import io.fabric8.kubeapitest.KubeAPIServerConfigBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.valkeyk8s.testsupport.KubeApiServer;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -28,23 +25,13 @@ import org.junit.jupiter.api.Test;
  */
 class ManifestAdmissionIT {
   private static final String NAMESPACE = "restricted";
-  private static KubeAPIServer apiServer;
+  private static KubeApiServer apiServer;
   private static KubernetesClient client;
 
   @BeforeAll
   static void startApiServer() {
-    apiServer =
-        new KubeAPIServer(
-            KubeAPIServerConfigBuilder.anAPIServerConfig()
-                .withOfflineMode(true)
-                .withApiServerVersion("1.34.4")
-                .withUpdateKubeConfig(false)
-                .build());
-    apiServer.start();
-    client =
-        new KubernetesClientBuilder()
-            .withConfig(Config.fromKubeconfig(apiServer.getKubeConfigYaml()))
-            .build();
+    apiServer = KubeApiServer.start();
+    client = apiServer.newClient();
     client
         .namespaces()
         .resource(
@@ -64,7 +51,7 @@ class ManifestAdmissionIT {
       client.close();
     }
     if (apiServer != null) {
-      apiServer.stop();
+      apiServer.close();
     }
   }
 

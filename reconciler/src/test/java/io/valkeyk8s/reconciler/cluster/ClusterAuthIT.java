@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.valkeyk8s.testsupport.AclUsers;
+import io.valkeyk8s.testsupport.ValkeyProcess;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -91,7 +93,7 @@ class ClusterAuthIT {
       assertThatThrownBy(
               () ->
                   anonymous
-                      .client("test: anonymous", "valkey-0", h.nodes.node(0).address())
+                      .client("test: anonymous", "valkey-0", h.address(0))
                       .ping("test: anonymous ping"))
           .as("the default user is off, as in config/users.acl")
           .rootCause()
@@ -128,8 +130,8 @@ class ClusterAuthIT {
     // the
     // scale-down needs a CLUSTER FAILOVER and a replication hand-over between authenticated nodes.
     try (NodeClients clients = h.clients()) {
-      NodeClient pod5 = clients.client("test", "valkey-5", h.nodes.node(5).address());
-      String pod6Id = clients.client("test", "valkey-6", h.nodes.node(6).address()).myId("test");
+      NodeClient pod5 = clients.client("test", "valkey-5", h.address(5));
+      String pod6Id = clients.client("test", "valkey-6", h.address(6)).myId("test");
       pod5.replicate("test", pod6Id);
       await()
           .atMost(PATIENCE)
@@ -159,15 +161,15 @@ class ClusterAuthIT {
     awaitLabels(3, RoleLabeler.REPLICA, "1");
     await().atMost(PATIENCE).until(() -> health.get() != null && health.get().ready());
 
-    ValkeyNodes.Node primary = h.nodes.node(2);
-    h.nodes.kill9(primary);
+    ValkeyProcess primary = h.node(2);
+    primary.kill();
     awaitLabels(3, RoleLabeler.PRIMARY, "1");
     await("role label removed from the dead primary")
         .atMost(PATIENCE)
         .until(() -> !h.kube.labels(2).containsKey(RoleLabeler.ROLE_LABEL));
     assertThat(h.missingKeys(KEYS)).isZero();
 
-    h.nodes.relaunch(primary, false);
+    h.relaunch(primary, false);
     awaitLabels(2, RoleLabeler.REPLICA, "1");
     await().atMost(PATIENCE).untilAsserted(() -> h.assertClusterOk(3, 1));
     awaitReplicationLinksUp();

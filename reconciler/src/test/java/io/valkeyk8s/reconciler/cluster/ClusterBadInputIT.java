@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 import static org.awaitility.Awaitility.await;
 
+import io.valkeyk8s.testsupport.ValkeyProcess;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -47,7 +48,7 @@ class ClusterBadInputIT {
   }
 
   private Map<String, String> env(String masters) {
-    Map<String, String> env = new HashMap<>(KubeApi.env(3, 1, h.nodes.port()));
+    Map<String, String> env = new HashMap<>(KubeApi.env(3, 1, h.valkey.port()));
     if (masters == null) {
       env.remove("VALKEY_CLUSTER_MASTERS");
     } else {
@@ -81,21 +82,21 @@ class ClusterBadInputIT {
   @Test
   @Order(2)
   void unreachableNodeIsNamedWithTheStepAndTheClusterKeepsServing() throws Exception {
-    ValkeyNodes.Node replica = h.nodes.node(5);
-    h.nodes.kill9(replica);
+    ValkeyProcess replica = h.node(5);
+    replica.kill();
 
     ScaleUpCommand up = h.scaleUp(4, 1);
     assertThat(h.run(up)).isEqualTo(1);
     assertThat(up.lastError())
         .contains("step 'scale-up: read nodes'")
-        .contains("valkey-5 (" + replica.address() + ")");
+        .contains("valkey-5 (" + ClusterHarness.address(replica) + ")");
 
     ScaleDownCommand down = h.scaleDown(3, 1);
     assertThat(h.run(down)).isEqualTo(1);
-    assertThat(down.lastError()).contains("valkey-5 (" + replica.address() + ")");
+    assertThat(down.lastError()).contains("valkey-5 (" + ClusterHarness.address(replica) + ")");
 
     assertThat(h.missingKeys(KEYS)).as("keys served with a replica down").isZero();
-    h.nodes.relaunch(replica, false);
+    h.relaunch(replica, false);
     await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> h.assertClusterOk(3, 1));
   }
 
@@ -105,10 +106,10 @@ class ClusterBadInputIT {
     // Shard 2 loses both its pods: its slots are uncovered and every other node says fail.
     h.kube.deletePod(4);
     h.kube.deletePod(5);
-    h.nodes.kill9(h.nodes.node(4));
-    h.nodes.kill9(h.nodes.node(5));
+    h.node(4).kill();
+    h.node(5).kill();
     try (NodeClients clients = h.clients()) {
-      NodeClient node0 = clients.client("test", "valkey-0", h.nodes.node(0).address());
+      NodeClient node0 = clients.client("test", "valkey-0", h.address(0));
       await("the others notice the lost shard")
           .atMost(Duration.ofSeconds(60))
           .until(() -> "fail".equals(node0.info("test").get("cluster_state")));
@@ -125,8 +126,8 @@ class ClusterBadInputIT {
       }
     }
 
-    h.nodes.relaunch(h.nodes.node(4), false);
-    h.nodes.relaunch(h.nodes.node(5), false);
+    h.relaunch(h.node(4), false);
+    h.relaunch(h.node(5), false);
     h.publishPods();
     await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> h.assertClusterOk(3, 1));
     assertThat(h.missingKeys(KEYS)).isZero();
@@ -136,7 +137,7 @@ class ClusterBadInputIT {
   @Order(4)
   void targetKilledDuringMigrationFailsTheStepAndTheRerunFinishes() throws Exception {
     h.scaleStatefulSet(8);
-    ValkeyNodes.Node target = h.nodes.node(6);
+    ValkeyProcess target = h.node(6);
     ScaleUpCommand up = h.scaleUp(4, 1);
     AtomicInteger batches = new AtomicInteger();
     up.migrationHook(
@@ -146,18 +147,20 @@ class ClusterBadInputIT {
               // Let the target's replica have what was moved so far: the test is about the
               // reconciler, not async replication.
               clients
-                  .client("test", "valkey-6", target.address())
+                  .client("test", "valkey-6", ClusterHarness.address(target))
                   .run("wait", c -> c.waitForReplication(1, 5000));
             }
             // SIGTERM, as when a pod is deleted: Valkey waits for its replica before exiting. With
             // kill -9 the keys other workers moved after the WAIT would be lost with the node,
             // which
             // is MIGRATE's nature (the source deletes on the target's OK), not the reconciler's.
-            h.nodes.stop(target);
+            target.stop();
           }
         });
     assertThat(h.run(up)).isEqualTo(1);
-    assertThat(up.lastError()).contains("valkey-6 (" + target.address() + ")").contains("step '");
+    assertThat(up.lastError())
+        .contains("valkey-6 (" + ClusterHarness.address(target) + ")")
+        .contains("step '");
 
     // The target's replica takes over its share; every slot stays served.
     await("replica of the killed target takes over")
@@ -165,7 +168,7 @@ class ClusterBadInputIT {
         .untilAsserted(
             () -> {
               try (NodeClients clients = h.clients()) {
-                NodeClient node0 = clients.client("test", "valkey-0", h.nodes.node(0).address());
+                NodeClient node0 = clients.client("test", "valkey-0", h.address(0));
                 assertThat(node0.info("test"))
                     .containsEntry("cluster_state", "ok")
                     .containsEntry("cluster_slots_assigned", "16384");
@@ -200,7 +203,7 @@ class ClusterBadInputIT {
         ClusterHarness.slotRanges(flux.get()),
         Duration.ofNanos(System.nanoTime() - checking).toMillis());
 
-    h.nodes.relaunch(target, false);
+    h.relaunch(target, false);
     ScaleUpCommand rerun = h.scaleUp(4, 1);
     assertThat(h.run(rerun)).as(String.valueOf(rerun.lastError())).isZero();
     h.assertClusterOk(4, 1);

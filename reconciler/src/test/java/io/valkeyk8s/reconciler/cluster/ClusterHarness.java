@@ -9,6 +9,9 @@ import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisAdvancedClusterAsyncCommands;
+import io.valkeyk8s.testsupport.AclUsers;
+import io.valkeyk8s.testsupport.LoopbackValkey;
+import io.valkeyk8s.testsupport.ValkeyProcess;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,24 +28,44 @@ import java.util.function.IntPredicate;
  * Local Valkey nodes plus their pods in a real API server, and the checks every scenario repeats.
  */
 final class ClusterHarness implements AutoCloseable {
-  final ValkeyNodes nodes;
+  final LoopbackValkey valkey;
+
+  /** The StatefulSet's Valkey nodes, by pod ordinal. */
+  final List<ValkeyProcess> nodes = new ArrayList<>();
+
   final KubeApi kube;
 
   ClusterHarness() throws IOException {
-    this(null);
+    this(LoopbackValkey.withoutAuth());
   }
 
   /**
    * With users set, nodes run with the production ACL users and the reconciler connects as admin.
    */
   ClusterHarness(AclUsers users) throws IOException {
-    nodes = new ValkeyNodes(users);
+    this(LoopbackValkey.withUsers(users));
+  }
+
+  private ClusterHarness(LoopbackValkey valkey) {
+    this.valkey = valkey;
     try {
       kube = new KubeApi();
     } catch (RuntimeException e) {
-      nodes.close();
+      valkey.close();
       throw e;
     }
+  }
+
+  ValkeyProcess node(int ordinal) {
+    return nodes.get(ordinal);
+  }
+
+  NodeAddress address(int ordinal) {
+    return address(node(ordinal));
+  }
+
+  static NodeAddress address(ValkeyProcess node) {
+    return new NodeAddress(node.host(), node.port());
   }
 
   /**
@@ -50,25 +73,41 @@ final class ClusterHarness implements AutoCloseable {
    * pods.
    */
   void scaleStatefulSet(int pods) throws IOException {
-    nodes.startUpTo(pods);
-    for (ValkeyNodes.Node n : nodes.nodes()) {
-      kube.pod(n.index, n.host);
+    startUpTo(valkey, nodes, pods);
+    publishPods();
+  }
+
+  /** Starts cluster nodes until there are count of them (index = pod ordinal). */
+  static void startUpTo(LoopbackValkey valkey, List<ValkeyProcess> nodes, int count)
+      throws IOException {
+    while (nodes.size() < count) {
+      nodes.add(
+          valkey.startServer(
+              "valkey-" + nodes.size(), valkey.newHost(), LoopbackValkey.CLUSTER_NODE));
     }
   }
 
   /** Removes the highest pods and their processes, like the StatefulSet shrinking. */
   void shrinkStatefulSet(int pods) {
-    for (int i = nodes.nodes().size() - 1; i >= pods; i--) {
+    for (int i = nodes.size() - 1; i >= pods; i--) {
       kube.deletePod(i);
+      nodes.remove(i).kill();
     }
-    nodes.removeAbove(pods);
   }
 
   /** Republishes every pod's current IP (after restarts on new addresses). */
   void publishPods() {
-    for (ValkeyNodes.Node n : nodes.nodes()) {
-      kube.pod(n.index, n.host);
+    for (int i = 0; i < nodes.size(); i++) {
+      kube.pod(i, nodes.get(i).host());
     }
+  }
+
+  /** Starts a stopped node again with its data, on a new address when newAddress is set. */
+  void relaunch(ValkeyProcess node, boolean newAddress) throws IOException {
+    if (newAddress) {
+      node.moveTo(valkey.newHost());
+    }
+    node.start();
   }
 
   int run(ClusterCommand command) {
@@ -80,10 +119,14 @@ final class ClusterHarness implements AutoCloseable {
    * The reconciler's environment; with ACL users it carries VALKEY_USERNAME=admin and its password.
    */
   Map<String, String> env(int masters, int replicas) {
-    Map<String, String> env = new HashMap<>(KubeApi.env(masters, replicas, nodes.port()));
-    if (nodes.users() != null) {
-      env.putAll(nodes.users().reconcilerEnv());
-    }
+    Map<String, String> env = new HashMap<>(KubeApi.env(masters, replicas, valkey.port()));
+    valkey
+        .users()
+        .ifPresent(
+            u -> {
+              env.put("VALKEY_USERNAME", AclUsers.ADMIN);
+              env.put("VALKEY_PASSWORD", u.adminPassword());
+            });
     return env;
   }
 
@@ -101,17 +144,17 @@ final class ClusterHarness implements AutoCloseable {
 
   /** Node connections as the reconciler opens them (as admin when the nodes have ACL users). */
   NodeClients clients() {
-    AclUsers users = nodes.users();
-    return users == null
-        ? new NodeClients(null, null, Duration.ofSeconds(10))
-        : new NodeClients(AclUsers.ADMIN, users.adminPassword(), Duration.ofSeconds(10));
+    return valkey
+        .users()
+        .map(u -> new NodeClients(AclUsers.ADMIN, u.adminPassword(), Duration.ofSeconds(10)))
+        .orElseGet(() -> new NodeClients(null, null, Duration.ofSeconds(10)));
   }
 
   List<Member> members(NodeClients clients) {
     List<ClusterPod> pods = new ArrayList<>();
-    for (ValkeyNodes.Node n : nodes.nodes()) {
-      if (n.running()) {
-        pods.add(new ClusterPod("valkey-" + n.index, n.index, n.address(), null, null));
+    for (int i = 0; i < nodes.size(); i++) {
+      if (nodes.get(i).isAlive()) {
+        pods.add(new ClusterPod("valkey-" + i, i, address(i), null, null));
       }
     }
     return Snapshot.take("test: read nodes", pods, clients).requireAllReachable().members();
@@ -167,16 +210,16 @@ final class ClusterHarness implements AutoCloseable {
   }
 
   void writeKeys(int count) {
-    writeKeys(nodes, count);
+    writeKeys(valkey, nodes, count);
   }
 
   int missingKeys(int count) {
-    return missingKeys(nodes, count);
+    return missingKeys(valkey, nodes, count);
   }
 
   /** The keys outside the given slots that do not read back as written. */
   List<MissingKey> missingOutside(int count, Set<Integer> except) {
-    return missing(nodes, count, slot -> !except.contains(slot));
+    return missing(valkey, nodes, count, slot -> !except.contains(slot));
   }
 
   /**
@@ -189,14 +232,14 @@ final class ClusterHarness implements AutoCloseable {
     Set<Integer> flux = new HashSet<>();
     String[] owner = new String[ShardLayout.SLOTS];
     try (NodeClients clients = clients()) {
-      for (ValkeyNodes.Node n : nodes.nodes()) {
-        if (!n.running()) {
+      for (int i = 0; i < nodes.size(); i++) {
+        if (!nodes.get(i).isAlive()) {
           continue;
         }
         ClusterView view =
             ClusterView.parse(
                 clients
-                    .client("test", "valkey-" + n.index, n.address())
+                    .client("test", "valkey-" + i, address(i))
                     .run("test: cluster nodes", c -> c.clusterNodes()));
         flux.addAll(view.myself().migrating().keySet());
         flux.addAll(view.myself().importing().keySet());
@@ -224,17 +267,19 @@ final class ClusterHarness implements AutoCloseable {
   }
 
   /** An application's cluster client; with ACL users it logs in as the chart's client user. */
-  static RedisClusterClient clusterClient(ValkeyNodes nodes) {
-    AclUsers users = nodes.users();
+  static RedisClusterClient clusterClient(LoopbackValkey valkey, List<ValkeyProcess> nodes) {
     List<RedisURI> seeds =
-        nodes.nodes().stream()
-            .filter(ValkeyNodes.Node::running)
+        nodes.stream()
+            .filter(ValkeyProcess::isAlive)
             .map(
                 n -> {
-                  RedisURI.Builder uri = RedisURI.builder().withHost(n.host).withPort(nodes.port());
-                  if (users != null) {
-                    uri.withAuthentication(AclUsers.CLIENT, users.clientPassword().toCharArray());
-                  }
+                  RedisURI.Builder uri = RedisURI.builder().withHost(n.host()).withPort(n.port());
+                  valkey
+                      .users()
+                      .ifPresent(
+                          u ->
+                              uri.withAuthentication(
+                                  AclUsers.CLIENT, u.clientPassword().toCharArray()));
                   return uri.build();
                 })
             .toList();
@@ -242,8 +287,8 @@ final class ClusterHarness implements AutoCloseable {
   }
 
   /** Writes key:i = value-i for i in [0, count), pipelined. */
-  static void writeKeys(ValkeyNodes nodes, int count) {
-    RedisClusterClient client = clusterClient(nodes);
+  static void writeKeys(LoopbackValkey valkey, List<ValkeyProcess> nodes, int count) {
+    RedisClusterClient client = clusterClient(valkey, nodes);
     try (StatefulRedisClusterConnection<String, String> c = client.connect()) {
       RedisAdvancedClusterAsyncCommands<String, String> async = c.async();
       List<RedisFuture<String>> pending = new ArrayList<>();
@@ -265,8 +310,8 @@ final class ClusterHarness implements AutoCloseable {
   }
 
   /** Reads every key back; returns how many are missing or wrong. */
-  static int missingKeys(ValkeyNodes nodes, int count) {
-    return missing(nodes, count, slot -> true).size();
+  static int missingKeys(LoopbackValkey valkey, List<ValkeyProcess> nodes, int count) {
+    return missing(valkey, nodes, count, slot -> true).size();
   }
 
   /** A key that did not read back as written, with what came back instead (a value or an error). */
@@ -278,8 +323,9 @@ final class ClusterHarness implements AutoCloseable {
   }
 
   /** Reads back every key whose slot is counted; returns those missing or wrong. */
-  static List<MissingKey> missing(ValkeyNodes nodes, int count, IntPredicate countedSlot) {
-    RedisClusterClient client = clusterClient(nodes);
+  static List<MissingKey> missing(
+      LoopbackValkey valkey, List<ValkeyProcess> nodes, int count, IntPredicate countedSlot) {
+    RedisClusterClient client = clusterClient(valkey, nodes);
     try (StatefulRedisClusterConnection<String, String> c = client.connect()) {
       RedisAdvancedClusterAsyncCommands<String, String> async = c.async();
       List<MissingKey> missing = new ArrayList<>();
@@ -333,17 +379,17 @@ final class ClusterHarness implements AutoCloseable {
     List<MissingKey> shown = missing.stream().limit(5).toList();
     shown.forEach(m -> out.append(" | ").append(m));
     try (NodeClients clients = clients()) {
-      for (ValkeyNodes.Node n : nodes.nodes()) {
-        if (!n.running()) {
-          out.append(" | valkey-").append(n.index).append(": not running");
+      for (int i = 0; i < nodes.size(); i++) {
+        if (!nodes.get(i).isAlive()) {
+          out.append(" | valkey-").append(i).append(": not running");
           continue;
         }
         try {
-          NodeClient client = clients.client("test", "valkey-" + n.index, n.address());
+          NodeClient client = clients.client("test", "valkey-" + i, address(i));
           String text = client.run("test: cluster nodes", c -> c.clusterNodes());
           ClusterView view = ClusterView.parse(text);
           out.append(" | valkey-")
-              .append(n.index)
+              .append(i)
               .append(" (cluster_state:")
               .append(client.info("test").get("cluster_state"))
               .append("): ")
@@ -359,7 +405,7 @@ final class ClusterHarness implements AutoCloseable {
                         .toList());
           }
         } catch (RuntimeException e) {
-          out.append(" | valkey-").append(n.index).append(": ").append(e);
+          out.append(" | valkey-").append(i).append(": ").append(e);
         }
       }
     }
@@ -378,7 +424,7 @@ final class ClusterHarness implements AutoCloseable {
     try {
       kube.close();
     } finally {
-      nodes.close();
+      valkey.close();
     }
   }
 }

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.Event;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.valkeyk8s.testsupport.ValkeyProcess;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
@@ -38,7 +39,11 @@ class ClusterHealIT {
     h.writeKeys(KEYS);
     HealCommand command =
         new HealCommand(
-            KubeApi.env(3, 1, h.nodes.port()), h.kube::platform, registry, health::set, () -> true);
+            KubeApi.env(3, 1, h.valkey.port()),
+            h.kube::platform,
+            registry,
+            health::set,
+            () -> true);
     healer = new Thread(command::call, "cluster-healer");
     healer.start();
   }
@@ -89,8 +94,8 @@ class ClusterHealIT {
   @Test
   @Order(2)
   void killedPrimaryFailsOverAndLabelsFollow() throws Exception {
-    ValkeyNodes.Node primary = h.nodes.node(2);
-    h.nodes.kill9(primary);
+    ValkeyProcess primary = h.node(2);
+    primary.kill();
 
     awaitLabels(3, RoleLabeler.PRIMARY, "1");
     await("role label removed from the dead primary")
@@ -98,7 +103,7 @@ class ClusterHealIT {
         .until(() -> !h.kube.labels(2).containsKey(RoleLabeler.ROLE_LABEL));
     assertThat(h.missingKeys(KEYS)).isZero();
 
-    h.nodes.relaunch(primary, false);
+    h.relaunch(primary, false);
     awaitLabels(2, RoleLabeler.REPLICA, "1");
     await().atMost(PATIENCE).untilAsserted(() -> h.assertClusterOk(3, 1));
   }
@@ -106,11 +111,11 @@ class ClusterHealIT {
   @Test
   @Order(3)
   void everyNodeRestartedOnNewAddressesHeals() throws Exception {
-    for (ValkeyNodes.Node node : h.nodes.nodes()) {
-      h.nodes.stop(node);
+    for (ValkeyProcess node : h.nodes) {
+      node.stop();
     }
-    for (ValkeyNodes.Node node : h.nodes.nodes()) {
-      h.nodes.relaunch(node, true);
+    for (ValkeyProcess node : h.nodes) {
+      h.relaunch(node, true);
     }
     h.publishPods();
 
@@ -137,14 +142,15 @@ class ClusterHealIT {
   @Order(4)
   void podBackOnAnEmptyVolumeIsForgottenAndAdoptedAgain() throws Exception {
     int ordinal = RoleLabeler.REPLICA.equals(h.kube.labels(5).get(RoleLabeler.ROLE_LABEL)) ? 5 : 4;
-    ValkeyNodes.Node node = h.nodes.node(ordinal);
+    ValkeyProcess node = h.node(ordinal);
     String oldId;
     try (NodeClients clients = h.clients()) {
-      oldId = clients.client("test", "valkey-" + ordinal, node.address()).myId("test");
+      oldId =
+          clients.client("test", "valkey-" + ordinal, ClusterHarness.address(node)).myId("test");
     }
-    h.nodes.stop(node);
-    h.nodes.wipe(node);
-    h.nodes.relaunch(node, true);
+    node.stop();
+    node.wipe();
+    h.relaunch(node, true);
     h.publishPods();
 
     await("the lost node is forgotten and the fresh one replicates shard 2")

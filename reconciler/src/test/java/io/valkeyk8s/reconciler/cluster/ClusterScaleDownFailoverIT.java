@@ -26,8 +26,8 @@ class ClusterScaleDownFailoverIT {
       // Pod 5 (a staying pod, replica in shard 2) now replicates pod 6, the departing primary of
       // shard 3.
       try (NodeClients clients = h.clients()) {
-        NodeClient pod5 = clients.client("test", "valkey-5", h.nodes.node(5).address());
-        String pod6Id = clients.client("test", "valkey-6", h.nodes.node(6).address()).myId("test");
+        NodeClient pod5 = clients.client("test", "valkey-5", h.address(5));
+        String pod6Id = clients.client("test", "valkey-6", h.address(6)).myId("test");
         pod5.replicate("test", pod6Id);
         await()
             .atMost(Duration.ofSeconds(60))

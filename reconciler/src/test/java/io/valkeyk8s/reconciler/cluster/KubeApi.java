@@ -4,7 +4,7 @@ import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.valkeyk8s.reconciler.testing.KubeApiServer;
+import io.valkeyk8s.testsupport.KubeApiServer;
 import java.util.Map;
 
 /**

@@ -2,6 +2,8 @@ package io.valkeyk8s.reconciler.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.valkeyk8s.testsupport.LoopbackValkey;
+import io.valkeyk8s.testsupport.ValkeyProcess;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,27 +53,28 @@ class ScaleUpBenchmark {
   }
 
   interface Scaler {
-    Result scale(ValkeyNodes nodes, NodeClients clients, PodDirectory pods) throws Exception;
+    Result scale(List<ValkeyProcess> nodes, NodeClients clients, PodDirectory pods)
+        throws Exception;
   }
 
   private Result run(String name, Scaler scaler) throws Exception {
-    try (ValkeyNodes nodes = new ValkeyNodes();
+    try (LoopbackValkey valkey = LoopbackValkey.withoutAuth();
         NodeClients clients = new NodeClients(null, null, Duration.ofSeconds(60))) {
-      nodes.startUpTo(6);
+      List<ValkeyProcess> nodes = new ArrayList<>();
+      ClusterHarness.startUpTo(valkey, nodes, 6);
       PodDirectory pods =
           () -> {
             List<ClusterPod> out = new ArrayList<>();
-            nodes
-                .nodes()
-                .forEach(
-                    n ->
-                        out.add(
-                            new ClusterPod("valkey-" + n.index, n.index, n.address(), null, null)));
+            for (int i = 0; i < nodes.size(); i++) {
+              out.add(
+                  new ClusterPod(
+                      "valkey-" + i, i, ClusterHarness.address(nodes.get(i)), null, null));
+            }
             return out;
           };
       new ClusterInit(ops(pods, clients, 3, new SlotMigrator(MigrationHook.NONE))).run();
-      ClusterHarness.writeKeys(nodes, KEYS);
-      nodes.startUpTo(8);
+      ClusterHarness.writeKeys(valkey, nodes, KEYS);
+      ClusterHarness.startUpTo(valkey, nodes, 8);
       Result r = scaler.scale(nodes, clients, pods);
       ops(pods, clients, 4, null).waitHealthy("benchmark: cluster ok", pods.pods());
       return new Result(
@@ -79,7 +82,7 @@ class ScaleUpBenchmark {
           r.joinSeconds(),
           r.moveSeconds(),
           r.keysMoved(),
-          ClusterHarness.missingKeys(nodes, KEYS));
+          ClusterHarness.missingKeys(valkey, nodes, KEYS));
     }
   }
 
@@ -89,7 +92,8 @@ class ScaleUpBenchmark {
   }
 
   /** The same steps as {@link ClusterScaleUp}, timed in two phases. */
-  private Result scaleWithReconciler(ValkeyNodes nodes, NodeClients clients, PodDirectory pods) {
+  private Result scaleWithReconciler(
+      List<ValkeyProcess> nodes, NodeClients clients, PodDirectory pods) {
     SlotMigrator migrator = new SlotMigrator(MigrationHook.NONE);
     ClusterOps ops = ops(pods, clients, 4, migrator);
     long t0 = System.nanoTime();
@@ -109,19 +113,20 @@ class ScaleUpBenchmark {
    * valkey-cli from the Debian package: add-node master, add-node replica, rebalance with empty
    * masters.
    */
-  private Result scaleWithValkeyCli(ValkeyNodes nodes, NodeClients clients, PodDirectory pods)
-      throws Exception {
-    String existing = nodes.node(0).address().toString();
-    String newMaster = nodes.node(6).address().toString();
+  private Result scaleWithValkeyCli(
+      List<ValkeyProcess> nodes, NodeClients clients, PodDirectory pods) throws Exception {
+    String existing = ClusterHarness.address(nodes.get(0)).toString();
+    String newMaster = ClusterHarness.address(nodes.get(6)).toString();
     ClusterOps ops = ops(pods, clients, 4, null);
     long t0 = System.nanoTime();
     cli("--cluster", "add-node", newMaster, existing);
     ops.waitHealthy("ok", pods.pods().stream().filter(p -> p.ordinal() <= 6).toList());
-    String masterId = clients.client("id", "valkey-6", nodes.node(6).address()).myId("id");
+    String masterId =
+        clients.client("id", "valkey-6", ClusterHarness.address(nodes.get(6))).myId("id");
     cli(
         "--cluster",
         "add-node",
-        nodes.node(7).address().toString(),
+        ClusterHarness.address(nodes.get(7)).toString(),
         existing,
         "--cluster-slave",
         "--cluster-master-id",
@@ -133,7 +138,7 @@ class ScaleUpBenchmark {
     long t2 = System.nanoTime();
     long moved =
         clients
-            .client("dbsize", "valkey-6", nodes.node(6).address())
+            .client("dbsize", "valkey-6", ClusterHarness.address(nodes.get(6)))
             .run("dbsize", c -> c.dbsize());
     return new Result("valkey-cli", (t1 - t0) / 1e9, (t2 - t1) / 1e9, moved, 0);
   }

@@ -7,10 +7,10 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.valkeyk8s.reconciler.Address;
-import io.valkeyk8s.reconciler.testing.KubeApiServer;
 import io.valkeyk8s.reconciler.testing.LabelWatch;
 import io.valkeyk8s.reconciler.testing.TestPods;
-import io.valkeyk8s.reconciler.testing.ValkeySet;
+import io.valkeyk8s.testsupport.KubeApiServer;
+import io.valkeyk8s.testsupport.SentinelSet;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -67,7 +67,7 @@ class LabelLatencyBenchmark {
     StringBuilder report = new StringBuilder();
     try (KubeApiServer api = KubeApiServer.start();
         KubernetesClient client = api.newClient();
-        ValkeySet valkey = ValkeySet.start(3)) {
+        SentinelSet valkey = SentinelSet.start(3)) {
       TestPods pods = TestPods.inNewNamespace(client, "bench");
       for (int i = 0; i < 3; i++) {
         pods.create("valkey-" + i, valkey.ip(i));
@@ -110,8 +110,7 @@ class LabelLatencyBenchmark {
           List<Double> fromSwitch = new ArrayList<>();
           List<Double> fromKill = new ArrayList<>();
           for (int i = 0; i < failovers; i++) {
-            Address primary = valkey.awaitStable();
-            int node = valkey.nodeOf(primary);
+            int node = valkey.nodeOf(valkey.awaitStable().getHostString());
             firstSwitch.clear();
             long killedAt = System.nanoTime();
             valkey.killValkey(node);
@@ -129,7 +128,8 @@ class LabelLatencyBenchmark {
                       return false;
                     });
             long labelledAt = watch.labelledAt(labelled[0]).orElseThrow();
-            Address to = valkey.valkeyAddress(Integer.parseInt(labelled[0].substring(7)));
+            var address = valkey.valkeyAddress(Integer.parseInt(labelled[0].substring(7)));
+            Address to = new Address(address.getHostString(), address.getPort());
             await().atMost(Duration.ofSeconds(30)).until(() -> firstSwitch.containsKey(to));
             fromSwitch.add((labelledAt - firstSwitch.get(to)) / 1e6);
             fromKill.add((labelledAt - killedAt) / 1e6);
@@ -191,7 +191,7 @@ class LabelLatencyBenchmark {
   }
 
   private static Process startReconciler(
-      KubeApiServer api, ValkeySet valkey, String namespace, int httpPort, Path target)
+      KubeApiServer api, SentinelSet valkey, String namespace, int httpPort, Path target)
       throws Exception {
     // The packaged jar, not target/classes: the class-data archive accepts only jars.
     Path jar;
@@ -225,9 +225,9 @@ class LabelLatencyBenchmark {
     env.put("POD_NAMESPACE", namespace);
     env.put("VALKEY_SENTINEL_HOST", valkey.ip(0));
     env.put("VALKEY_SENTINEL_PORT", String.valueOf(valkey.sentinelPort()));
-    env.put("VALKEY_SENTINEL_PASSWORD", ValkeySet.SENTINEL_PASSWORD);
-    env.put("VALKEY_MASTER_NAME", ValkeySet.MASTER);
-    env.put("VALKEY_PASSWORD", ValkeySet.ADMIN_PASSWORD);
+    env.put("VALKEY_SENTINEL_PASSWORD", valkey.users().sentinelPassword());
+    env.put("VALKEY_MASTER_NAME", SentinelSet.MASTER);
+    env.put("VALKEY_PASSWORD", valkey.users().adminPassword());
     env.put("HTTP_PORT", String.valueOf(httpPort));
     env.put("POD_NAME", "bench");
     return pb.start();

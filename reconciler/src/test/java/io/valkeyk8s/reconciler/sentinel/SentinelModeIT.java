@@ -5,9 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.valkeyk8s.reconciler.testing.KubeApiServer;
-import io.valkeyk8s.reconciler.testing.KubeApiServerExtension;
-import io.valkeyk8s.reconciler.testing.ValkeySet;
+import io.valkeyk8s.testsupport.KubeApiServer;
+import io.valkeyk8s.testsupport.KubeApiServerExtension;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -310,7 +309,7 @@ class SentinelModeIT {
               p ->
                   new PodBuilder(p).editMetadata().withFinalizers(List.of()).endMetadata().build());
     }
-    int primary = s.valkey.nodeOf(s.valkey.primaryBySentinels().orElseThrow());
+    int primary = s.valkey.nodeOf(s.valkey.primaryBySentinels().orElseThrow().getHostString());
     try (StatefulRedisConnection<String, String> c = s.valkey.connect(primary)) {
       List<String> missing = new ArrayList<>();
       synchronized (acknowledged) {
@@ -367,7 +366,8 @@ class SentinelModeIT {
     Socket socket = new Socket(s.valkey.ip(node), s.valkey.valkeyPort());
     OutputStream out = socket.getOutputStream();
     out.write(
-        ("AUTH admin " + ValkeySet.ADMIN_PASSWORD + "\r\n").getBytes(StandardCharsets.US_ASCII));
+        ("AUTH admin " + s.valkey.users().adminPassword() + "\r\n")
+            .getBytes(StandardCharsets.US_ASCII));
     out.flush();
     byte[] ok = socket.getInputStream().readNBytes(5);
     assertThat(new String(ok, StandardCharsets.US_ASCII)).isEqualTo("+OK\r\n");

@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.valkeyk8s.reconciler.Address;
 import io.valkeyk8s.reconciler.Config;
-import io.valkeyk8s.reconciler.testing.KubeApiServer;
 import io.valkeyk8s.reconciler.testing.LabelWatch;
 import io.valkeyk8s.reconciler.testing.TestPods;
-import io.valkeyk8s.reconciler.testing.ValkeySet;
+import io.valkeyk8s.testsupport.KubeApiServer;
+import io.valkeyk8s.testsupport.SentinelSet;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -27,7 +27,7 @@ final class SentinelScenario implements AutoCloseable {
 
   final KubeApiServer api;
   final KubernetesClient client;
-  final ValkeySet valkey;
+  final SentinelSet valkey;
   final TestPods pods;
   final LabelWatch watch;
   private final List<Running> reconcilers = new ArrayList<>();
@@ -38,9 +38,9 @@ final class SentinelScenario implements AutoCloseable {
     this.api = api;
     this.client = api.newClient();
     this.pods = TestPods.inNewNamespace(client, "sentinel");
-    ValkeySet set = null;
+    SentinelSet set = null;
     try {
-      set = ValkeySet.start(3);
+      set = SentinelSet.start(3);
       for (int i = 0; i < set.size(); i++) {
         pods.create(podName(i), set.ip(i));
       }
@@ -64,9 +64,9 @@ final class SentinelScenario implements AutoCloseable {
     env.put("POD_NAMESPACE", pods.namespace());
     env.put("VALKEY_SENTINEL_HOST", valkey.ip(0));
     env.put("VALKEY_SENTINEL_PORT", String.valueOf(valkey.sentinelPort()));
-    env.put("VALKEY_SENTINEL_PASSWORD", ValkeySet.SENTINEL_PASSWORD);
-    env.put("VALKEY_MASTER_NAME", ValkeySet.MASTER);
-    env.put("VALKEY_PASSWORD", ValkeySet.ADMIN_PASSWORD);
+    env.put("VALKEY_SENTINEL_PASSWORD", valkey.users().sentinelPassword());
+    env.put("VALKEY_MASTER_NAME", SentinelSet.MASTER);
+    env.put("VALKEY_PASSWORD", valkey.users().adminPassword());
     env.put("VALKEY_PORT", String.valueOf(valkey.valkeyPort()));
     env.put("HTTP_PORT", "0");
     env.put("LEASE_NAME", "valkey-reconciler");
@@ -100,9 +100,9 @@ final class SentinelScenario implements AutoCloseable {
 
   /** The pod of the node a majority of Sentinels names primary. */
   String sentinelPrimaryPod() {
-    Address a =
+    InetSocketAddress a =
         valkey.primaryBySentinels().orElseThrow(() -> new AssertionError("no Sentinel majority"));
-    return podName(valkey.nodeOf(a));
+    return podName(valkey.nodeOf(a.getHostString()));
   }
 
   /** Waits until the label sits on Sentinel's primary alone (that node saying it is master). */
@@ -135,7 +135,12 @@ final class SentinelScenario implements AutoCloseable {
     await()
         .atMost(CONVERGE)
         .pollInterval(Duration.ofMillis(50))
-        .until(() -> valkey.primaryBySentinels().map(a -> valkey.nodeOf(a) != node).orElse(false));
+        .until(
+            () ->
+                valkey
+                    .primaryBySentinels()
+                    .map(a -> valkey.nodeOf(a.getHostString()) != node)
+                    .orElse(false));
   }
 
   @Override

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.valkeyk8s.reconciler.Config;
-import io.valkeyk8s.reconciler.testing.KubeApiServer;
-import io.valkeyk8s.reconciler.testing.KubeApiServerExtension;
 import io.valkeyk8s.reconciler.testing.TestPods;
+import io.valkeyk8s.testsupport.KubeApiServer;
+import io.valkeyk8s.testsupport.KubeApiServerExtension;
 import java.net.ServerSocket;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

@@ -7,11 +7,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.valkeyk8s.testserver.ResilientConnection;
 import io.valkeyk8s.testserver.ValkeyTarget;
-import io.valkeyk8s.testserver.local.LocalProcess;
-import io.valkeyk8s.testserver.local.LocalValkey;
-import io.valkeyk8s.testserver.local.Users;
 import io.valkeyk8s.testserver.probe.ProbeOptions;
 import io.valkeyk8s.testserver.probe.ProbeSession;
+import io.valkeyk8s.testsupport.AclUsers;
+import io.valkeyk8s.testsupport.LoopbackValkey;
+import io.valkeyk8s.testsupport.ValkeyProcess;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -19,6 +19,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -31,15 +32,15 @@ class ServeIT {
   private final ObjectMapper json = new ObjectMapper();
 
   @TempDir Path dir;
-  private LocalValkey valkey;
-  private LocalProcess server;
+  private LoopbackValkey valkey;
+  private ValkeyProcess server;
   private ResilientConnection connection;
   private HttpApi api;
 
   @BeforeEach
   void start() throws Exception {
-    valkey = new LocalValkey(dir);
-    server = valkey.startServer("standalone", null, 0);
+    valkey = LoopbackValkey.withUsers(AclUsers.random());
+    server = valkey.startServer("standalone", valkey.newHost(), List.of());
   }
 
   @AfterEach
@@ -76,7 +77,7 @@ class ServeIT {
 
   @Test
   void writesAndReadsAKeyThroughTheClientUser() throws Exception {
-    serve(Users.CLIENT_PASSWORD, null);
+    serve(valkey.users().orElseThrow().clientPassword(), null);
 
     assertThat(send("GET", "/healthz", null).statusCode()).isEqualTo(200);
     assertThat(send("PUT", "/kv/greeting", "hello").statusCode()).isEqualTo(200);
@@ -106,7 +107,7 @@ class ServeIT {
 
   @Test
   void writesFailWhileValkeyIsDownAndSucceedAgainAfterItRestarts() throws Exception {
-    serve(Users.CLIENT_PASSWORD, null);
+    serve(valkey.users().orElseThrow().clientPassword(), null);
     assertThat(send("POST", "/check", null).statusCode()).isEqualTo(200);
 
     server.kill();
@@ -114,7 +115,7 @@ class ServeIT {
     assertThat(down.statusCode()).isEqualTo(503);
     assertThat(json.readTree(down.body()).get("error").asText()).isEqualTo("connection");
 
-    valkey.restart(server);
+    server.start();
     await("writes succeed again")
         .atMost(Duration.ofSeconds(20))
         .pollInterval(Duration.ofMillis(200))
@@ -125,12 +126,16 @@ class ServeIT {
   void reportOfTheBackgroundProbe() throws Exception {
     try (ProbeSession probe =
         new ProbeSession(
-            new ValkeyTarget(server.host(), server.port(), "client", Users.CLIENT_PASSWORD),
+            new ValkeyTarget(
+                server.host(),
+                server.port(),
+                "client",
+                valkey.users().orElseThrow().clientPassword()),
             TIMEOUT,
             new ProbeOptions(Duration.ofMillis(10), null, 1_000_000, Duration.ofMinutes(5)),
             Duration.ofSeconds(10),
             ProbeSession.newRunId())) {
-      serve(Users.CLIENT_PASSWORD, probe);
+      serve(valkey.users().orElseThrow().clientPassword(), probe);
       Thread writer = Thread.ofPlatform().name("probe").start(probe::run);
       try {
         await().atMost(Duration.ofSeconds(20)).until(() -> probe.attempts().size() >= 20);

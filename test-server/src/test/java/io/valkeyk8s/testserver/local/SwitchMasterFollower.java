@@ -3,6 +3,8 @@ package io.valkeyk8s.testserver.local;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.valkeyk8s.testsupport.LoopbackValkey;
+import io.valkeyk8s.testsupport.ValkeyProcess;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,14 +15,17 @@ import java.util.List;
  * the reconciler moving the primary label.
  */
 public final class SwitchMasterFollower implements AutoCloseable {
+  /** The name the Sentinels monitor the primary under. */
+  public static final String MASTER_NAME = "myprimary";
+
   private final List<StatefulRedisPubSubConnection<String, String>> subscriptions =
       new ArrayList<>();
   private volatile String lastSwitch;
 
   public SwitchMasterFollower(
-      LocalValkey valkey, List<LocalProcess> sentinels, TcpForwarder forwarder) {
+      LoopbackValkey valkey, List<ValkeyProcess> sentinels, TcpForwarder forwarder) {
     RedisClient client = valkey.client();
-    for (LocalProcess sentinel : sentinels) {
+    for (ValkeyProcess sentinel : sentinels) {
       StatefulRedisPubSubConnection<String, String> connection =
           client.connectPubSub(valkey.uri(sentinel));
       connection.addListener(
@@ -29,7 +34,7 @@ public final class SwitchMasterFollower implements AutoCloseable {
             public void message(String channel, String message) {
               // "<name> <old-ip> <old-port> <new-ip> <new-port>"
               String[] parts = message.split(" ");
-              if (parts.length == 5 && LocalValkey.MASTER_NAME.equals(parts[0])) {
+              if (parts.length == 5 && MASTER_NAME.equals(parts[0])) {
                 lastSwitch = sentinel.name() + ": " + message;
                 forwarder.pointTo(new InetSocketAddress(parts[3], Integer.parseInt(parts[4])));
               }

@@ -4,14 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.valkeyk8s.testserver.ValkeyTarget;
-import io.valkeyk8s.testserver.local.LocalProcess;
-import io.valkeyk8s.testserver.local.LocalValkey;
 import io.valkeyk8s.testserver.local.SwitchMasterFollower;
 import io.valkeyk8s.testserver.local.TcpForwarder;
-import io.valkeyk8s.testserver.local.Users;
+import io.valkeyk8s.testsupport.AclUsers;
+import io.valkeyk8s.testsupport.LoopbackValkey;
+import io.valkeyk8s.testsupport.ValkeyProcess;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,7 +30,7 @@ class FailoverProbeIT {
 
   @Test
   void probeReportsTheFailoverAndNoAcknowledgedWriteIsLost() throws Exception {
-    try (LocalValkey valkey = new LocalValkey(dir)) {
+    try (LoopbackValkey valkey = LoopbackValkey.withUsers(AclUsers.random())) {
       try {
         runFailover(valkey);
       } catch (AssertionError | RuntimeException e) {
@@ -39,11 +40,16 @@ class FailoverProbeIT {
     }
   }
 
-  private void runFailover(LocalValkey valkey) throws Exception {
-    LocalProcess primary = valkey.startServer("primary", null, 1);
-    List<LocalProcess> replicas =
+  private void runFailover(LoopbackValkey valkey) throws Exception {
+    // Every node refuses writes without a replica in sync, as the chart's Sentinel mode does.
+    List<String> minReplicas = List.of("min-replicas-to-write 1", "min-replicas-max-lag 10");
+    ValkeyProcess primary = valkey.startServer("primary", valkey.newHost(), minReplicas);
+    List<String> replicaOf = new ArrayList<>(minReplicas);
+    replicaOf.add("replicaof " + primary.host() + " " + primary.port());
+    List<ValkeyProcess> replicas =
         List.of(
-            valkey.startServer("replica1", primary, 1), valkey.startServer("replica2", primary, 1));
+            valkey.startServer("replica1", valkey.newHost(), replicaOf),
+            valkey.startServer("replica2", valkey.newHost(), replicaOf));
     // Killing before the first sync is done would end the failover by timeout, not promotion.
     await("replicas in sync")
         .atMost(Duration.ofSeconds(30))
@@ -55,11 +61,19 @@ class FailoverProbeIT {
                             valkey
                                 .call(r, c -> c.info("replication"))
                                 .contains("master_link_status:up")));
-    List<LocalProcess> sentinels =
-        List.of(
-            valkey.startSentinel("sentinel1", primary),
-            valkey.startSentinel("sentinel2", primary),
-            valkey.startSentinel("sentinel3", primary));
+    List<ValkeyProcess> sentinels = new ArrayList<>();
+    for (String name : List.of("sentinel1", "sentinel2", "sentinel3")) {
+      sentinels.add(
+          valkey.startSentinel(
+              name,
+              valkey.newHost(),
+              SwitchMasterFollower.MASTER_NAME,
+              primary.address(),
+              List.of(
+                  "sentinel down-after-milliseconds " + SwitchMasterFollower.MASTER_NAME + " 1000",
+                  "sentinel failover-timeout " + SwitchMasterFollower.MASTER_NAME + " 10000",
+                  "sentinel parallel-syncs " + SwitchMasterFollower.MASTER_NAME + " 1")));
+    }
     await("Sentinels know each other and both replicas")
         .atMost(Duration.ofSeconds(30))
         .until(
@@ -81,7 +95,11 @@ class FailoverProbeIT {
         SwitchMasterFollower follower = new SwitchMasterFollower(valkey, sentinels, service);
         ProbeSession session =
             new ProbeSession(
-                new ValkeyTarget(service.host(), service.port(), "client", Users.CLIENT_PASSWORD),
+                new ValkeyTarget(
+                    service.host(),
+                    service.port(),
+                    "client",
+                    valkey.users().orElseThrow().clientPassword()),
                 COMMAND_TIMEOUT,
                 new ProbeOptions(
                     Duration.ofMillis(20), Duration.ofSeconds(90), 10_000, Duration.ofHours(1)),

@@ -6,9 +6,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.valkeyk8s.testserver.Main;
 import io.valkeyk8s.testserver.ValkeyTarget;
-import io.valkeyk8s.testserver.local.LocalProcess;
-import io.valkeyk8s.testserver.local.LocalValkey;
-import io.valkeyk8s.testserver.local.Users;
+import io.valkeyk8s.testsupport.AclUsers;
+import io.valkeyk8s.testsupport.LoopbackValkey;
+import io.valkeyk8s.testsupport.ValkeyProcess;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -25,13 +25,13 @@ import picocli.CommandLine;
 /** The probe command and its lost-write count against a real valkey-server. */
 class ProbeIT {
   @TempDir Path dir;
-  private LocalValkey valkey;
-  private LocalProcess server;
+  private LoopbackValkey valkey;
+  private ValkeyProcess server;
 
   @BeforeEach
   void start() throws Exception {
-    valkey = new LocalValkey(dir);
-    server = valkey.startServer("standalone", null, 0);
+    valkey = LoopbackValkey.withUsers(AclUsers.random());
+    server = valkey.startServer("standalone", valkey.newHost(), List.of());
   }
 
   @AfterEach
@@ -50,7 +50,7 @@ class ProbeIT {
                 "VALKEY_PORT",
                 "" + server.port(),
                 "VALKEY_PASSWORD",
-                Users.CLIENT_PASSWORD));
+                valkey.users().orElseThrow().clientPassword()));
     cli.setOut(new PrintWriter(out, true));
 
     Path csv = dir.resolve("writes.csv");
@@ -90,7 +90,11 @@ class ProbeIT {
   void acknowledgedWritesDeletedAfterwardsAreCountedMissing() {
     try (ProbeSession session =
         new ProbeSession(
-            new ValkeyTarget(server.host(), server.port(), "client", Users.CLIENT_PASSWORD),
+            new ValkeyTarget(
+                server.host(),
+                server.port(),
+                "client",
+                valkey.users().orElseThrow().clientPassword()),
             Duration.ofMillis(500),
             new ProbeOptions(Duration.ZERO, null, 100, Duration.ofMinutes(5)),
             Duration.ofSeconds(10),
@@ -112,7 +116,11 @@ class ProbeIT {
   void aProbeThatCannotReadBackSaysSoInsteadOfCountingWritesMissing() {
     try (ProbeSession session =
         new ProbeSession(
-            new ValkeyTarget(server.host(), server.port(), "client", Users.CLIENT_PASSWORD),
+            new ValkeyTarget(
+                server.host(),
+                server.port(),
+                "client",
+                valkey.users().orElseThrow().clientPassword()),
             Duration.ofMillis(250),
             new ProbeOptions(Duration.ZERO, null, 20, Duration.ofMinutes(5)),
             Duration.ofSeconds(1),

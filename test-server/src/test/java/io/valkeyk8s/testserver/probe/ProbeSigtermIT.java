@@ -6,9 +6,9 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.valkeyk8s.testserver.Main;
-import io.valkeyk8s.testserver.local.LocalProcess;
-import io.valkeyk8s.testserver.local.LocalValkey;
-import io.valkeyk8s.testserver.local.Users;
+import io.valkeyk8s.testsupport.AclUsers;
+import io.valkeyk8s.testsupport.LoopbackValkey;
+import io.valkeyk8s.testsupport.ValkeyProcess;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -33,7 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ProbeSigtermIT {
   @TempDir Path dir;
 
-  private Process start(LocalProcess server, Path out, Path err, String... args)
+  private Process start(ValkeyProcess server, String password, Path out, Path err, String... args)
       throws IOException {
     List<String> command =
         new ArrayList<>(
@@ -54,18 +54,28 @@ class ProbeSigtermIT {
                 "VALKEY_PORT",
                 "" + server.port(),
                 "VALKEY_PASSWORD",
-                Users.CLIENT_PASSWORD));
+                password));
     return builder.start();
   }
 
   @Test
   void sigtermStopsWritingAndPrintsTheReport() throws Exception {
-    try (LocalValkey valkey = new LocalValkey(dir)) {
-      LocalProcess server = valkey.startServer("standalone", null, 0);
+    try (LoopbackValkey valkey = LoopbackValkey.withUsers(AclUsers.random())) {
+      ValkeyProcess server = valkey.startServer("standalone", valkey.newHost(), List.of());
       Path out = dir.resolve("report.json");
       Path err = dir.resolve("probe.log");
       Process probe =
-          start(server, out, err, "probe", "--duration", "10m", "--interval", "10ms", "--json");
+          start(
+              server,
+              valkey.users().orElseThrow().clientPassword(),
+              out,
+              err,
+              "probe",
+              "--duration",
+              "10m",
+              "--interval",
+              "10ms",
+              "--json");
       try {
         await("probe writes")
             .atMost(Duration.ofSeconds(30))
@@ -88,14 +98,15 @@ class ProbeSigtermIT {
 
   @Test
   void serveAnswersReportAndPrintsTheLastReportOnSigterm() throws Exception {
-    try (LocalValkey valkey = new LocalValkey(dir)) {
-      LocalProcess server = valkey.startServer("standalone", null, 0);
+    try (LoopbackValkey valkey = LoopbackValkey.withUsers(AclUsers.random())) {
+      ValkeyProcess server = valkey.startServer("standalone", valkey.newHost(), List.of());
       Path out = dir.resolve("serve.out");
       Path err = dir.resolve("serve.log");
       int port = freePort();
       Process serve =
           start(
               server,
+              valkey.users().orElseThrow().clientPassword(),
               out,
               err,
               "serve",

@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.valkeyk8s.testserver.ResilientConnection;
 import io.valkeyk8s.testserver.ValkeyTarget;
 import io.valkeyk8s.testserver.http.HttpApi;
-import io.valkeyk8s.testserver.local.LocalProcess;
-import io.valkeyk8s.testserver.local.LocalValkey;
-import io.valkeyk8s.testserver.local.Users;
+import io.valkeyk8s.testsupport.AclUsers;
+import io.valkeyk8s.testsupport.LoopbackValkey;
+import io.valkeyk8s.testsupport.ValkeyProcess;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -27,13 +27,13 @@ class RunChecksIT {
   private static final Path SCRIPT = Path.of("run-checks.bash").toAbsolutePath();
 
   @TempDir Path dir;
-  private LocalValkey valkey;
-  private LocalProcess server;
+  private LoopbackValkey valkey;
+  private ValkeyProcess server;
 
   @BeforeEach
   void start() throws IOException {
-    valkey = new LocalValkey(dir);
-    server = valkey.startServer("standalone", null, 0);
+    valkey = LoopbackValkey.withUsers(AclUsers.random());
+    server = valkey.startServer("standalone", valkey.newHost(), List.of());
   }
 
   @AfterEach
@@ -69,7 +69,8 @@ class RunChecksIT {
 
   @Test
   void writesWithValkeyCliUsingThePasswordFromTheEnvironment() throws Exception {
-    Run run = run(Map.of("VALKEYCLI_AUTH", Users.CLIENT_PASSWORD), cliArgs("2"));
+    Run run =
+        run(Map.of("VALKEYCLI_AUTH", valkey.users().orElseThrow().clientPassword()), cliArgs("2"));
 
     assertThat(run.exit()).as(run.output()).isZero();
     assertThat(run.output().lines().filter(l -> l.contains("  OK  "))).hasSize(2);
@@ -83,7 +84,8 @@ class RunChecksIT {
   void reportsEachFailedSecondWhileValkeyIsDown() throws Exception {
     server.kill();
 
-    Run run = run(Map.of("VALKEYCLI_AUTH", Users.CLIENT_PASSWORD), cliArgs("2"));
+    Run run =
+        run(Map.of("VALKEYCLI_AUTH", valkey.users().orElseThrow().clientPassword()), cliArgs("2"));
 
     assertThat(run.exit()).isEqualTo(1);
     assertThat(run.output().lines().filter(l -> l.contains("  FAIL  "))).hasSize(2);
@@ -102,7 +104,11 @@ class RunChecksIT {
   void checksThroughTheTestServer() throws Exception {
     try (ResilientConnection connection =
             new ResilientConnection(
-                new ValkeyTarget(server.host(), server.port(), "client", Users.CLIENT_PASSWORD),
+                new ValkeyTarget(
+                    server.host(),
+                    server.port(),
+                    "client",
+                    valkey.users().orElseThrow().clientPassword()),
                 Duration.ofMillis(500));
         HttpApi api = new HttpApi(new InetSocketAddress("127.0.0.1", 0), connection, null)) {
       api.start();

@@ -1,27 +1,27 @@
-package io.valkeyk8s.reconciler.cluster;
+package io.valkeyk8s.testsupport;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.UUID;
 
 /**
- * Test fixture: the production ACL users of config/users.acl (admin, client, replication, sentinel,
- * default off) with fresh test passwords. The rules are read from the chart's file itself so the
- * tests run against exactly what the pods run; only the ${VALKEY_*_PASSWORD} placeholders are
- * filled in.
+ * The production ACL users of config/users.acl (admin, client, replication, sentinel, default off)
+ * with fresh test passwords. The rules are read from the chart's file itself so the tests run
+ * against exactly what the pods run; only the ${VALKEY_*_PASSWORD} placeholders are filled in.
+ * Sentinel's requirepass is the sentinel user's password, as in config/sentinel.conf.
  */
-record AclUsers(
+public record AclUsers(
     String adminPassword,
     String clientPassword,
     String replicationPassword,
     String sentinelPassword) {
-  static final String ADMIN = "admin";
-  static final String CLIENT = "client";
-  static final String REPLICATION = "replication";
+  public static final String ADMIN = "admin";
+  public static final String CLIENT = "client";
+  public static final String REPLICATION = "replication";
+  public static final String SENTINEL = "sentinel";
 
-  static AclUsers random() {
+  public static AclUsers random() {
     return new AclUsers(secret(), secret(), secret(), secret());
   }
 
@@ -29,18 +29,13 @@ record AclUsers(
     return UUID.randomUUID().toString().replace("-", "");
   }
 
-  /** The environment the reconciler gets in the chart: VALKEY_USERNAME=admin and its password. */
-  Map<String, String> reconcilerEnv() {
-    return Map.of("VALKEY_USERNAME", ADMIN, "VALKEY_PASSWORD", adminPassword);
-  }
-
   /**
    * Renders config/users.acl with these passwords into file (what valkey-entrypoint does with
    * envsubst).
    */
-  Path writeAclFile(Path file) throws IOException {
+  public Path writeAclFile(Path file) throws IOException {
     String text =
-        Files.readString(chartAclTemplate())
+        Files.readString(chartFile("config/users.acl"))
             .replace("${VALKEY_ADMIN_PASSWORD}", adminPassword)
             .replace("${VALKEY_CLIENT_PASSWORD}", clientPassword)
             .replace("${VALKEY_REPLICATION_PASSWORD}", replicationPassword)
@@ -52,15 +47,15 @@ record AclUsers(
     return Files.writeString(file, text);
   }
 
-  /** config/users.acl of this checkout, found upwards from the module directory Maven runs in. */
-  private static Path chartAclTemplate() throws IOException {
+  /** A file of this checkout, found upwards from the module directory Maven runs in. */
+  private static Path chartFile(String path) throws IOException {
     for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-      Path candidate = dir.resolve("config/users.acl");
+      Path candidate = dir.resolve(path);
       if (Files.isRegularFile(candidate)) {
         return candidate;
       }
     }
-    throw new IOException("config/users.acl not found above " + Path.of("").toAbsolutePath());
+    throw new IOException(path + " not found above " + Path.of("").toAbsolutePath());
   }
 
   @Override

@@ -1,4 +1,4 @@
-package io.valkeyk8s.reconciler.testing;
+package io.valkeyk8s.testsupport;
 
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;

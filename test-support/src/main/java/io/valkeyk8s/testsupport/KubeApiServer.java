@@ -1,4 +1,4 @@
-package io.valkeyk8s.reconciler.testing;
+package io.valkeyk8s.testsupport;
 
 import io.fabric8.kubeapitest.KubeAPIServer;
 import io.fabric8.kubeapitest.KubeAPIServerConfig;
