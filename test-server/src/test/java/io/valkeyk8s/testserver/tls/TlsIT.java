@@ -226,4 +226,70 @@ class TlsIT {
       assertThat(check.statusCode()).as(check.body()).isEqualTo(200);
     }
   }
+
+  /** run-checks.bash -H with the environment, as someone watching a TLS release would run it. */
+  private String[] runChecks(Map<String, String> tls) throws Exception {
+    ProcessBuilder builder =
+        new ProcessBuilder(
+                "bash",
+                Path.of("run-checks.bash").toAbsolutePath().toString(),
+                "-d",
+                "1",
+                "-t",
+                "5",
+                "-H",
+                host,
+                "-p",
+                "" + tlsPort)
+            .redirectErrorStream(true);
+    builder.environment().keySet().removeIf(k -> k.startsWith("VALKEY") || k.endsWith("CLI_AUTH"));
+    builder.environment().put("VALKEYCLI_AUTH", valkey.users().orElseThrow().clientPassword());
+    builder.environment().putAll(tls);
+    Process process = builder.start();
+    assertThat(process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    return new String[] {
+      "" + process.exitValue(), new String(process.getInputStream().readAllBytes()).strip()
+    };
+  }
+
+  @Test
+  void runChecksWritesWithValkeyCliOverTls() throws Exception {
+    startServer(certs.server("valkey", List.of(host)), "yes");
+    Path[] client = certs.client("run-checks");
+
+    String[] verified =
+        runChecks(
+            Map.of(
+                "VALKEY_TLS", "true",
+                "VALKEY_TLS_CA_FILE", certs.caFile().toString(),
+                "VALKEY_TLS_CERT_FILE", client[0].toString(),
+                "VALKEY_TLS_KEY_FILE", client[1].toString()));
+    String[] wrongCa =
+        runChecks(
+            Map.of(
+                "VALKEY_TLS", "true",
+                "VALKEY_TLS_CA_FILE", certs.otherCa("other").toString(),
+                "VALKEY_TLS_CERT_FILE", client[0].toString(),
+                "VALKEY_TLS_KEY_FILE", client[1].toString()));
+    String[] plaintext = runChecks(Map.of());
+    String[] contradiction =
+        runChecks(
+            Map.of(
+                "VALKEY_TLS", "true",
+                "VALKEY_TLS_CA_FILE", certs.caFile().toString(),
+                "VALKEY_TLS_INSECURE_SKIP_VERIFY", "true"));
+    String[] withoutTls = runChecks(Map.of("VALKEY_TLS_CA_FILE", certs.caFile().toString()));
+
+    assertThat(verified[0]).as(verified[1]).isEqualTo("0");
+    assertThat(verified[1]).contains("valkeys://client@").contains("summary: 1 ok, 0 failed");
+    assertThat(wrongCa[0]).as(wrongCa[1]).isEqualTo("1");
+    assertThat(plaintext[0]).as(plaintext[1]).isEqualTo("1");
+    assertThat(contradiction[0]).isEqualTo("2");
+    assertThat(contradiction[1]).contains("contradict each other");
+    assertThat(withoutTls[0]).isEqualTo("2");
+    assertThat(withoutTls[1])
+        .isEqualTo(
+            "run-checks: VALKEY_TLS_CA_FILE is set but VALKEY_TLS is not true: set VALKEY_TLS=true"
+                + " to use TLS");
+  }
 }
