@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.function.BiConsumer;
 import java.util.function.BiFunction;
+import java.util.function.LongConsumer;
 import java.util.stream.LongStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * Writes and checks many keys {@code <prefix>:1 .. <prefix>:<count>} quickly: one command per key,
  * {@value #BATCH} of them pipelined at a time (Lettuce routes each to its slot's primary in cluster
  * mode and follows MOVED and ASK, so this also works while slots migrate). Keys whose command
- * failed are retried until {@code retryFor} has passed since the batch began.
+ * failed are retried until {@code retryFor} has passed since the batch began; a batch that still
+ * fails then ends the run, the keys after it untried.
  */
 public final class BulkKeys {
   private static final Logger LOG = LoggerFactory.getLogger(BulkKeys.class);
@@ -116,36 +118,38 @@ public final class BulkKeys {
   }
 
   /**
-   * Runs {@code command} for every key in batches; returns the last error of keys given up on (and
-   * counted by {@code givenUp}), or {@code null}.
+   * Runs {@code command} for every key in batches. A batch that cannot be completed within {@code
+   * retryFor} ends the run: its failed keys and all keys after it are given up on (counted by
+   * {@code givenUp}), and its error is returned; {@code null} when every key went through.
    */
   private <T> String forEachBatch(
       long count,
       String verb,
       BiFunction<RedisClusterAsyncCommands<String, String>, Long, RedisFuture<T>> command,
       BiConsumer<Long, T> onReply,
-      java.util.function.LongConsumer givenUp) {
-    String lastError = null;
+      LongConsumer givenUp) {
     long nextProgress = System.nanoTime() + PROGRESS_EVERY.toNanos();
     for (long from = 1; from <= count; from += BATCH) {
-      List<Long> batch = LongStream.range(from, Math.min(count + 1, from + BATCH)).boxed().toList();
-      String error = runBatch(batch, command, onReply, givenUp);
+      long to = Math.min(count, from + BATCH - 1);
+      String error =
+          runBatch(LongStream.rangeClosed(from, to).boxed().toList(), command, onReply, givenUp);
       if (error != null) {
-        lastError = error;
+        givenUp.accept(count - to);
+        return error;
       }
       if (System.nanoTime() > nextProgress) {
-        LOG.info("{} {} of {} keys", verb, Math.min(count, from + BATCH - 1), count);
+        LOG.info("{} {} of {} keys", verb, to, count);
         nextProgress = System.nanoTime() + PROGRESS_EVERY.toNanos();
       }
     }
-    return lastError;
+    return null;
   }
 
   private <T> String runBatch(
       List<Long> batch,
       BiFunction<RedisClusterAsyncCommands<String, String>, Long, RedisFuture<T>> command,
       BiConsumer<Long, T> onReply,
-      java.util.function.LongConsumer givenUp) {
+      LongConsumer givenUp) {
     long deadline = System.nanoTime() + retryFor.toNanos();
     List<Long> pending = batch;
     while (true) {

@@ -18,7 +18,10 @@ public final class Probe implements Runnable {
   private final ProbeKeys keys;
   private final ValkeyConnection connection;
   private final WriteLog log = new WriteLog();
-  private final ProbeClock clock = ProbeClock.start();
+
+  /** Restarted when writing starts, so a report's start is the first write. */
+  private volatile ProbeClock clock = ProbeClock.start();
+
   private volatile boolean stopped;
   private String lastError;
 
@@ -30,6 +33,7 @@ public final class Probe implements Runnable {
 
   @Override
   public void run() {
+    clock = ProbeClock.start();
     long intervalNanos = options.interval().toNanos();
     long endNanos = options.duration() == null ? Long.MAX_VALUE : options.duration().toNanos();
     SetArgs args = options.keyTtl().isZero() ? new SetArgs() : SetArgs.Builder.px(options.keyTtl());

@@ -152,7 +152,7 @@ public final class ProbeSession implements AutoCloseable {
   private static boolean mayPassSoon(RuntimeException e) {
     return switch (ErrorKind.classify(e)) {
       case TIMEOUT, CONNECTION, LOADING, MASTERDOWN, CLUSTERDOWN, TRYAGAIN -> true;
-      case TLS -> String.valueOf(e.getMessage()).contains("timed out") || hasHandshakeTimeout(e);
+      case TLS -> hasHandshakeTimeout(e);
       default -> false;
     };
   }

@@ -84,6 +84,24 @@ class KeysIT {
           .contains("first: bulk:17 missing, bulk:18 missing, bulk:99 wrong (\"someone else's\"");
       assertThat(damaged.out().lines()).hasSize(1);
       assertThat(otherSize.exit()).as("the values were loaded 64 bytes long").isEqualTo(1);
+
+      server.kill();
+      Run unreachable =
+          keys(
+              env,
+              "check",
+              "--count",
+              "20000",
+              "--prefix",
+              "bulk",
+              "--retry-for",
+              "1s",
+              "--timeout",
+              "200ms");
+      assertThat(unreachable.exit()).as(unreachable.out()).isEqualTo(3);
+      assertThat(unreachable.out())
+          .contains("0 ok, 0 missing, 0 wrong, 20000 NOT read")
+          .contains("; connection: ");
     }
   }
 
