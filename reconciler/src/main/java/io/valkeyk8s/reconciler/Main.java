@@ -1,13 +1,16 @@
 package io.valkeyk8s.reconciler;
 
-import io.valkeyk8s.reconciler.cluster.ClusterModeCommand;
-import io.valkeyk8s.reconciler.cluster.InitCommand;
-import io.valkeyk8s.reconciler.cluster.KubeClusterPlatform;
-import io.valkeyk8s.reconciler.cluster.ScaleDownCommand;
-import io.valkeyk8s.reconciler.cluster.ScaleUpCommand;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.valkeyk8s.reconciler.cluster.command.InitCommand;
+import io.valkeyk8s.reconciler.cluster.command.ScaleDownCommand;
+import io.valkeyk8s.reconciler.cluster.command.ScaleUpCommand;
+import io.valkeyk8s.reconciler.cluster.heal.ClusterCommand;
+import io.valkeyk8s.reconciler.core.ConfigException;
 import io.valkeyk8s.reconciler.sentinel.SentinelCommand;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -38,10 +41,12 @@ public final class Main implements Callable<Integer> {
   public static CommandLine commandLine(Map<String, String> env) {
     CommandLine cli = new CommandLine(new Main(env));
     cli.addSubcommand(new SentinelCommand(env));
-    cli.addSubcommand(new ClusterModeCommand(env));
-    cli.addSubcommand(new InitCommand(env, KubeClusterPlatform::connect));
-    cli.addSubcommand(new ScaleUpCommand(env, KubeClusterPlatform::connect));
-    cli.addSubcommand(new ScaleDownCommand(env, KubeClusterPlatform::connect));
+    cli.addSubcommand(new ClusterCommand(env));
+    // The in-cluster service account, or the kubeconfig outside a cluster.
+    Supplier<KubernetesClient> kube = () -> new KubernetesClientBuilder().build();
+    cli.addSubcommand(new InitCommand(env, kube));
+    cli.addSubcommand(new ScaleUpCommand(env, kube));
+    cli.addSubcommand(new ScaleDownCommand(env, kube));
     cli.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {
           if (e instanceof ConfigException) {

@@ -1,25 +1,26 @@
 /**
- * Valkey Cluster mode: form, scale and heal a sharded cluster from a StatefulSet's pods.
+ * Valkey Cluster mode: form, scale and heal a sharded cluster from a StatefulSet's pods. Three
+ * packages, each using the one below it and the shared layers:
  *
- * <p>Commands (picocli, each a {@code Callable<Integer>}; Main adds them as subcommands): {@link
- * io.valkeyk8s.reconciler.cluster.InitCommand} ({@code init}), {@link
- * io.valkeyk8s.reconciler.cluster.ScaleUpCommand} ({@code scale-up}), {@link
- * io.valkeyk8s.reconciler.cluster.ScaleDownCommand} ({@code scale-down}): one-shot, idempotent,
- * exit 0 done, 1 a step failed (one line "error: CMD: step 'S' failed on POD (IP:PORT): cause"), 2
- * bad settings. {@link io.valkeyk8s.reconciler.cluster.HealCommand} ({@code cluster}): the
- * long-running healer; runs until its thread is interrupted.
+ * <ul>
+ *   <li>{@code command}: the one-shot hook Jobs {@code init}, {@code scale-up}, {@code scale-down}
+ *       ({@link io.valkeyk8s.reconciler.cluster.command.OneShotCommand}): idempotent; exit 0 done,
+ *       1 a step failed (one line "error: CMD: step 'S' failed on POD (IP:PORT): cause"), 2 bad
+ *       settings.
+ *   <li>{@code heal}: {@code cluster} ({@link
+ *       io.valkeyk8s.reconciler.cluster.heal.ClusterCommand}), the long-running healer, whose
+ *       {@link io.valkeyk8s.reconciler.cluster.heal.HealPass} runs on the shared loop.
+ *   <li>{@code topology}: what both read and change: the pods ({@link
+ *       io.valkeyk8s.reconciler.cluster.topology.ClusterPod}), each node's view ({@link
+ *       io.valkeyk8s.reconciler.cluster.topology.ClusterView}, {@link
+ *       io.valkeyk8s.reconciler.cluster.topology.Snapshot}), the shard layout, slot moves ({@link
+ *       io.valkeyk8s.reconciler.cluster.topology.SlotBalancer}, {@link
+ *       io.valkeyk8s.reconciler.cluster.topology.SlotMigrator}, {@link
+ *       io.valkeyk8s.reconciler.cluster.topology.OpenSlotRepair}) and the steps the commands share
+ *       ({@link io.valkeyk8s.reconciler.cluster.topology.ClusterOps}).
+ * </ul>
  *
- * <p>Settings come from the environment ({@link io.valkeyk8s.reconciler.cluster.ClusterSettings}):
- * VALKEY_CLUSTER_MASTERS (required, at least 3), VALKEY_CLUSTER_REPLICAS_PER_MASTER (0),
- * VALKEY_PORT (6379), VALKEY_USERNAME (admin), VALKEY_PASSWORD, POD_NAMESPACE (default),
- * VALKEY_POD_SELECTOR (app.kubernetes.io/component=valkey), RESYNC_SECONDS (10).
- *
- * <p>Layers, top to bottom: commands; {@code ClusterInit}, {@code ClusterScaleUp}, {@code
- * ClusterScaleDown}, {@code ClusterHealer}/{@code HealLoop}; {@code ClusterOps}, {@code
- * SlotMigrator}, {@code OpenSlotRepair}, {@code SlotBalancer}; {@code Snapshot}, {@code
- * ClusterView}, {@code NodeClient(s)}; and the pod side behind {@link
- * io.valkeyk8s.reconciler.cluster.PodDirectory} and {@link
- * io.valkeyk8s.reconciler.cluster.RoleLabeler} ({@code KubeClusterPlatform} implements both with
- * fabric8).
+ * <p>Settings: {@link io.valkeyk8s.reconciler.core.Config} and its {@code Cluster} part
+ * (VALKEY_CLUSTER_MASTERS, at least 3; VALKEY_CLUSTER_REPLICAS_PER_MASTER).
  */
 package io.valkeyk8s.reconciler.cluster;

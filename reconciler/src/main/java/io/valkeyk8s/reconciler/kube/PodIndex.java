@@ -4,16 +4,21 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import java.time.Duration;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The data pods, from an informer cache (list once, then watch; relists after a lost watch), and
- * the mapping from a Valkey/Sentinel address to a pod. Every change only calls {@code onChange},
- * which should enqueue a reconcile. Cached pods must not be modified.
+ * The data pods, from an informer cache (list once, then watch; relists after a lost watch): by
+ * name, by the address Valkey or Sentinel announce for them, by StatefulSet ordinal. Every change
+ * only calls {@code onChange}, which should enqueue a reconcile. Cached pods must not be modified.
  */
 public final class PodIndex implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PodIndex.class);
@@ -53,6 +58,16 @@ public final class PodIndex implements AutoCloseable {
     informer.start();
   }
 
+  /** Starts and waits until the first list is in the cache; false when it is not by then. */
+  public boolean startAndAwaitSync(Duration timeout) throws InterruptedException {
+    try {
+      informer.start().toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      return true;
+    } catch (TimeoutException | ExecutionException e) {
+      return hasSynced();
+    }
+  }
+
   public boolean hasSynced() {
     return informer.hasSynced();
   }
@@ -72,6 +87,27 @@ public final class PodIndex implements AutoCloseable {
 
   public Optional<Pod> byName(String name) {
     return pods().stream().filter(p -> p.getMetadata().getName().equals(name)).findFirst();
+  }
+
+  /** The pods of a StatefulSet ({@code <set>-<ordinal>}), lowest ordinal first. */
+  public List<Pod> byOrdinal() {
+    return pods().stream()
+        .filter(p -> ordinalOf(p.getMetadata().getName()) >= 0)
+        .sorted(Comparator.comparingInt(p -> ordinalOf(p.getMetadata().getName())))
+        .toList();
+  }
+
+  /** Ordinal of a StatefulSet pod name ({@code <set>-<n>}), or -1 when the name has none. */
+  public static int ordinalOf(String podName) {
+    int dash = podName.lastIndexOf('-');
+    if (dash < 0 || dash == podName.length() - 1) {
+      return -1;
+    }
+    try {
+      return Integer.parseInt(podName.substring(dash + 1));
+    } catch (NumberFormatException e) {
+      return -1;
+    }
   }
 
   @Override

@@ -1,6 +1,9 @@
 package io.valkeyk8s.reconciler.sentinel;
 
-import io.valkeyk8s.reconciler.Address;
+import io.valkeyk8s.reconciler.valkey.Address;
+import io.valkeyk8s.reconciler.valkey.NodeClient;
+import io.valkeyk8s.reconciler.valkey.NodeClients;
+import io.valkeyk8s.reconciler.valkey.Role;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -25,7 +28,7 @@ final class Fencer {
   private static final long RETRY_STEP_NANOS = Duration.ofMillis(500).toNanos();
   private static final long RETRY_MAX_NANOS = Duration.ofSeconds(4).toNanos();
 
-  private final ValkeyNodes nodes;
+  private final NodeClients nodes;
   private final SentinelMetrics metrics;
   private final Function<Address, Optional<String>> podOf;
   private final Map<Address, Long> pending = new ConcurrentHashMap<>();
@@ -33,7 +36,7 @@ final class Fencer {
   private final Map<Address, Long> notBefore = new ConcurrentHashMap<>();
 
   /** podOf: the UID of the pod at an address (IP or hostname), if any. */
-  Fencer(ValkeyNodes nodes, SentinelMetrics metrics, Function<Address, Optional<String>> podOf) {
+  Fencer(NodeClients nodes, SentinelMetrics metrics, Function<Address, Optional<String>> podOf) {
     this.nodes = nodes;
     this.metrics = metrics;
     this.podOf = podOf;
@@ -64,10 +67,11 @@ final class Fencer {
         continue;
       }
       try {
-        ValkeyNodes.Role role = nodes.role(node);
-        long killed = nodes.killNormalClients(node);
+        NodeClient client = nodes.at(node);
+        Role role = client.role();
+        long killed = client.killNormalClients();
         if (!role.isPrimary()) {
-          nodes.unpause(node); // a handover's pause: lifted only once it can no longer take writes
+          client.unpause(); // a handover's pause: lifted only once it can no longer take writes
         }
         failures.remove(node);
         notBefore.remove(node);

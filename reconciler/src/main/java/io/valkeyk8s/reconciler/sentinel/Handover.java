@@ -1,7 +1,9 @@
 package io.valkeyk8s.reconciler.sentinel;
 
 import io.fabric8.kubernetes.api.model.Pod;
-import io.valkeyk8s.reconciler.Address;
+import io.valkeyk8s.reconciler.valkey.Address;
+import io.valkeyk8s.reconciler.valkey.NodeClients;
+import io.valkeyk8s.reconciler.valkey.Role;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -28,7 +30,7 @@ final class Handover {
   /** How long a handover is followed; the Sentinels announce the switch well within it. */
   private static final long FOLLOW_NANOS = PAUSE.toNanos();
 
-  private final ValkeyNodes nodes;
+  private final NodeClients nodes;
   private final Sentinels sentinels;
   private final SentinelMetrics metrics;
   private final Map<String, Long> attempts = new ConcurrentHashMap<>();
@@ -42,7 +44,7 @@ final class Handover {
   private record InFlight(
       Address primary, List<Address> replicas, Address sentinel, long startedNanos) {}
 
-  Handover(ValkeyNodes nodes, Sentinels sentinels, SentinelMetrics metrics) {
+  Handover(NodeClients nodes, Sentinels sentinels, SentinelMetrics metrics) {
     this.nodes = nodes;
     this.sentinels = sentinels;
     this.metrics = metrics;
@@ -58,7 +60,7 @@ final class Handover {
     }
     attempts.put(uid, now);
     attempts.values().removeIf(t -> now - t > 10 * RETRY_NANOS);
-    ValkeyNodes.Role role = nodes.role(primary);
+    Role role = nodes.at(primary).role();
     if (role.replicas().isEmpty()) {
       log.warn(
           "action=handover-skip pod={} reason=\"terminating primary has no replica\"",
@@ -66,13 +68,13 @@ final class Handover {
       return;
     }
     long started = System.nanoTime();
-    nodes.pauseWrites(primary, PAUSE);
+    nodes.at(primary).pauseWrites(PAUSE);
     long lag = waitForCatchUp(primary);
     Optional<Address> sentinel = sentinels.failover();
     if (sentinel.isEmpty()) {
-      nodes.unpause(primary);
+      nodes.at(primary).unpause();
     } else {
-      List<Address> replicas = role.replicas().stream().map(ValkeyNodes.Replica::address).toList();
+      List<Address> replicas = role.replicas().stream().map(Role.Replica::address).toList();
       repointed = false;
       inFlight = new InFlight(primary, replicas, sentinel.get(), started);
     }
@@ -129,7 +131,7 @@ final class Handover {
         continue;
       }
       try {
-        nodes.replicaOf(replica, promoted);
+        nodes.at(replica).replicaOf(promoted);
         log.info(
             "action=repoint-replica node={} primary={} reason=\"planned handover promoted it\"",
             replica,
@@ -146,7 +148,7 @@ final class Handover {
 
   private boolean isPrimary(Address node) {
     try {
-      return nodes.role(node).isPrimary();
+      return nodes.at(node).role().isPrimary();
     } catch (RuntimeException unreachable) {
       return false;
     }
@@ -159,14 +161,14 @@ final class Handover {
    */
   private long waitForCatchUp(Address primary) throws InterruptedException {
     long deadline = System.nanoTime() + CATCH_UP.toNanos();
-    ValkeyNodes.Role paused = nodes.role(primary);
+    Role paused = nodes.at(primary).role();
     long lag;
     do {
       lag = 0;
-      for (ValkeyNodes.Replica r : paused.replicas()) {
+      for (Role.Replica r : paused.replicas()) {
         long offset;
         try {
-          offset = nodes.role(r.address()).offset();
+          offset = nodes.at(r.address()).role().offset();
         } catch (RuntimeException unreachable) {
           offset = r.offset();
         }

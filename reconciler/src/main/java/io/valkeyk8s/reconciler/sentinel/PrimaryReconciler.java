@@ -2,13 +2,17 @@ package io.valkeyk8s.reconciler.sentinel;
 
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.valkeyk8s.reconciler.Address;
-import io.valkeyk8s.reconciler.Config;
-import io.valkeyk8s.reconciler.ReconcileLoop;
+import io.valkeyk8s.reconciler.core.Config;
+import io.valkeyk8s.reconciler.core.ReconcileLoop;
+import io.valkeyk8s.reconciler.core.WaitLog;
 import io.valkeyk8s.reconciler.kube.LabelWriter;
 import io.valkeyk8s.reconciler.kube.Leadership;
 import io.valkeyk8s.reconciler.kube.PodIndex;
+import io.valkeyk8s.reconciler.valkey.Address;
+import io.valkeyk8s.reconciler.valkey.NodeClients;
+import io.valkeyk8s.reconciler.valkey.Role;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,29 +39,29 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
   private static final Duration FOLLOWING = Duration.ofMillis(20);
 
   private final Config config;
-  private final SentinelConfig sentinel;
+  private final Config.Sentinel sentinel;
   private final KubernetesClient client;
   private final PodIndex pods;
   private final LabelWriter labels;
   private final Sentinels sentinels;
-  private final ValkeyNodes nodes;
+  private final NodeClients nodes;
   private final Leadership leadership;
   private final SwitchClock clock;
   private final SentinelMetrics metrics;
   private final Fencer fencer;
   private final Handover handover;
   private volatile boolean truthFresh;
+  private final WaitLog waits = new WaitLog(log);
   private Address lastPrimary;
-  private String lastWait;
 
   PrimaryReconciler(
       Config config,
-      SentinelConfig sentinel,
+      Config.Sentinel sentinel,
       KubernetesClient client,
       PodIndex pods,
       LabelWriter labels,
       Sentinels sentinels,
-      ValkeyNodes nodes,
+      NodeClients nodes,
       Leadership leadership,
       SwitchClock clock,
       SentinelMetrics metrics) {
@@ -84,11 +88,19 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
 
   @Override
   public Optional<Duration> reconcile(String key) throws Exception {
+    try {
+      return converge();
+    } finally {
+      waits.passEnded();
+    }
+  }
+
+  private Optional<Duration> converge() throws Exception {
     Sentinels.Truth truth = sentinels.ask();
     Optional<Address> handedOver = handover.promoted(truth.primary());
     truthFresh = truth.primary().isPresent() || handedOver.isPresent();
     if (!truthFresh) {
-      waiting(
+      waits.waiting(
           "action=wait reason=\"no majority of Sentinels agrees on a primary\" "
               + truth.describe());
       return Optional.of(handover.following() ? FOLLOWING : LATER);
@@ -97,15 +109,15 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
       return Optional.empty();
     }
     if (!pods.hasSynced() || !pods.isWatching()) {
-      waiting("action=wait reason=\"pod cache not watching the API server\"");
+      waits.waiting("action=wait reason=\"pod cache not watching the API server\"");
       return Optional.of(LATER);
     }
     Address primary = handedOver.orElseGet(() -> truth.primary().get());
-    ValkeyNodes.Role role;
+    Role role;
     try {
-      role = nodes.role(primary);
+      role = nodes.at(primary).role();
     } catch (RuntimeException e) {
-      waiting(
+      waits.waiting(
           "action=wait node="
               + primary
               + " reason=\"cannot confirm the Sentinels' primary with ROLE: "
@@ -114,7 +126,7 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
       return Optional.of(SOON);
     }
     if (!role.isPrimary()) {
-      waiting(
+      waits.waiting(
           "action=wait node="
               + primary
               + " role="
@@ -127,7 +139,6 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
       fencer.demoted(lastPrimary);
     }
     lastPrimary = primary;
-    lastWait = null;
 
     Optional<Pod> primaryPod = pods.byAddress(primary.host());
     String why =
@@ -148,15 +159,14 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
       }
     }
     if (primaryPod.isEmpty()) {
-      waiting("action=wait node=" + primary + " reason=\"the primary matches no pod\"");
+      waits.waiting("action=wait node=" + primary + " reason=\"the primary matches no pod\"");
       return Optional.of(LATER);
     }
     Pod pod = primaryPod.get();
     if (!hasLabel(pod) && leadership.isLeader()) {
-      if (labels.add(
+      if (labels.write(
           pod,
-          sentinel.labelName(),
-          sentinel.labelValue(),
+          Map.of(sentinel.labelName(), sentinel.labelValue()),
           "PrimaryLabelAdded",
           "Valkey primary (" + why + ")")) {
         metrics.labelsAdded.increment();
@@ -187,14 +197,6 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
     return fencing ? Optional.of(LATER) : Optional.empty();
   }
 
-  /** Logs a reason to wait once, not on every retry. */
-  private void waiting(String line) {
-    if (!line.equals(lastWait)) {
-      log.warn(line);
-      lastWait = line;
-    }
-  }
-
   /** Labelled pods other than the primary, listed from the API server (not the cache). */
   private List<Pod> labelledOthers(Optional<Pod> primaryPod) {
     Map<String, String> selector = new HashMap<>(config.podSelector());
@@ -218,10 +220,9 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
       if (!leadership.isLeader()) {
         return false;
       }
-      if (!labels.remove(
+      if (!labels.write(
           other,
-          sentinel.labelName(),
-          sentinel.labelValue(),
+          Collections.singletonMap(sentinel.labelName(), null),
           "PrimaryLabelRemoved",
           "not the Valkey primary (" + why + ")")) {
         confirmed = false;

@@ -13,7 +13,10 @@ import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.sentinel.api.StatefulRedisSentinelConnection;
-import io.valkeyk8s.reconciler.Address;
+import io.valkeyk8s.reconciler.core.Config;
+import io.valkeyk8s.reconciler.valkey.Address;
+import io.valkeyk8s.reconciler.valkey.Credentials;
+import io.valkeyk8s.reconciler.valkey.LettuceClients;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Duration;
@@ -54,11 +57,14 @@ public final class Sentinels implements AutoCloseable {
           "+reboot",
           "+slave");
 
-  private final SentinelConfig config;
+  /** Every Sentinel and data-node command: a frozen node must not stall the loop. */
+  static final Duration TIMEOUT = Duration.ofMillis(1000);
+
+  private final Config.Sentinel config;
   private final ClientResources resources;
   private final SwitchClock clock;
   private final Runnable wake;
-  private final Map<Address, Member> members = new ConcurrentHashMap<>();
+  private final Map<Address, SentinelLink> members = new ConcurrentHashMap<>();
   private final ScheduledExecutorService discovery =
       Executors.newSingleThreadScheduledExecutor(
           r -> Thread.ofPlatform().daemon().name("sentinel-discovery").unstarted(r));
@@ -66,12 +72,12 @@ public final class Sentinels implements AutoCloseable {
   private volatile boolean closed;
 
   public Sentinels(
-      SentinelConfig config, ClientResources resources, SwitchClock clock, Runnable wake) {
+      Config.Sentinel config, ClientResources resources, SwitchClock clock, Runnable wake) {
     this.config = config;
     this.resources = resources;
     this.clock = clock;
     this.wake = wake;
-    this.seedClient = LettuceClients.client(resources, false);
+    this.seedClient = LettuceClients.client(resources, TIMEOUT, false);
   }
 
   /** Discovers now and every period after; also when a Sentinel announces a new one. */
@@ -103,15 +109,14 @@ public final class Sentinels implements AutoCloseable {
     Address seed = new Address(config.sentinelHost(), config.sentinelPort());
     String seedId = null;
     try (StatefulRedisSentinelConnection<String, String> c =
-        seedClient.connectSentinel(
-            LettuceClients.uri(seed, Optional.empty(), config.sentinelPassword()))) {
+        seedClient.connectSentinel(LettuceClients.uri(seed, credentials(), TIMEOUT))) {
       seedId = myId(c);
       peers(c).forEach(peerReports::putIfAbsent);
     } catch (RuntimeException e) {
       log.warn("action=seed-unreachable sentinel={} error=\"{}\"", seed, e.getMessage());
     }
     Map<Address, String> answering = new LinkedHashMap<>();
-    for (Member m : members.values()) {
+    for (SentinelLink m : members.values()) {
       if (m.commands == null || !m.commands.isOpen()) {
         continue;
       }
@@ -121,7 +126,7 @@ public final class Sentinels implements AutoCloseable {
           answering.put(m.address, m.runId);
         }
       } catch (RuntimeException e) {
-        log.debug("sentinel {} did not answer SENTINEL SENTINELS: {}", m.address, e.getMessage());
+        log.debug("action=peers-unanswered sentinel={} error=\"{}\"", m.address, e.getMessage());
       }
     }
     Map<Address, String> reported = roster(peerReports, answering, seed, seedId);
@@ -129,9 +134,9 @@ public final class Sentinels implements AutoCloseable {
       return; // nobody answered: keep what we have
     }
     for (Map.Entry<Address, String> e : reported.entrySet()) {
-      Member existing = members.get(e.getKey());
+      SentinelLink existing = members.get(e.getKey());
       if (existing == null) {
-        Member m = new Member(e.getKey(), e.getValue());
+        SentinelLink m = new SentinelLink(e.getKey(), e.getValue());
         members.put(e.getKey(), m);
         log.info("action=sentinel-add sentinel={} runid={}", e.getKey(), e.getValue());
       }
@@ -143,7 +148,7 @@ public final class Sentinels implements AutoCloseable {
         members.remove(gone).close();
       }
     }
-    members.values().forEach(Member::connectIfNeeded);
+    members.values().forEach(SentinelLink::connectIfNeeded);
   }
 
   /**
@@ -181,6 +186,10 @@ public final class Sentinels implements AutoCloseable {
     return result;
   }
 
+  private Credentials credentials() {
+    return Credentials.password(config.sentinelPassword());
+  }
+
   private Map<Address, String> peers(StatefulRedisSentinelConnection<String, String> c) {
     CommandArgs<String, String> args =
         new CommandArgs<>(StringCodec.UTF8).add("SENTINELS").add(config.masterName());
@@ -203,7 +212,7 @@ public final class Sentinels implements AutoCloseable {
 
   /** The Sentinels' answers to GET-MASTER-ADDR-BY-NAME, returned once a majority agrees. */
   public Truth ask() throws InterruptedException {
-    List<Member> asked = new ArrayList<>(members.values());
+    List<SentinelLink> asked = new ArrayList<>(members.values());
     int majority = asked.size() / 2 + 1;
     Map<Address, Integer> votes = new ConcurrentHashMap<>();
     java.util.concurrent.CountDownLatch done =
@@ -211,7 +220,7 @@ public final class Sentinels implements AutoCloseable {
     java.util.concurrent.atomic.AtomicInteger answered =
         new java.util.concurrent.atomic.AtomicInteger();
     java.util.concurrent.CountDownLatch agreed = new java.util.concurrent.CountDownLatch(1);
-    for (Member m : asked) {
+    for (SentinelLink m : asked) {
       RedisFuture<SocketAddress> f = m.askPrimary();
       if (f == null) {
         done.countDown();
@@ -230,7 +239,7 @@ public final class Sentinels implements AutoCloseable {
           });
     }
     // Whichever comes first: a majority agrees, or every member answered or timed out.
-    long deadline = System.nanoTime() + LettuceClients.COMMAND_TIMEOUT.toNanos() + 200_000_000L;
+    long deadline = System.nanoTime() + TIMEOUT.toNanos() + 200_000_000L;
     while (agreed.getCount() > 0 && done.getCount() > 0 && System.nanoTime() < deadline) {
       agreed.await(5, TimeUnit.MILLISECONDS);
     }
@@ -248,7 +257,7 @@ public final class Sentinels implements AutoCloseable {
    * Sentinel, which runs the failover alone (a forced failover asks nobody's agreement).
    */
   public Optional<Address> failover() {
-    for (Member m : members.values()) {
+    for (SentinelLink m : members.values()) {
       if (m.commands == null || !m.commands.isOpen()) {
         continue;
       }
@@ -268,7 +277,7 @@ public final class Sentinels implements AutoCloseable {
 
   /** The replica this Sentinel selected in its failover (flag "promoted"), if it selected one. */
   public Optional<Address> promotedReplica(Address sentinel) {
-    Member m = members.get(sentinel);
+    SentinelLink m = members.get(sentinel);
     if (m == null || m.commands == null || !m.commands.isOpen()) {
       return Optional.empty();
     }
@@ -293,30 +302,30 @@ public final class Sentinels implements AutoCloseable {
   }
 
   public int connected() {
-    return (int) members.values().stream().filter(Member::isSubscribed).count();
+    return (int) members.values().stream().filter(SentinelLink::isSubscribed).count();
   }
 
   @Override
   public synchronized void close() {
     closed = true;
     discovery.shutdownNow();
-    members.values().forEach(Member::close);
+    members.values().forEach(SentinelLink::close);
     members.clear();
     seedClient.shutdown(Duration.ZERO, Duration.ofSeconds(1));
   }
 
   /** One Sentinel: pub/sub for events, a command connection for questions. */
-  private final class Member {
+  private final class SentinelLink {
     final Address address;
     final String runId;
     final RedisClient client;
     volatile StatefulRedisPubSubConnection<String, String> pubsub;
     volatile StatefulRedisSentinelConnection<String, String> commands;
 
-    Member(Address address, String runId) {
+    SentinelLink(Address address, String runId) {
       this.address = address;
       this.runId = runId;
-      this.client = LettuceClients.client(resources, true);
+      this.client = LettuceClients.client(resources, TIMEOUT, true);
       client.addListener(
           new RedisConnectionStateListener() {
             @Override
@@ -337,7 +346,7 @@ public final class Sentinels implements AutoCloseable {
 
     /** Connects what is missing; a Sentinel down at start is retried at the next discovery. */
     void connectIfNeeded() {
-      var uri = LettuceClients.uri(address, Optional.empty(), config.sentinelPassword());
+      var uri = LettuceClients.uri(address, credentials(), TIMEOUT);
       try {
         if (commands == null) {
           commands = client.connectSentinel(uri);

@@ -1,6 +1,6 @@
 package io.valkeyk8s.reconciler.sentinel;
 
-import io.valkeyk8s.reconciler.Address;
+import io.valkeyk8s.reconciler.valkey.Address;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;

@@ -1,6 +1,6 @@
 package io.valkeyk8s.reconciler.sentinel;
 
-import io.valkeyk8s.reconciler.Address;
+import io.valkeyk8s.reconciler.valkey.Address;
 import java.util.Optional;
 
 /** A parsed {@code +switch-master} payload: "name old-host old-port new-host new-port". */

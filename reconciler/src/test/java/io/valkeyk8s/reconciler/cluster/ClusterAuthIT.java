@@ -4,13 +4,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.valkeyk8s.reconciler.cluster.command.InitCommand;
+import io.valkeyk8s.reconciler.cluster.command.ScaleDownCommand;
+import io.valkeyk8s.reconciler.cluster.command.ScaleUpCommand;
+import io.valkeyk8s.reconciler.cluster.heal.HealPass;
+import io.valkeyk8s.reconciler.cluster.topology.ClusterView;
+import io.valkeyk8s.reconciler.cluster.topology.PodNode;
+import io.valkeyk8s.reconciler.kube.Controller;
+import io.valkeyk8s.reconciler.valkey.Credentials;
+import io.valkeyk8s.reconciler.valkey.NodeClient;
+import io.valkeyk8s.reconciler.valkey.NodeClients;
 import io.valkeyk8s.testsupport.AclUsers;
 import io.valkeyk8s.testsupport.ValkeyProcess;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer.OrderAnnotation;
@@ -33,8 +42,8 @@ class ClusterAuthIT {
   private static final int KEYS = 10_000;
   private static final Duration PATIENCE = Duration.ofSeconds(90);
   private ClusterHarness h;
-  private Thread healer;
-  private final AtomicReference<ClusterHealth> health = new AtomicReference<>();
+  private KubernetesClient healerClient;
+  private Controller healer;
 
   @BeforeAll
   void start() throws Exception {
@@ -44,8 +53,8 @@ class ClusterAuthIT {
   @AfterAll
   void stop() throws Exception {
     if (healer != null) {
-      healer.interrupt();
-      healer.join(30_000);
+      healer.close();
+      healerClient.close();
     }
     if (h != null) {
       h.close();
@@ -60,10 +69,9 @@ class ClusterAuthIT {
         .untilAsserted(
             () -> {
               try (NodeClients clients = h.clients()) {
-                for (Member m : h.members(clients)) {
+                for (PodNode m : h.members(clients)) {
                   if (m.view().myself().isReplica()) {
-                    Map<String, String> info =
-                        m.client().replicationInfo("test: replication of " + m.describe());
+                    Map<String, String> info = m.client().info("replication");
                     assertThat(info.get("master_link_status"))
                         .as("link of replica " + m.describe())
                         .isEqualTo("up");
@@ -81,20 +89,18 @@ class ClusterAuthIT {
             () ->
                 assertThat(h.kube.labels(ordinal))
                     .as("labels of valkey-" + ordinal)
-                    .containsEntry(RoleLabeler.ROLE_LABEL, role)
-                    .containsEntry(RoleLabeler.SHARD_LABEL, shard));
+                    .containsEntry(HealPass.ROLE_LABEL, role)
+                    .containsEntry(HealPass.SHARD_LABEL, shard));
   }
 
   @Test
   @Order(1)
   void initWithAclUsersAndTheDefaultUserOff() throws Exception {
     h.scaleStatefulSet(6);
-    try (NodeClients anonymous = new NodeClients(null, null, Duration.ofSeconds(10))) {
+    try (NodeClients anonymous =
+        NodeClients.withOwnThreads(2, Credentials.NONE, Duration.ofSeconds(10), true)) {
       assertThatThrownBy(
-              () ->
-                  anonymous
-                      .client("test: anonymous", "valkey-0", h.address(0))
-                      .ping("test: anonymous ping"))
+              () -> anonymous.at(h.address(0), "valkey-0").step("test: anonymous").ping())
           .as("the default user is off, as in config/users.acl")
           .rootCause()
           .hasMessageContaining("NOAUTH");
@@ -130,15 +136,15 @@ class ClusterAuthIT {
     // the
     // scale-down needs a CLUSTER FAILOVER and a replication hand-over between authenticated nodes.
     try (NodeClients clients = h.clients()) {
-      NodeClient pod5 = clients.client("test", "valkey-5", h.address(5));
-      String pod6Id = clients.client("test", "valkey-6", h.address(6)).myId("test");
-      pod5.replicate("test", pod6Id);
+      NodeClient pod5 = clients.at(h.address(5), "valkey-5").step("test");
+      String pod6Id = clients.at(h.address(6), "valkey-6").step("test").myId();
+      pod5.replicate(pod6Id);
       await()
           .atMost(PATIENCE)
           .until(
               () ->
-                  "up".equals(pod5.replicationInfo("test").get("master_link_status"))
-                      && pod6Id.equals(pod5.view("test").myself().masterId()));
+                  "up".equals(pod5.info("replication").get("master_link_status"))
+                      && pod6Id.equals(ClusterView.read(pod5).myself().masterId()));
     }
 
     ScaleDownCommand down = h.scaleDown(3, 1);
@@ -152,25 +158,23 @@ class ClusterAuthIT {
   @Test
   @Order(4)
   void killedPrimaryFailsOverAndLabelsFollowUnderTheHealer() throws Exception {
-    HealCommand command =
-        new HealCommand(
-            h.env(3, 1), h.kube::platform, new SimpleMeterRegistry(), health::set, () -> true);
-    healer = new Thread(command::call, "cluster-healer-auth");
+    healerClient = h.kube.newClient();
+    healer = h.healer(healerClient);
     healer.start();
-    awaitLabels(2, RoleLabeler.PRIMARY, "1");
-    awaitLabels(3, RoleLabeler.REPLICA, "1");
-    await().atMost(PATIENCE).until(() -> health.get() != null && health.get().ready());
+    awaitLabels(2, HealPass.PRIMARY, "1");
+    awaitLabels(3, HealPass.REPLICA, "1");
+    await().atMost(PATIENCE).until(() -> healer.health().isReady());
 
     ValkeyProcess primary = h.node(2);
     primary.kill();
-    awaitLabels(3, RoleLabeler.PRIMARY, "1");
+    awaitLabels(3, HealPass.PRIMARY, "1");
     await("role label removed from the dead primary")
         .atMost(PATIENCE)
-        .until(() -> !h.kube.labels(2).containsKey(RoleLabeler.ROLE_LABEL));
+        .until(() -> !h.kube.labels(2).containsKey(HealPass.ROLE_LABEL));
     assertThat(h.missingKeys(KEYS)).isZero();
 
     h.relaunch(primary, false);
-    awaitLabels(2, RoleLabeler.REPLICA, "1");
+    awaitLabels(2, HealPass.REPLICA, "1");
     await().atMost(PATIENCE).untilAsserted(() -> h.assertClusterOk(3, 1));
     awaitReplicationLinksUp();
     assertThat(h.missingKeys(KEYS)).isZero();

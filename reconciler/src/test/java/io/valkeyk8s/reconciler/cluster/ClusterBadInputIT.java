@@ -4,6 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 import static org.awaitility.Awaitility.await;
 
+import io.valkeyk8s.reconciler.cluster.command.InitCommand;
+import io.valkeyk8s.reconciler.cluster.command.OneShotCommand;
+import io.valkeyk8s.reconciler.cluster.command.ScaleDownCommand;
+import io.valkeyk8s.reconciler.cluster.command.ScaleUpCommand;
+import io.valkeyk8s.reconciler.cluster.topology.PodNode;
+import io.valkeyk8s.reconciler.valkey.NodeClient;
+import io.valkeyk8s.reconciler.valkey.NodeClients;
 import io.valkeyk8s.testsupport.ValkeyProcess;
 import java.time.Duration;
 import java.util.HashMap;
@@ -60,21 +67,21 @@ class ClusterBadInputIT {
   @Test
   @Order(1)
   void fewerThanThreeMastersOrNoneIsRefusedWithExitTwo() {
-    List<BiFunction<Map<String, String>, ClusterHarness, ClusterCommand>> commands =
+    List<BiFunction<Map<String, String>, ClusterHarness, OneShotCommand>> commands =
         List.of(
-            (env, x) -> new InitCommand(env, x.kube::platform),
-            (env, x) -> new ScaleUpCommand(env, x.kube::platform),
-            (env, x) -> new ScaleDownCommand(env, x.kube::platform));
+            (env, x) -> new InitCommand(env, x.kube::newClient),
+            (env, x) -> new ScaleUpCommand(env, x.kube::newClient),
+            (env, x) -> new ScaleDownCommand(env, x.kube::newClient));
     for (var make : commands) {
-      ClusterCommand two = make.apply(env("2"), h);
+      OneShotCommand two = make.apply(env("2"), h);
       assertThat(h.run(two)).isEqualTo(2);
-      assertThat(two.lastError()).contains("VALKEY_CLUSTER_MASTERS=2 is below 3");
-      ClusterCommand none = make.apply(env(null), h);
+      assertThat(two.lastError()).contains("VALKEY_CLUSTER_MASTERS: 2 is below 3");
+      OneShotCommand none = make.apply(env(null), h);
       assertThat(h.run(none)).isEqualTo(2);
-      assertThat(none.lastError()).contains("VALKEY_CLUSTER_MASTERS is required");
-      ClusterCommand text = make.apply(env("three"), h);
+      assertThat(none.lastError()).contains("VALKEY_CLUSTER_MASTERS: is required");
+      OneShotCommand text = make.apply(env("three"), h);
       assertThat(h.run(text)).isEqualTo(2);
-      assertThat(text.lastError()).contains("VALKEY_CLUSTER_MASTERS='three' is not a whole number");
+      assertThat(text.lastError()).contains("VALKEY_CLUSTER_MASTERS: 'three' is not an integer");
     }
     h.assertClusterOk(3, 1);
   }
@@ -109,10 +116,10 @@ class ClusterBadInputIT {
     h.node(4).kill();
     h.node(5).kill();
     try (NodeClients clients = h.clients()) {
-      NodeClient node0 = clients.client("test", "valkey-0", h.address(0));
+      NodeClient node0 = clients.at(h.address(0), "valkey-0").step("test");
       await("the others notice the lost shard")
           .atMost(Duration.ofSeconds(60))
-          .until(() -> "fail".equals(node0.info("test").get("cluster_state")));
+          .until(() -> "fail".equals(node0.clusterInfo().get("cluster_state")));
     }
     ScaleUpCommand up = h.scaleUp(3, 1);
     assertThat(h.run(up)).isEqualTo(1);
@@ -120,7 +127,7 @@ class ClusterBadInputIT {
         .contains("refusing to scale a failing cluster")
         .contains("cluster_state:fail");
     try (NodeClients clients = h.clients()) {
-      for (Member m : h.members(clients)) {
+      for (PodNode m : h.members(clients)) {
         assertThat(m.view().myself().migrating()).isEmpty();
         assertThat(m.view().myself().importing()).isEmpty();
       }
@@ -147,8 +154,9 @@ class ClusterBadInputIT {
               // Let the target's replica have what was moved so far: the test is about the
               // reconciler, not async replication.
               clients
-                  .client("test", "valkey-6", ClusterHarness.address(target))
-                  .run("wait", c -> c.waitForReplication(1, 5000));
+                  .at(ClusterHarness.address(target), "valkey-6")
+                  .step("test")
+                  .call(c -> c.waitForReplication(1, 5000));
             }
             // SIGTERM, as when a pod is deleted: Valkey waits for its replica before exiting. With
             // kill -9 the keys other workers moved after the WAIT would be lost with the node,
@@ -168,8 +176,8 @@ class ClusterBadInputIT {
         .untilAsserted(
             () -> {
               try (NodeClients clients = h.clients()) {
-                NodeClient node0 = clients.client("test", "valkey-0", h.address(0));
-                assertThat(node0.info("test"))
+                NodeClient node0 = clients.at(h.address(0), "valkey-0").step("test");
+                assertThat(node0.clusterInfo())
                     .containsEntry("cluster_state", "ok")
                     .containsEntry("cluster_slots_assigned", "16384");
               }

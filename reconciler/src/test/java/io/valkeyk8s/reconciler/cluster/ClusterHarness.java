@@ -2,6 +2,8 @@ package io.valkeyk8s.reconciler.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import io.lettuce.core.LettuceFutures;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisURI;
@@ -9,6 +11,24 @@ import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisAdvancedClusterAsyncCommands;
+import io.valkeyk8s.reconciler.cluster.command.InitCommand;
+import io.valkeyk8s.reconciler.cluster.command.OneShotCommand;
+import io.valkeyk8s.reconciler.cluster.command.ScaleDownCommand;
+import io.valkeyk8s.reconciler.cluster.command.ScaleUpCommand;
+import io.valkeyk8s.reconciler.cluster.heal.ClusterCommand;
+import io.valkeyk8s.reconciler.cluster.topology.ClusterNode;
+import io.valkeyk8s.reconciler.cluster.topology.ClusterPod;
+import io.valkeyk8s.reconciler.cluster.topology.ClusterView;
+import io.valkeyk8s.reconciler.cluster.topology.PodNode;
+import io.valkeyk8s.reconciler.cluster.topology.ShardLayout;
+import io.valkeyk8s.reconciler.cluster.topology.SlotMigrator;
+import io.valkeyk8s.reconciler.cluster.topology.Snapshot;
+import io.valkeyk8s.reconciler.core.Config;
+import io.valkeyk8s.reconciler.kube.Controller;
+import io.valkeyk8s.reconciler.valkey.Address;
+import io.valkeyk8s.reconciler.valkey.Credentials;
+import io.valkeyk8s.reconciler.valkey.NodeClient;
+import io.valkeyk8s.reconciler.valkey.NodeClients;
 import io.valkeyk8s.testsupport.AclUsers;
 import io.valkeyk8s.testsupport.LoopbackValkey;
 import io.valkeyk8s.testsupport.ValkeyProcess;
@@ -20,6 +40,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntPredicate;
@@ -60,12 +81,12 @@ final class ClusterHarness implements AutoCloseable {
     return nodes.get(ordinal);
   }
 
-  NodeAddress address(int ordinal) {
+  Address address(int ordinal) {
     return address(node(ordinal));
   }
 
-  static NodeAddress address(ValkeyProcess node) {
-    return new NodeAddress(node.host(), node.port());
+  static Address address(ValkeyProcess node) {
+    return new Address(node.host(), node.port());
   }
 
   /**
@@ -110,8 +131,8 @@ final class ClusterHarness implements AutoCloseable {
     node.start();
   }
 
-  int run(ClusterCommand command) {
-    command.timeoutSeconds = 120;
+  int run(OneShotCommand command) {
+    command.timeoutSeconds(120);
     return command.call();
   }
 
@@ -131,33 +152,58 @@ final class ClusterHarness implements AutoCloseable {
   }
 
   InitCommand init(int masters, int replicas) {
-    return new InitCommand(env(masters, replicas), kube::platform);
+    return new InitCommand(env(masters, replicas), kube::newClient);
   }
 
   ScaleUpCommand scaleUp(int masters, int replicas) {
-    return new ScaleUpCommand(env(masters, replicas), kube::platform);
+    return new ScaleUpCommand(env(masters, replicas), kube::newClient);
   }
 
   ScaleDownCommand scaleDown(int masters, int replicas) {
-    return new ScaleDownCommand(env(masters, replicas), kube::platform);
+    return new ScaleDownCommand(env(masters, replicas), kube::newClient);
   }
 
   /** Node connections as the reconciler opens them (as admin when the nodes have ACL users). */
   NodeClients clients() {
     return valkey
         .users()
-        .map(u -> new NodeClients(AclUsers.ADMIN, u.adminPassword(), Duration.ofSeconds(10)))
-        .orElseGet(() -> new NodeClients(null, null, Duration.ofSeconds(10)));
+        .map(
+            u ->
+                NodeClients.withOwnThreads(
+                    2,
+                    Credentials.user(AclUsers.ADMIN, Optional.of(u.adminPassword())),
+                    Duration.ofSeconds(10),
+                    true))
+        .orElseGet(
+            () -> NodeClients.withOwnThreads(2, Credentials.NONE, Duration.ofSeconds(10), true));
   }
 
-  List<Member> members(NodeClients clients) {
+  List<PodNode> members(NodeClients clients) {
     List<ClusterPod> pods = new ArrayList<>();
     for (int i = 0; i < nodes.size(); i++) {
       if (nodes.get(i).isAlive()) {
-        pods.add(new ClusterPod("valkey-" + i, i, address(i), null, null));
+        pods.add(pod(i, address(i)));
       }
     }
     return Snapshot.take("test: read nodes", pods, clients).requireAllReachable().members();
+  }
+
+  /** A data pod as the cluster code sees it, for a node started without a pod. */
+  static ClusterPod pod(int ordinal, Address address) {
+    return new ClusterPod(
+        new PodBuilder().withNewMetadata().withName("valkey-" + ordinal).endMetadata().build(),
+        ordinal,
+        address);
+  }
+
+  /**
+   * The cluster mode process on this API server, as the chart runs it next to the hook Jobs; the
+   * caller starts and closes it, and closes its client.
+   */
+  Controller healer(KubernetesClient client) throws IOException {
+    Map<String, String> env = env(3, 1);
+    Config config = Config.fromEnv(env);
+    return ClusterCommand.controller(config, Config.Cluster.fromEnv(env, config), client);
   }
 
   /**
@@ -166,10 +212,10 @@ final class ClusterHarness implements AutoCloseable {
    */
   void assertClusterOk(int masters, int replicasPerMaster) {
     try (NodeClients clients = clients()) {
-      List<Member> members = members(clients);
+      List<PodNode> members = members(clients);
       assertThat(members).hasSize(masters * (1 + replicasPerMaster));
-      for (Member m : members) {
-        Map<String, String> info = m.client().info("test");
+      for (PodNode m : members) {
+        Map<String, String> info = m.client().clusterInfo();
         assertThat(info.get("cluster_state"))
             .as("cluster_state on " + m.describe())
             .isEqualTo("ok");
@@ -179,14 +225,14 @@ final class ClusterHarness implements AutoCloseable {
         assertThat(m.view().nodes()).as("nodes known by " + m.describe()).hasSize(members.size());
       }
       List<Integer> sizes =
-          members.stream().filter(m -> m.slotCount() > 0).map(Member::slotCount).toList();
+          members.stream().filter(m -> m.slotCount() > 0).map(PodNode::slotCount).toList();
       assertThat(sizes).as("masters serving slots").hasSize(masters);
       assertThat(
               sizes.stream().mapToInt(i -> i).max().getAsInt()
                   - sizes.stream().mapToInt(i -> i).min().getAsInt())
           .as("slot balance " + sizes)
           .isLessThanOrEqualTo(1);
-      for (Member m : members) {
+      for (PodNode m : members) {
         assertThat(m.view().myself().migrating()).as("migrating on " + m.describe()).isEmpty();
         assertThat(m.view().myself().importing()).as("importing on " + m.describe()).isEmpty();
         if (m.slotCount() == 0) {
@@ -238,9 +284,7 @@ final class ClusterHarness implements AutoCloseable {
         }
         ClusterView view =
             ClusterView.parse(
-                clients
-                    .client("test", "valkey-" + i, address(i))
-                    .run("test: cluster nodes", c -> c.clusterNodes()));
+                clients.at(address(i), "valkey-" + i).step("test").call(c -> c.clusterNodes()));
         flux.addAll(view.myself().migrating().keySet());
         flux.addAll(view.myself().importing().keySet());
         BitSet assigned = new BitSet(ShardLayout.SLOTS);
@@ -385,13 +429,13 @@ final class ClusterHarness implements AutoCloseable {
           continue;
         }
         try {
-          NodeClient client = clients.client("test", "valkey-" + i, address(i));
-          String text = client.run("test: cluster nodes", c -> c.clusterNodes());
+          NodeClient client = clients.at(address(i), "valkey-" + i).step("test");
+          String text = client.call(c -> c.clusterNodes());
           ClusterView view = ClusterView.parse(text);
           out.append(" | valkey-")
               .append(i)
               .append(" (cluster_state:")
-              .append(client.info("test").get("cluster_state"))
+              .append(client.clusterInfo().get("cluster_state"))
               .append("): ")
               .append(text.lines().filter(l -> l.contains("myself")).findFirst().orElse("?"));
           for (MissingKey m : shown) {

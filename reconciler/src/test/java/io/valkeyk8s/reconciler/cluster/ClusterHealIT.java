@@ -4,11 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.Event;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.valkeyk8s.reconciler.cluster.heal.HealPass;
+import io.valkeyk8s.reconciler.kube.Controller;
+import io.valkeyk8s.reconciler.valkey.NodeClients;
 import io.valkeyk8s.testsupport.ValkeyProcess;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer.OrderAnnotation;
@@ -27,9 +29,8 @@ class ClusterHealIT {
   private static final int KEYS = 5_000;
   private static final Duration PATIENCE = Duration.ofSeconds(90);
   private ClusterHarness h;
-  private Thread healer;
-  private final AtomicReference<ClusterHealth> health = new AtomicReference<>();
-  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+  private KubernetesClient healerClient;
+  private Controller healer;
 
   @BeforeAll
   void start() throws Exception {
@@ -37,22 +38,16 @@ class ClusterHealIT {
     h.scaleStatefulSet(6);
     assertThat(h.run(h.init(3, 1))).isZero();
     h.writeKeys(KEYS);
-    HealCommand command =
-        new HealCommand(
-            KubeApi.env(3, 1, h.valkey.port()),
-            h.kube::platform,
-            registry,
-            health::set,
-            () -> true);
-    healer = new Thread(command::call, "cluster-healer");
+    healerClient = h.kube.newClient();
+    healer = h.healer(healerClient);
     healer.start();
   }
 
   @AfterAll
   void stop() throws Exception {
     if (healer != null) {
-      healer.interrupt();
-      healer.join(30_000);
+      healer.close();
+      healerClient.close();
     }
     if (h != null) {
       h.close();
@@ -68,8 +63,8 @@ class ClusterHealIT {
               Map<String, String> labels = h.kube.labels(ordinal);
               assertThat(labels)
                   .as("labels of valkey-" + ordinal)
-                  .containsEntry(RoleLabeler.ROLE_LABEL, role)
-                  .containsEntry(RoleLabeler.SHARD_LABEL, shard);
+                  .containsEntry(HealPass.ROLE_LABEL, role)
+                  .containsEntry(HealPass.SHARD_LABEL, shard);
             });
   }
 
@@ -77,13 +72,11 @@ class ClusterHealIT {
   @Order(1)
   void labelsFollowTheShardLayoutWithEvents() {
     for (int shard = 0; shard < 3; shard++) {
-      awaitLabels(shard * 2, RoleLabeler.PRIMARY, String.valueOf(shard));
-      awaitLabels(shard * 2 + 1, RoleLabeler.REPLICA, String.valueOf(shard));
+      awaitLabels(shard * 2, HealPass.PRIMARY, String.valueOf(shard));
+      awaitLabels(shard * 2 + 1, HealPass.REPLICA, String.valueOf(shard));
     }
-    await()
-        .atMost(PATIENCE)
-        .until(() -> health.get() != null && health.get().ready() && health.get().alive());
-    assertThat(registry.get("valkey_cluster_label_changes").counter().count())
+    await().atMost(PATIENCE).until(() -> healer.health().isReady() && healer.health().isAlive());
+    assertThat(healer.registry().get("valkey_cluster_label_changes").counter().count())
         .isGreaterThanOrEqualTo(6);
     assertThat(h.kube.client().v1().events().inNamespace(KubeApi.NAMESPACE).list().getItems())
         .filteredOn(e -> "valkey-0".equals(e.getInvolvedObject().getName()))
@@ -97,14 +90,14 @@ class ClusterHealIT {
     ValkeyProcess primary = h.node(2);
     primary.kill();
 
-    awaitLabels(3, RoleLabeler.PRIMARY, "1");
+    awaitLabels(3, HealPass.PRIMARY, "1");
     await("role label removed from the dead primary")
         .atMost(PATIENCE)
-        .until(() -> !h.kube.labels(2).containsKey(RoleLabeler.ROLE_LABEL));
+        .until(() -> !h.kube.labels(2).containsKey(HealPass.ROLE_LABEL));
     assertThat(h.missingKeys(KEYS)).isZero();
 
     h.relaunch(primary, false);
-    awaitLabels(2, RoleLabeler.REPLICA, "1");
+    awaitLabels(2, HealPass.REPLICA, "1");
     await().atMost(PATIENCE).untilAsserted(() -> h.assertClusterOk(3, 1));
   }
 
@@ -124,7 +117,7 @@ class ClusterHealIT {
         .pollInterval(Duration.ofSeconds(1))
         .untilAsserted(() -> h.assertClusterOk(3, 1));
     assertThat(h.missingKeys(KEYS)).isZero();
-    assertThat(registry.get("valkey_cluster_meets").counter().count()).isPositive();
+    assertThat(healer.registry().get("valkey_cluster_meets").counter().count()).isPositive();
     for (int shard = 0; shard < 3; shard++) {
       int s = shard;
       await()
@@ -132,8 +125,8 @@ class ClusterHealIT {
           .untilAsserted(
               () ->
                   assertThat(
-                          h.kube.labels(s * 2).get(RoleLabeler.SHARD_LABEL)
-                              + h.kube.labels(s * 2 + 1).get(RoleLabeler.SHARD_LABEL))
+                          h.kube.labels(s * 2).get(HealPass.SHARD_LABEL)
+                              + h.kube.labels(s * 2 + 1).get(HealPass.SHARD_LABEL))
                       .isEqualTo(s + "" + s));
     }
   }
@@ -141,12 +134,11 @@ class ClusterHealIT {
   @Test
   @Order(4)
   void podBackOnAnEmptyVolumeIsForgottenAndAdoptedAgain() throws Exception {
-    int ordinal = RoleLabeler.REPLICA.equals(h.kube.labels(5).get(RoleLabeler.ROLE_LABEL)) ? 5 : 4;
+    int ordinal = HealPass.REPLICA.equals(h.kube.labels(5).get(HealPass.ROLE_LABEL)) ? 5 : 4;
     ValkeyProcess node = h.node(ordinal);
     String oldId;
     try (NodeClients clients = h.clients()) {
-      oldId =
-          clients.client("test", "valkey-" + ordinal, ClusterHarness.address(node)).myId("test");
+      oldId = clients.at(ClusterHarness.address(node), "valkey-" + ordinal).step("test").myId();
     }
     node.stop();
     node.wipe();
@@ -164,9 +156,9 @@ class ClusterHealIT {
                     .allSatisfy(m -> assertThat(m.view().knows(oldId)).isFalse());
               }
             });
-    awaitLabels(ordinal, RoleLabeler.REPLICA, "2");
-    assertThat(registry.get("valkey_cluster_forgets").counter().count()).isPositive();
-    assertThat(registry.get("valkey_cluster_adoptions").counter().count()).isPositive();
+    awaitLabels(ordinal, HealPass.REPLICA, "2");
+    assertThat(healer.registry().get("valkey_cluster_forgets").counter().count()).isPositive();
+    assertThat(healer.registry().get("valkey_cluster_adoptions").counter().count()).isPositive();
     assertThat(h.missingKeys(KEYS)).isZero();
   }
 }

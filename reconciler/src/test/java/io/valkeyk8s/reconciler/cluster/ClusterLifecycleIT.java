@@ -2,6 +2,10 @@ package io.valkeyk8s.reconciler.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.valkeyk8s.reconciler.cluster.command.ScaleDownCommand;
+import io.valkeyk8s.reconciler.cluster.command.ScaleUpCommand;
+import io.valkeyk8s.reconciler.cluster.topology.PodNode;
+import io.valkeyk8s.reconciler.valkey.NodeClients;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
@@ -49,10 +53,10 @@ class ClusterLifecycleIT {
     h.assertClusterOk(3, 1);
     try (NodeClients clients = h.clients()) {
       // Layout: shard k's lowest ordinal is its primary, the next pod its replica.
-      List<Member> members = h.members(clients);
+      List<PodNode> members = h.members(clients);
       for (int shard = 0; shard < 3; shard++) {
-        Member primary = members.get(shard * 2);
-        Member replica = members.get(shard * 2 + 1);
+        PodNode primary = members.get(shard * 2);
+        PodNode replica = members.get(shard * 2 + 1);
         assertThat(primary.slotCount()).as("slots of pod " + primary.ordinal()).isGreaterThan(5000);
         assertThat(replica.view().myself().masterId()).isEqualTo(primary.id());
       }

@@ -3,6 +3,10 @@ package io.valkeyk8s.reconciler.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.valkeyk8s.reconciler.cluster.command.ScaleDownCommand;
+import io.valkeyk8s.reconciler.cluster.topology.ClusterView;
+import io.valkeyk8s.reconciler.valkey.NodeClient;
+import io.valkeyk8s.reconciler.valkey.NodeClients;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
@@ -26,15 +30,15 @@ class ClusterScaleDownFailoverIT {
       // Pod 5 (a staying pod, replica in shard 2) now replicates pod 6, the departing primary of
       // shard 3.
       try (NodeClients clients = h.clients()) {
-        NodeClient pod5 = clients.client("test", "valkey-5", h.address(5));
-        String pod6Id = clients.client("test", "valkey-6", h.address(6)).myId("test");
-        pod5.replicate("test", pod6Id);
+        NodeClient pod5 = clients.at(h.address(5), "valkey-5").step("test");
+        String pod6Id = clients.at(h.address(6), "valkey-6").step("test").myId();
+        pod5.replicate(pod6Id);
         await()
             .atMost(Duration.ofSeconds(60))
             .until(
                 () ->
-                    "up".equals(pod5.replicationInfo("test").get("master_link_status"))
-                        && pod6Id.equals(pod5.view("test").myself().masterId()));
+                    "up".equals(pod5.info("replication").get("master_link_status"))
+                        && pod6Id.equals(ClusterView.read(pod5).myself().masterId()));
       }
 
       ScaleDownCommand down = h.scaleDown(3, 1);

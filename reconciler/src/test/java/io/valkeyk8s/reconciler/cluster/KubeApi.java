@@ -99,10 +99,6 @@ final class KubeApi implements AutoCloseable {
     return pod.getMetadata().getLabels();
   }
 
-  ClusterSettings settings(int masters, int replicas, int port) {
-    return ClusterSettings.fromEnv(env(masters, replicas, port));
-  }
-
   static Map<String, String> env(int masters, int replicas, int port) {
     return Map.of(
         "VALKEY_CLUSTER_MASTERS",
@@ -116,12 +112,16 @@ final class KubeApi implements AutoCloseable {
         "VALKEY_POD_SELECTOR",
         SELECTOR,
         "RESYNC_SECONDS",
-        "1");
+        "1",
+        "HTTP_PORT",
+        "0",
+        "LEASE_NAME",
+        "");
   }
 
-  /** A platform on this API server that leaves the shared client open. */
-  ClusterPlatform platform(ClusterSettings settings) {
-    return new KubeClusterPlatform(client, settings);
+  /** A client of this API server of its own; the caller closes it. */
+  KubernetesClient newClient() {
+    return server.newClient();
   }
 
   @Override

@@ -2,6 +2,17 @@ package io.valkeyk8s.reconciler.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.valkeyk8s.reconciler.cluster.command.InitCommand;
+import io.valkeyk8s.reconciler.cluster.command.ScaleUpCommand;
+import io.valkeyk8s.reconciler.cluster.topology.ClusterOps;
+import io.valkeyk8s.reconciler.cluster.topology.ClusterPod;
+import io.valkeyk8s.reconciler.cluster.topology.MigrationHook;
+import io.valkeyk8s.reconciler.cluster.topology.PodNode;
+import io.valkeyk8s.reconciler.cluster.topology.ShardLayout;
+import io.valkeyk8s.reconciler.cluster.topology.SlotMigrator;
+import io.valkeyk8s.reconciler.cluster.topology.Snapshot;
+import io.valkeyk8s.reconciler.valkey.Credentials;
+import io.valkeyk8s.reconciler.valkey.NodeClients;
 import io.valkeyk8s.testsupport.LoopbackValkey;
 import io.valkeyk8s.testsupport.ValkeyProcess;
 import java.io.IOException;
@@ -10,6 +21,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable;
 
@@ -19,7 +32,7 @@ import org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable;
  * --cluster-use-empty-masters} on an identical cluster in the same run. Prints times, keys/s and
  * the ratio; asserts no key is lost.
  *
- * <p>Run: {@code VALKEY_CLUSTER_BENCHMARK=1 ./mvnw -B -ntp -pl reconciler verify
+ * <p>Run: {@code VALKEY_CLUSTER_BENCHMARK=1 ./mvnw -B -ntp -pl reconciler -am verify
  * -Dit.test=ScaleUpBenchmark}
  */
 @EnabledIfEnvironmentVariable(named = "VALKEY_CLUSTER_BENCHMARK", matches = "1")
@@ -53,30 +66,30 @@ class ScaleUpBenchmark {
   }
 
   interface Scaler {
-    Result scale(List<ValkeyProcess> nodes, NodeClients clients, PodDirectory pods)
+    Result scale(List<ValkeyProcess> nodes, NodeClients clients, Supplier<List<ClusterPod>> pods)
         throws Exception;
   }
 
   private Result run(String name, Scaler scaler) throws Exception {
     try (LoopbackValkey valkey = LoopbackValkey.withoutAuth();
-        NodeClients clients = new NodeClients(null, null, Duration.ofSeconds(60))) {
+        NodeClients clients =
+            NodeClients.withOwnThreads(2, Credentials.NONE, Duration.ofSeconds(60), true)) {
       List<ValkeyProcess> nodes = new ArrayList<>();
       ClusterHarness.startUpTo(valkey, nodes, 6);
-      PodDirectory pods =
+      Supplier<List<ClusterPod>> pods =
           () -> {
             List<ClusterPod> out = new ArrayList<>();
             for (int i = 0; i < nodes.size(); i++) {
-              out.add(
-                  new ClusterPod(
-                      "valkey-" + i, i, ClusterHarness.address(nodes.get(i)), null, null));
+              out.add(ClusterHarness.pod(i, ClusterHarness.address(nodes.get(i))));
             }
             return out;
           };
-      new ClusterInit(ops(pods, clients, 3, new SlotMigrator(MigrationHook.NONE))).run();
+      new InitCommand(Map.of(), () -> null)
+          .execute(ops(pods, clients, 3, new SlotMigrator(MigrationHook.NONE)));
       ClusterHarness.writeKeys(valkey, nodes, KEYS);
       ClusterHarness.startUpTo(valkey, nodes, 8);
       Result r = scaler.scale(nodes, clients, pods);
-      ops(pods, clients, 4, null).waitHealthy("benchmark: cluster ok", pods.pods());
+      ops(pods, clients, 4, null).waitHealthy("benchmark: cluster ok", pods.get());
       return new Result(
           r.tool(),
           r.joinSeconds(),
@@ -87,21 +100,21 @@ class ScaleUpBenchmark {
   }
 
   private static ClusterOps ops(
-      PodDirectory pods, NodeClients clients, int masters, SlotMigrator migrator) {
+      Supplier<List<ClusterPod>> pods, NodeClients clients, int masters, SlotMigrator migrator) {
     return new ClusterOps(pods, clients, new ShardLayout(masters, 1), migrator, TIMEOUT);
   }
 
-  /** The same steps as {@link ClusterScaleUp}, timed in two phases. */
+  /** The same steps as {@link ScaleUpCommand}, timed in two phases. */
   private Result scaleWithReconciler(
-      List<ValkeyProcess> nodes, NodeClients clients, PodDirectory pods) {
+      List<ValkeyProcess> nodes, NodeClients clients, Supplier<List<ClusterPod>> pods) {
     SlotMigrator migrator = new SlotMigrator(MigrationHook.NONE);
     ClusterOps ops = ops(pods, clients, 4, migrator);
     long t0 = System.nanoTime();
     Snapshot snapshot = ops.snapshotOfLayout("read");
     ops.join("join", snapshot.members());
-    ops.waitHealthy("ok", pods.pods());
+    ops.waitHealthy("ok", pods.get());
     Snapshot joined = ops.snapshotOfLayout("read");
-    List<Member> masters = ops.designatedMasters(joined);
+    List<PodNode> masters = ops.designatedMasters(joined);
     ops.attachReplicas("attach", joined, masters);
     long t1 = System.nanoTime();
     ops.balance("balance", masters);
@@ -114,15 +127,16 @@ class ScaleUpBenchmark {
    * masters.
    */
   private Result scaleWithValkeyCli(
-      List<ValkeyProcess> nodes, NodeClients clients, PodDirectory pods) throws Exception {
+      List<ValkeyProcess> nodes, NodeClients clients, Supplier<List<ClusterPod>> pods)
+      throws Exception {
     String existing = ClusterHarness.address(nodes.get(0)).toString();
     String newMaster = ClusterHarness.address(nodes.get(6)).toString();
     ClusterOps ops = ops(pods, clients, 4, null);
     long t0 = System.nanoTime();
     cli("--cluster", "add-node", newMaster, existing);
-    ops.waitHealthy("ok", pods.pods().stream().filter(p -> p.ordinal() <= 6).toList());
+    ops.waitHealthy("ok", pods.get().stream().filter(p -> p.ordinal() <= 6).toList());
     String masterId =
-        clients.client("id", "valkey-6", ClusterHarness.address(nodes.get(6))).myId("id");
+        clients.at(ClusterHarness.address(nodes.get(6)), "valkey-6").step("id").myId();
     cli(
         "--cluster",
         "add-node",
@@ -131,15 +145,16 @@ class ScaleUpBenchmark {
         "--cluster-slave",
         "--cluster-master-id",
         masterId);
-    ops.waitHealthy("ok", pods.pods());
+    ops.waitHealthy("ok", pods.get());
     ops.waitReplicasInSync("sync");
     long t1 = System.nanoTime();
     cli("--cluster", "rebalance", existing, "--cluster-use-empty-masters");
     long t2 = System.nanoTime();
     long moved =
         clients
-            .client("dbsize", "valkey-6", ClusterHarness.address(nodes.get(6)))
-            .run("dbsize", c -> c.dbsize());
+            .at(ClusterHarness.address(nodes.get(6)), "valkey-6")
+            .step("dbsize")
+            .call(c -> c.dbsize());
     return new Result("valkey-cli", (t1 - t0) / 1e9, (t2 - t1) / 1e9, moved, 0);
   }
 

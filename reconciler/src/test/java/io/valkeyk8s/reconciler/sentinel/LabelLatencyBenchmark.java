@@ -6,9 +6,9 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
-import io.valkeyk8s.reconciler.Address;
 import io.valkeyk8s.reconciler.testing.LabelWatch;
 import io.valkeyk8s.reconciler.testing.TestPods;
+import io.valkeyk8s.reconciler.valkey.Address;
 import io.valkeyk8s.testsupport.KubeApiServer;
 import io.valkeyk8s.testsupport.SentinelSet;
 import java.net.ServerSocket;
@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Test;
  * Label latency under repeated kill -9 failovers, against real parts, with the reconciler as its
  * own JVM (as in its container). Prints p50/p95/p99 of first +switch-master → label visible through
  * a watch, and kill → label visible; the reconciler's start-to-ready and RSS. Numbers only: no
- * assertion on time. Run: ./mvnw -B -ntp -pl reconciler -Pbenchmark verify
+ * assertion on time. Run: ./mvnw -B -ntp -pl reconciler -am -Pbenchmark verify
  */
 class LabelLatencyBenchmark {
   /**

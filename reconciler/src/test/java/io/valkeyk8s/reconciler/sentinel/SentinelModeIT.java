@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.valkeyk8s.reconciler.kube.Controller;
 import io.valkeyk8s.testsupport.KubeApiServer;
 import io.valkeyk8s.testsupport.KubeApiServerExtension;
 import java.io.IOException;
@@ -47,7 +48,7 @@ class SentinelModeIT {
 
   @Test
   void labelsTheInitialPrimary() throws Exception {
-    SentinelMode r = s.startReconciler("r1");
+    Controller r = s.startReconciler("r1");
     assertThat(s.awaitLabelOnSentinelPrimary()).isEqualTo("valkey-0");
     await().atMost(SentinelScenario.CONVERGE).until(() -> r.health().isReady());
     // The change is recorded as an Event on the pod.
@@ -65,7 +66,7 @@ class SentinelModeIT {
 
   @Test
   void movesTheLabelAfterKillOfThePrimary() throws Exception {
-    SentinelMode r = s.startReconciler("r1");
+    Controller r = s.startReconciler("r1");
     String before = s.awaitLabelOnSentinelPrimary();
     s.valkey.killValkey(SentinelScenario.nodeOf(before));
     s.awaitFailoverAwayFrom(SentinelScenario.nodeOf(before));
@@ -148,7 +149,7 @@ class SentinelModeIT {
 
   @Test
   void anApiServerRestartDuringAFailover() throws Exception {
-    SentinelMode r = s.startReconciler("r1");
+    Controller r = s.startReconciler("r1");
     String before = s.awaitLabelOnSentinelPrimary();
     await().atMost(SentinelScenario.CONVERGE).until(() -> r.health().isReady());
     int node = SentinelScenario.nodeOf(before);
@@ -168,7 +169,7 @@ class SentinelModeIT {
 
   @Test
   void aReconcilerRestartDuringAFailover() throws Exception {
-    SentinelMode first = s.startReconciler("r1");
+    Controller first = s.startReconciler("r1");
     String before = s.awaitLabelOnSentinelPrimary();
     int node = SentinelScenario.nodeOf(before);
     s.valkey.killValkey(node);
@@ -248,12 +249,12 @@ class SentinelModeIT {
 
   @Test
   void twoReplicasOneLeaderAndTheOtherTakesOver() throws Exception {
-    SentinelMode a = s.startReconciler("r1");
-    SentinelMode b = s.startReconciler("r2");
+    Controller a = s.startReconciler("r1");
+    Controller b = s.startReconciler("r2");
     String primary = s.awaitLabelOnSentinelPrimary();
     await().atMost(SentinelScenario.CONVERGE).until(() -> a.isLeader() ^ b.isLeader());
-    SentinelMode leader = a.isLeader() ? a : b;
-    SentinelMode standby = leader == a ? b : a;
+    Controller leader = a.isLeader() ? a : b;
+    Controller standby = leader == a ? b : a;
 
     int node = SentinelScenario.nodeOf(primary);
     s.valkey.killValkey(node);

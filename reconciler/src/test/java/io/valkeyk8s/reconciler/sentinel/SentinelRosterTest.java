@@ -2,7 +2,7 @@ package io.valkeyk8s.reconciler.sentinel;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.valkeyk8s.reconciler.Address;
+import io.valkeyk8s.reconciler.valkey.Address;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

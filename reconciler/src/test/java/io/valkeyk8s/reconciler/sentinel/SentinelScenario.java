@@ -4,7 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.valkeyk8s.reconciler.Config;
+import io.valkeyk8s.reconciler.core.Config;
+import io.valkeyk8s.reconciler.kube.Controller;
 import io.valkeyk8s.reconciler.testing.LabelWatch;
 import io.valkeyk8s.reconciler.testing.TestPods;
 import io.valkeyk8s.testsupport.KubeApiServer;
@@ -32,7 +33,7 @@ final class SentinelScenario implements AutoCloseable {
   final LabelWatch watch;
   private final List<Running> reconcilers = new ArrayList<>();
 
-  record Running(SentinelMode mode, KubernetesClient client) {}
+  record Running(Controller mode, KubernetesClient client) {}
 
   SentinelScenario(KubeApiServer api) throws Exception {
     this.api = api;
@@ -76,19 +77,20 @@ final class SentinelScenario implements AutoCloseable {
     return env;
   }
 
-  SentinelMode startReconciler(String identity) throws Exception {
+  Controller startReconciler(String identity) throws Exception {
     return startReconciler(env(identity));
   }
 
-  SentinelMode startReconciler(Map<String, String> env) throws Exception {
+  Controller startReconciler(Map<String, String> env) throws Exception {
     KubernetesClient own = api.newClient();
-    SentinelMode mode = new SentinelMode(Config.fromEnv(env), SentinelConfig.fromEnv(env), own);
+    Controller mode =
+        SentinelCommand.controller(Config.fromEnv(env), Config.Sentinel.fromEnv(env), own);
     mode.start();
     reconcilers.add(new Running(mode, own));
     return mode;
   }
 
-  void stopReconciler(SentinelMode mode) throws InterruptedException {
+  void stopReconciler(Controller mode) throws InterruptedException {
     for (Running r : reconcilers) {
       if (r.mode() == mode) {
         r.mode().close();

@@ -3,7 +3,8 @@ package io.valkeyk8s.reconciler.sentinel;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.valkeyk8s.reconciler.Config;
+import io.valkeyk8s.reconciler.core.Config;
+import io.valkeyk8s.reconciler.kube.Controller;
 import io.valkeyk8s.reconciler.testing.TestPods;
 import io.valkeyk8s.testsupport.KubeApiServer;
 import io.valkeyk8s.testsupport.KubeApiServerExtension;
@@ -43,8 +44,8 @@ class SentinelUnreachableIT {
       env.put("VALKEY_SENTINEL_PORT", String.valueOf(closedPort));
       env.put("HTTP_PORT", "0");
       env.put("LEASE_NAME", "");
-      try (SentinelMode mode =
-          new SentinelMode(Config.fromEnv(env), SentinelConfig.fromEnv(env), own)) {
+      try (Controller mode =
+          SentinelCommand.controller(Config.fromEnv(env), Config.Sentinel.fromEnv(env), own)) {
         mode.start();
         HttpClient http = HttpClient.newHttpClient();
         String base = "http://127.0.0.1:" + mode.httpPort();

@@ -2,8 +2,7 @@ package io.valkeyk8s.reconciler.sentinel;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.valkeyk8s.reconciler.Address;
-import java.util.List;
+import io.valkeyk8s.reconciler.valkey.Address;
 import org.junit.jupiter.api.Test;
 
 class SwitchMessageTest {
@@ -37,36 +36,5 @@ class SwitchMessageTest {
     Address b = new Address("10.0.0.3", 6379);
     assertThat(clock.record(b, 400)).isTrue();
     assertThat(clock.settle(b)).contains(400L);
-  }
-
-  @Test
-  void parsesRoleReplies() {
-    ValkeyNodes.Role primary =
-        ValkeyNodes.parseRole(
-            List.of(
-                "master",
-                3129L,
-                List.of(List.of("10.0.0.2", "6379", "3129"), List.of("10.0.0.3", "6379", "3000"))));
-    assertThat(primary.isPrimary()).isTrue();
-    assertThat(primary.offset()).isEqualTo(3129L);
-    assertThat(primary.replicas())
-        .containsExactly(
-            new ValkeyNodes.Replica(new Address("10.0.0.2", 6379), 3129),
-            new ValkeyNodes.Replica(new Address("10.0.0.3", 6379), 3000));
-    ValkeyNodes.Role replica =
-        ValkeyNodes.parseRole(List.of("slave", "10.0.0.1", 6379L, "connected", 3129L));
-    assertThat(replica.isPrimary()).isFalse();
-    assertThat(replica.offset()).isEqualTo(3129L);
-  }
-
-  @Test
-  void parsesClientListLines() {
-    var f =
-        ValkeyNodes.clientFields(
-            "id=7 addr=10.0.0.9:4242 laddr=10.0.0.1:6379 fd=9 name=sentinel-1a2b-cmd age=3 flags=N");
-    assertThat(f)
-        .containsEntry("id", "7")
-        .containsEntry("name", "sentinel-1a2b-cmd")
-        .containsEntry("flags", "N");
   }
 }

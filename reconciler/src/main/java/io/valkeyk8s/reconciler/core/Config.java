@@ -1,0 +1,183 @@
+package io.valkeyk8s.reconciler.core;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The settings, read once from the environment and validated: what every mode shares, and each
+ * mode's own part ({@link Sentinel}, {@link Cluster}). Every read goes through {@link Env}, so a
+ * bad value is one {@link ConfigException} line naming the variable (exit 2).
+ *
+ * @param namespace namespace of the data pods (POD_NAMESPACE)
+ * @param podSelector label selector of the data pods (VALKEY_POD_SELECTOR)
+ * @param valkeyPort port of the data pods (VALKEY_PORT)
+ * @param valkeyUsername ACL user for admin commands on the data pods (VALKEY_USERNAME)
+ * @param valkeyPassword its password (VALKEY_PASSWORD)
+ * @param httpPort health and metrics port (HTTP_PORT)
+ * @param leaseName leader-election Lease; empty means no election (LEASE_NAME)
+ * @param leaseDuration how long a Lease holds without renewal (LEASE_DURATION_SECONDS)
+ * @param resync period of the full reconcile (RESYNC_SECONDS)
+ * @param identity this replica's name in the Lease (POD_NAME, else the host name)
+ */
+public record Config(
+    String namespace,
+    Map<String, String> podSelector,
+    int valkeyPort,
+    String valkeyUsername,
+    Optional<String> valkeyPassword,
+    int httpPort,
+    String leaseName,
+    Duration leaseDuration,
+    Duration resync,
+    String identity) {
+
+  public static Config fromEnv(Map<String, String> vars) {
+    Env env = new Env(vars);
+    String namespace = env.string("POD_NAMESPACE", "default");
+    if (!namespace.matches("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")) {
+      throw new ConfigException(
+          "POD_NAMESPACE", "'" + namespace + "' is not a valid namespace name");
+    }
+    String lease = env.stringAllowEmpty("LEASE_NAME", "valkey-reconciler");
+    if (!lease.isEmpty() && !lease.matches("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")) {
+      throw new ConfigException("LEASE_NAME", "'" + lease + "' is not a valid object name");
+    }
+    if (env.isBlank("VALKEY_POD_SELECTOR")) {
+      // An empty selector would match every pod of the namespace.
+      throw new ConfigException("VALKEY_POD_SELECTOR", "must not be empty");
+    }
+    return new Config(
+        namespace,
+        env.selector("VALKEY_POD_SELECTOR", "app.kubernetes.io/component=valkey"),
+        env.port("VALKEY_PORT", 6379),
+        env.string("VALKEY_USERNAME", "admin"),
+        env.optional("VALKEY_PASSWORD"),
+        env.integer("HTTP_PORT", 8080, 0, 65535),
+        lease,
+        Duration.ofSeconds(env.integer("LEASE_DURATION_SECONDS", 15, 2, 300)),
+        Duration.ofSeconds(env.integer("RESYNC_SECONDS", 10, 1, 3600)),
+        env.string(
+            "POD_NAME", env.string("HOSTNAME", "reconciler-" + ProcessHandle.current().pid())));
+  }
+
+  public boolean leaderElection() {
+    return !leaseName.isEmpty();
+  }
+
+  /** Never prints the password. */
+  @Override
+  public String toString() {
+    return "namespace="
+        + namespace
+        + " selector="
+        + podSelector
+        + " valkey_port="
+        + valkeyPort
+        + " username="
+        + valkeyUsername
+        + " http_port="
+        + httpPort
+        + " lease="
+        + (leaseName.isEmpty() ? "-" : leaseName)
+        + " identity="
+        + identity;
+  }
+
+  /**
+   * Sentinel mode's part, compatible with the original tool's environment.
+   *
+   * @param sentinelHost a Sentinel to start discovery from, usually the Sentinel Service
+   *     (VALKEY_SENTINEL_HOST, required)
+   * @param sentinelPort its port (VALKEY_SENTINEL_PORT)
+   * @param sentinelPassword Sentinel's requirepass (VALKEY_SENTINEL_PASSWORD)
+   * @param masterName the name Sentinel monitors the primary under (VALKEY_MASTER_NAME)
+   * @param labelName label that marks the primary pod (MASTER_POD_LABEL_NAME)
+   * @param labelValue its value (MASTER_POD_LABEL_VALUE)
+   */
+  public record Sentinel(
+      String sentinelHost,
+      int sentinelPort,
+      Optional<String> sentinelPassword,
+      String masterName,
+      String labelName,
+      String labelValue) {
+
+    public static Sentinel fromEnv(Map<String, String> vars) {
+      Env env = new Env(vars);
+      return new Sentinel(
+          env.required("VALKEY_SENTINEL_HOST"),
+          env.port("VALKEY_SENTINEL_PORT", 26379),
+          env.optional("VALKEY_SENTINEL_PASSWORD"),
+          env.string("VALKEY_MASTER_NAME", "myprimary"),
+          env.labelName("MASTER_POD_LABEL_NAME", "valkey-master"),
+          env.labelValue("MASTER_POD_LABEL_VALUE", "true"));
+    }
+
+    @Override
+    public String toString() {
+      return "sentinel="
+          + sentinelHost
+          + ":"
+          + sentinelPort
+          + " master="
+          + masterName
+          + " label="
+          + labelName
+          + "="
+          + labelValue;
+    }
+  }
+
+  /**
+   * Cluster mode's part: the shard layout the chart's StatefulSet was sized for.
+   *
+   * @param masters shards, at least 3 (VALKEY_CLUSTER_MASTERS, required)
+   * @param replicasPerMaster replicas of each shard's primary (VALKEY_CLUSTER_REPLICAS_PER_MASTER)
+   */
+  public record Cluster(int masters, int replicasPerMaster) {
+    public static final int MIN_MASTERS = 3;
+
+    /** Reads this part and checks the shared one against what a cluster needs. */
+    public static Cluster fromEnv(Map<String, String> vars, Config shared) {
+      Env env = new Env(vars);
+      env.required("VALKEY_CLUSTER_MASTERS");
+      int masters =
+          atLeast(
+              "VALKEY_CLUSTER_MASTERS",
+              env.integer("VALKEY_CLUSTER_MASTERS", 0, Integer.MIN_VALUE, Integer.MAX_VALUE),
+              MIN_MASTERS,
+              " (a Valkey Cluster needs a majority of masters to fail over)");
+      int replicas =
+          atLeast(
+              "VALKEY_CLUSTER_REPLICAS_PER_MASTER",
+              env.integer(
+                  "VALKEY_CLUSTER_REPLICAS_PER_MASTER", 0, Integer.MIN_VALUE, Integer.MAX_VALUE),
+              0,
+              "");
+      if (shared.valkeyPort() > 55535) {
+        throw new ConfigException(
+            "VALKEY_PORT",
+            shared.valkeyPort() + " is above 55535 (the cluster bus uses port+10000)");
+      }
+      return new Cluster(masters, replicas);
+    }
+
+    private static int atLeast(String variable, int value, int min, String why) {
+      if (value < min) {
+        throw new ConfigException(variable, value + " is below " + min + why);
+      }
+      return value;
+    }
+
+    /** Pods the StatefulSet has for this layout: one primary and R replicas per shard. */
+    public int podCount() {
+      return masters * (1 + replicasPerMaster);
+    }
+
+    @Override
+    public String toString() {
+      return "masters=" + masters + " replicas_per_master=" + replicasPerMaster;
+    }
+  }
+}
