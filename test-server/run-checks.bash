@@ -17,6 +17,13 @@
 #   -p PORT     Valkey port (default 6379)
 #   -U USER     ACL user (default client)
 #
+# TLS for valkey-cli (-H) comes from the environment the test server reads:
+#   VALKEY_TLS=true                  connect with TLS
+#   VALKEY_TLS_CA_FILE=FILE          verify the server certificate against this CA
+#   VALKEY_TLS_CERT_FILE, VALKEY_TLS_KEY_FILE  client certificate (tls-auth-clients yes)
+#   VALKEY_TLS_INSECURE_SKIP_VERIFY=true       do not verify the server (explicit opt-in)
+# Through the test server (-u) they do not apply: the server itself speaks TLS.
+#
 # One line per second: time, OK or FAIL, latency or the error. Ends with a
 # summary line. Exit status: 0 when every check succeeded, 1 when some failed,
 # 2 on bad usage.
@@ -54,11 +61,61 @@ if ! in_range "$check_timeout" 1 60; then
 fi
 seconds=$((10#$seconds)) port=$((10#$port)) check_timeout=$((10#$check_timeout))
 
+# flag NAME: whether the environment variable NAME is true; bad usage unless true, false or unset.
+flag() {
+  local value=${!1:-false}
+  case ${value,,} in
+    true) return 0 ;;
+    false) return 1 ;;
+    *) bad "$1 must be true or false, got: $value" ;;
+  esac
+}
+# readable NAME: the file named by NAME, or bad usage.
+readable() {
+  [[ -f ${!1} && -r ${!1} ]] || bad "$1: cannot read ${!1}"
+}
+
+# The valkey-cli options for the VALKEY_TLS* settings, refused when they contradict each other.
+tls_args=()
+tls_options() {
+  local name
+  if ! flag VALKEY_TLS; then
+    for name in VALKEY_TLS_CA_FILE VALKEY_TLS_CERT_FILE VALKEY_TLS_KEY_FILE; do
+      [[ -z ${!name:-} ]] || bad "$name is set but VALKEY_TLS is not true: set VALKEY_TLS=true to use TLS"
+    done
+    if flag VALKEY_TLS_INSECURE_SKIP_VERIFY; then
+      bad "VALKEY_TLS_INSECURE_SKIP_VERIFY=true but VALKEY_TLS is not true: set VALKEY_TLS=true to use TLS"
+    fi
+    return 0
+  fi
+  tls_args=(--tls)
+  if [[ -n ${VALKEY_TLS_CA_FILE:-} ]]; then
+    readable VALKEY_TLS_CA_FILE
+    tls_args+=(--cacert "$VALKEY_TLS_CA_FILE")
+  fi
+  if [[ -n ${VALKEY_TLS_KEY_FILE:-} && -z ${VALKEY_TLS_CERT_FILE:-} ]]; then
+    bad "VALKEY_TLS_KEY_FILE is set without VALKEY_TLS_CERT_FILE: a client certificate needs both"
+  fi
+  if [[ -n ${VALKEY_TLS_CERT_FILE:-} ]]; then
+    [[ -n ${VALKEY_TLS_KEY_FILE:-} ]] || bad "VALKEY_TLS_CERT_FILE is set without VALKEY_TLS_KEY_FILE: a client certificate needs both"
+    readable VALKEY_TLS_CERT_FILE
+    readable VALKEY_TLS_KEY_FILE
+    tls_args+=(--cert "$VALKEY_TLS_CERT_FILE" --key "$VALKEY_TLS_KEY_FILE")
+  fi
+  if flag VALKEY_TLS_INSECURE_SKIP_VERIFY; then
+    [[ -z ${VALKEY_TLS_CA_FILE:-} ]] || bad "VALKEY_TLS_INSECURE_SKIP_VERIFY=true and VALKEY_TLS_CA_FILE contradict each other: verify against the CA or skip verification, not both"
+    tls_args+=(--insecure)
+  fi
+}
+
 if [[ -n $host ]]; then
   command -v valkey-cli >/dev/null || bad "valkey-cli is not installed"
   password=${VALKEYCLI_AUTH:-${REDISCLI_AUTH:-}}
   [[ -n $password ]] || bad "set VALKEYCLI_AUTH to the password of user $user"
-  target="valkey://$user@$host:$port"
+  tls_options
+  scheme=valkey
+  (( ${#tls_args[@]} == 0 )) || scheme=valkeys
+  target="$scheme://$user@$host:$port"
 else
   command -v curl >/dev/null || bad "curl is not installed"
   target="$url/check"
@@ -76,7 +133,7 @@ check_cli() {
   local reply
   # valkey-cli 8.0 reads only REDISCLI_AUTH; the password travels in its environment.
   reply=$(REDISCLI_AUTH=$password timeout "$check_timeout" valkey-cli --no-auth-warning -t "$check_timeout" -h "$host" -p "$port" \
-    --user "$user" SET "run-checks:$HOSTNAME" "$(now_ms)" PX 60000 2>&1) || { printf '%s' "${reply:-timed out}"; return 1; }
+    "${tls_args[@]}" --user "$user" SET "run-checks:$HOSTNAME" "$(now_ms)" PX 60000 2>&1) || { printf '%s' "${reply:-timed out}"; return 1; }
   [[ $reply == OK ]] || { printf '%s' "$reply"; return 1; }
 }
 

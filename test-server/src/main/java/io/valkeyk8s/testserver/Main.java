@@ -1,6 +1,7 @@
 package io.valkeyk8s.testserver;
 
 import io.valkeyk8s.testserver.http.ServeCommand;
+import io.valkeyk8s.testserver.keys.KeysCommand;
 import io.valkeyk8s.testserver.probe.ProbeCommand;
 import java.util.Map;
 import picocli.CommandLine;
@@ -9,8 +10,9 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /**
- * Entry point of the test server: {@code serve} (HTTP API, optionally with a background probe) or
- * {@code probe} (a bounded run that prints a report). Bad settings end with one line and exit 2.
+ * Entry point of the test server: {@code serve} (HTTP API, optionally with a background probe),
+ * {@code probe} (a bounded run that prints a report) or {@code keys} (load and check many keys).
+ * Bad settings end with one line and exit 2.
  */
 @Command(
     name = "valkey-test-server",
@@ -25,7 +27,7 @@ public final class Main implements Runnable {
   @Override
   public void run() {
     throw new CommandLine.ParameterException(
-        spec.commandLine(), "a command is required: serve or probe");
+        spec.commandLine(), "a command is required: serve, probe or keys");
   }
 
   /** The command line with its subcommands reading settings from {@code env}. */
@@ -33,7 +35,8 @@ public final class Main implements Runnable {
     CommandLine cli =
         new CommandLine(new Main())
             .addSubcommand(new ServeCommand(env))
-            .addSubcommand(new ProbeCommand(env));
+            .addSubcommand(new ProbeCommand(env))
+            .addSubcommand(KeysCommand.commandLine(env));
     cli.setExecutionExceptionHandler(
         (error, commandLine, parseResult) -> {
           if (error instanceof IllegalArgumentException) {

@@ -46,6 +46,41 @@ class MainTest {
   }
 
   @Test
+  void badTlsSettingsEndEveryCommandWithOneLine() {
+    Map<String, String> env =
+        Map.of("VALKEY_PASSWORD", "pw", "VALKEY_TLS", "true", "VALKEY_TLS_CA_FILE", "/nonexistent");
+    for (String[] args :
+        new String[][] {
+          {"probe"}, {"serve", "--port", "0"}, {"keys", "check", "--count", "1", "--prefix", "p"}
+        }) {
+      err.getBuffer().setLength(0);
+      assertThat(run(env, args)).as(String.join(" ", args)).isEqualTo(2);
+      assertThat(err.toString().strip())
+          .isEqualTo("error: VALKEY_TLS_CA_FILE: cannot read /nonexistent (no such file)");
+    }
+  }
+
+  @Test
+  void badProbeAndKeysOptionsAreUsageErrors() {
+    Map<String, String> env = Map.of("VALKEY_PASSWORD", "pw");
+    assertThat(run(env, "probe", "--http-port", "70000")).isEqualTo(2);
+    assertThat(err.toString()).contains("--http-port must be a port (0-65535), got: 70000");
+    assertThat(run(env, "probe", "--timeout", "0ms")).isEqualTo(2);
+    assertThat(err.toString()).contains("--timeout must be more than 0");
+    assertThat(run(env, "keys")).isEqualTo(2);
+    assertThat(err.toString()).contains("a keys command is required: load or check");
+    assertThat(run(env, "keys", "load", "--prefix", "p")).isEqualTo(2);
+    assertThat(err.toString()).contains("Missing required option: '--count=<count>'");
+    assertThat(run(env, "keys", "load", "--count", "0", "--prefix", "p")).isEqualTo(2);
+    assertThat(err.toString()).contains("--count must be 1 to 100000000, got: 0");
+    assertThat(run(env, "keys", "check", "--count", "5", "--prefix", "a b")).isEqualTo(2);
+    assertThat(err.toString()).contains("--prefix must be a non-empty word without spaces");
+    assertThat(run(env, "keys", "load", "--count", "5", "--prefix", "p", "--value-size", "2000000"))
+        .isEqualTo(2);
+    assertThat(err.toString()).contains("--value-size must be 1 to 1048576 bytes");
+  }
+
+  @Test
   void durationsAsWrittenOnACommandLine() {
     assertThat(DurationConverter.parse("20ms")).isEqualTo(Duration.ofMillis(20));
     assertThat(DurationConverter.parse("60s")).isEqualTo(Duration.ofSeconds(60));

@@ -1,6 +1,7 @@
 package io.valkeyk8s.testserver;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -111,5 +112,27 @@ class ManifestTest {
         .orElseThrow()
         .get("value")
         .asText();
+  }
+
+  @Test
+  void theTlsPatchSetsTheVariablesTheServerReadsAndMountsTheirFiles() throws IOException {
+    ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
+    JsonNode patch = yaml.readTree(Path.of("k8s/test-server-tls.patch.yaml").toFile());
+    JsonNode container = patch.at("/spec/template/spec/containers/0");
+    assertThat(container.get("name").asText())
+        .as("strategic merge matches containers by name")
+        .isEqualTo(deployment().at("/spec/template/spec/containers/0/name").asText());
+    java.util.Map<String, String> env = new java.util.LinkedHashMap<>();
+    container.get("env").forEach(e -> env.put(e.get("name").asText(), e.get("value").asText()));
+    assertThat(env.keySet())
+        .containsExactly(
+            "VALKEY_TLS", "VALKEY_TLS_CA_FILE", "VALKEY_TLS_CERT_FILE", "VALKEY_TLS_KEY_FILE");
+    String mount = container.at("/volumeMounts/0/mountPath").asText();
+    assertThat(env.values().stream().skip(1)).allMatch(file -> file.startsWith(mount + "/"));
+    assertThat(container.at("/volumeMounts/0/name").asText())
+        .isEqualTo(patch.at("/spec/template/spec/volumes/0/name").asText());
+    // Valid as far as it goes without the files: the only complaint is the missing CA file.
+    assertThatThrownBy(() -> TlsSettings.fromEnv(env))
+        .hasMessage("VALKEY_TLS_CA_FILE: cannot read /etc/valkey-tls/ca.crt (no such file)");
   }
 }

@@ -5,9 +5,10 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import io.lettuce.core.SetArgs;
-import io.lettuce.core.api.sync.RedisCommands;
-import io.valkeyk8s.testserver.ResilientConnection;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
+import io.valkeyk8s.testserver.ValkeyConnection;
 import io.valkeyk8s.testserver.probe.ErrorKind;
+import io.valkeyk8s.testserver.probe.ProbeReport;
 import io.valkeyk8s.testserver.probe.ProbeSession;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -32,11 +33,16 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code PUT /kv/<key>} (body = value) and {@code GET /kv/<key>}: write and read one key
  *       through the primary Service;
  *   <li>{@code POST /check}: writes a fresh key and reads it back: "can I write right now?";
- *   <li>{@code GET /report}: the probe's report so far, as JSON (when started with {@code
- *       --probe}).
+ *   <li>{@code GET /status}: the probe's report so far, as JSON, without reading writes back;
+ *   <li>{@code GET /verify} (and its older name {@code GET /report}): the probe's report after
+ *       reading back every write acknowledged so far, while the probe keeps writing. Always 200:
+ *       the verdict is in the body ({@code verified}, {@code missingAckedWrites}), so it reads the
+ *       same through the API server's pod proxy.
  * </ul>
  *
- * Valkey failures answer 503 with {@code {"ok":false,"error":"<kind>","message":...}}.
+ * The probe endpoints answer 404 without a probe ({@code serve} without {@code --probe}); {@code
+ * probe --http-port} serves only them and {@code /healthz}. Valkey failures answer 503 with {@code
+ * {"ok":false,"error":"<kind>","message":...}}.
  */
 public final class HttpApi implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(HttpApi.class);
@@ -46,21 +52,27 @@ public final class HttpApi implements AutoCloseable {
 
   private final HttpServer server;
   private final ExecutorService executor = Executors.newFixedThreadPool(4);
-  private final ResilientConnection valkey;
+  private final ValkeyConnection valkey;
   private final ProbeSession probe;
 
   /**
+   * @param valkey the connection for {@code /kv} and {@code /check}, or {@code null} to serve only
+   *     the probe's endpoints
    * @param probe the running probe, or {@code null} when serving without one
    */
-  public HttpApi(InetSocketAddress address, ResilientConnection valkey, ProbeSession probe)
+  public HttpApi(InetSocketAddress address, ValkeyConnection valkey, ProbeSession probe)
       throws IOException {
     this.valkey = valkey;
     this.probe = probe;
     this.server = HttpServer.create(address, 16);
     server.createContext("/healthz", safe(this::healthz));
-    server.createContext("/kv/", safe(this::keyValue));
-    server.createContext("/check", safe(this::check));
-    server.createContext("/report", safe(this::report));
+    if (valkey != null) {
+      server.createContext("/kv/", safe(this::keyValue));
+      server.createContext("/check", safe(this::check));
+    }
+    server.createContext("/report", safe(exchange -> probeReport(exchange, true)));
+    server.createContext("/verify", safe(exchange -> probeReport(exchange, true)));
+    server.createContext("/status", safe(exchange -> probeReport(exchange, false)));
     server.setExecutor(executor);
   }
 
@@ -147,7 +159,7 @@ public final class HttpApi implements AutoCloseable {
                 (System.nanoTime() - start) / 1_000_000));
   }
 
-  private void report(HttpExchange exchange) throws IOException {
+  private void probeReport(HttpExchange exchange, boolean readBack) throws IOException {
     if (!requireMethod(exchange, "GET")) {
       return;
     }
@@ -164,7 +176,8 @@ public final class HttpApi implements AutoCloseable {
               "start the server with serve --probe to get a report"));
       return;
     }
-    send(exchange, 200, "application/json", probe.report().toJson() + "\n");
+    ProbeReport report = readBack ? probe.report() : probe.status();
+    send(exchange, 200, "application/json", report.toJson() + "\n");
   }
 
   private record Response(int status, Map<String, Object> body) {}
@@ -180,7 +193,7 @@ public final class HttpApi implements AutoCloseable {
   /** Runs one Valkey call; a failure answers 503 with its kind. */
   private <T> void withValkey(
       HttpExchange exchange,
-      Function<RedisCommands<String, String>, T> call,
+      Function<RedisClusterCommands<String, String>, T> call,
       Function<T, Response> onSuccess)
       throws IOException {
     Response response;

@@ -1,8 +1,8 @@
 package io.valkeyk8s.testserver.http;
 
 import io.valkeyk8s.testserver.ConnectionSettings;
-import io.valkeyk8s.testserver.ResilientConnection;
-import io.valkeyk8s.testserver.ValkeyTarget;
+import io.valkeyk8s.testserver.Connector;
+import io.valkeyk8s.testserver.ValkeyConnection;
 import io.valkeyk8s.testserver.probe.ProbeSession;
 import io.valkeyk8s.testserver.probe.ProbeSettings;
 import java.net.InetSocketAddress;
@@ -17,7 +17,7 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code serve}: the HTTP API until SIGTERM; with {@code --probe} also a probe in the background
- * whose report is {@code GET /report} and is printed once more at shutdown.
+ * whose report is {@code GET /status} and {@code GET /verify} and is printed once more at shutdown.
  */
 @Command(
     name = "serve",
@@ -36,7 +36,9 @@ public final class ServeCommand implements Callable<Integer> {
   @Option(names = "--bind", defaultValue = "0.0.0.0", description = "Address to listen on.")
   String bind;
 
-  @Option(names = "--probe", description = "Also run a probe in the background (GET /report).")
+  @Option(
+      names = "--probe",
+      description = "Also run a probe in the background (GET /status, GET /verify).")
   boolean probe;
 
   @Spec CommandSpec spec;
@@ -51,17 +53,16 @@ public final class ServeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    ValkeyTarget target = connection.target(env);
+    Connector connector = connection.connector(env);
     ProbeSession session =
         probe
             ? new ProbeSession(
-                target,
-                connection.timeout(),
+                connector,
                 probeSettings.options(null),
                 probeSettings.verifyTimeout(),
                 probeSettings.runId())
             : null;
-    try (ResilientConnection valkey = new ResilientConnection(target, connection.timeout());
+    try (ValkeyConnection valkey = connector.open();
         HttpApi api = new HttpApi(new InetSocketAddress(bind, port), valkey, session)) {
       api.start();
       Thread writer = null;

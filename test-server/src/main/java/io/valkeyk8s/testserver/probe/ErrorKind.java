@@ -5,21 +5,30 @@ import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisConnectionException;
 import java.io.IOException;
 import java.util.Locale;
+import javax.net.ssl.SSLException;
 
 /**
  * Why a write was not acknowledged. The kinds tell apart the phases of a failover: the primary is
  * gone ({@link #CONNECTION}, {@link #TIMEOUT}), the Service still points at a demoted primary
  * ({@link #READONLY}), or the primary refuses writes without a healthy replica ({@link
- * #NOREPLICAS}).
+ * #NOREPLICAS}). In cluster mode a shard without a primary answers {@link #CLUSTERDOWN}, a
+ * multi-key command in a slot being migrated {@link #TRYAGAIN}, and {@link #MOVED} or {@link #ASK}
+ * only surface when Lettuce ran out of redirects (it follows them itself). {@link #TLS}: the
+ * handshake failed (an untrusted certificate, a hostname mismatch, a plaintext port).
  */
 public enum ErrorKind {
   TIMEOUT,
   CONNECTION,
+  TLS,
   READONLY,
   NOREPLICAS,
   LOADING,
   MASTERDOWN,
   AUTH,
+  CLUSTERDOWN,
+  TRYAGAIN,
+  MOVED,
+  ASK,
   OTHER;
 
   /** The name used in reports and JSON. */
@@ -29,8 +38,9 @@ public enum ErrorKind {
 
   /**
    * Classifies what a Lettuce call threw. A server reply anywhere in the cause chain wins (a {@code
-   * WRONGPASS} while connecting is an auth problem, not a network one); otherwise the first
-   * exception of a known type decides.
+   * WRONGPASS} while connecting is an auth problem, not a network one), then a TLS failure (Lettuce
+   * wraps a failed handshake in a connection error); otherwise the first exception of a known type
+   * decides.
    */
   public static ErrorKind classify(Throwable error) {
     for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
@@ -38,6 +48,11 @@ public enum ErrorKind {
           && t.getMessage() != null
           && fromServerError(t.getMessage()) != OTHER) {
         return fromServerError(t.getMessage());
+      }
+    }
+    for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof SSLException) {
+        return TLS;
       }
     }
     for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
@@ -84,6 +99,10 @@ public enum ErrorKind {
       case "LOADING" -> LOADING;
       case "MASTERDOWN" -> MASTERDOWN;
       case "NOAUTH", "WRONGPASS", "NOPERM" -> AUTH;
+      case "CLUSTERDOWN" -> CLUSTERDOWN;
+      case "TRYAGAIN" -> TRYAGAIN;
+      case "MOVED" -> MOVED;
+      case "ASK" -> ASK;
       default -> OTHER;
     };
   }

@@ -1,13 +1,13 @@
 package io.valkeyk8s.testserver.probe;
 
 import io.lettuce.core.SetArgs;
-import io.valkeyk8s.testserver.ResilientConnection;
+import io.valkeyk8s.testserver.ValkeyConnection;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writes unique ids one after the other through one {@link ResilientConnection} and records every
+ * Writes unique ids one after the other through one {@link ValkeyConnection} and records every
  * attempt in a {@link WriteLog}. Writes are sequential so the log is in send order and each window
  * of failures is bounded by acknowledged writes on both sides.
  */
@@ -16,12 +16,16 @@ public final class Probe implements Runnable {
 
   private final ProbeOptions options;
   private final ProbeKeys keys;
-  private final ResilientConnection connection;
+  private final ValkeyConnection connection;
   private final WriteLog log = new WriteLog();
-  private final ProbeClock clock = ProbeClock.start();
-  private volatile boolean stopped;
 
-  public Probe(ProbeOptions options, ProbeKeys keys, ResilientConnection connection) {
+  /** Restarted when writing starts, so a report's start is the first write. */
+  private volatile ProbeClock clock = ProbeClock.start();
+
+  private volatile boolean stopped;
+  private String lastError;
+
+  public Probe(ProbeOptions options, ProbeKeys keys, ValkeyConnection connection) {
     this.options = options;
     this.keys = keys;
     this.connection = connection;
@@ -29,6 +33,7 @@ public final class Probe implements Runnable {
 
   @Override
   public void run() {
+    clock = ProbeClock.start();
     long intervalNanos = options.interval().toNanos();
     long endNanos = options.duration() == null ? Long.MAX_VALUE : options.duration().toNanos();
     SetArgs args = options.keyTtl().isZero() ? new SetArgs() : SetArgs.Builder.px(options.keyTtl());
@@ -45,7 +50,7 @@ public final class Probe implements Runnable {
         if (available) {
           LOG.info("writes succeed again from id {}", id);
         } else {
-          LOG.info("write {} failed ({}): unavailable", id, attempt.error().label());
+          LOG.info("write {} failed ({}: {}): unavailable", id, attempt.error().label(), lastError);
         }
       }
       LockSupport.parkNanos(start + intervalNanos - clock.now());
@@ -58,6 +63,7 @@ public final class Probe implements Runnable {
       connection.call(redis -> redis.set(keys.key(id), keys.value(id), args));
       return WriteAttempt.acked(id, start, clock.now());
     } catch (RuntimeException e) {
+      lastError = e.getMessage();
       return WriteAttempt.failed(id, start, clock.now(), ErrorKind.classify(e));
     }
   }
@@ -65,6 +71,10 @@ public final class Probe implements Runnable {
   /** Ends the write loop after the write in flight; safe from any thread. */
   public void stop() {
     stopped = true;
+  }
+
+  public boolean isStopped() {
+    return stopped;
   }
 
   public WriteLog log() {

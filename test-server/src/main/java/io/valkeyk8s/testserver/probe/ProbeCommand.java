@@ -1,7 +1,10 @@
 package io.valkeyk8s.testserver.probe;
 
 import io.valkeyk8s.testserver.ConnectionSettings;
+import io.valkeyk8s.testserver.http.HttpApi;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -17,6 +20,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code probe}: writes until a bound or SIGTERM, then reads every acknowledged write back and
  * prints the report. Exit 0: nothing lost; 1: acknowledged writes missing; 3: not all read back.
+ * With {@code --http-port}, checkpoints during the run: {@code GET /status} and {@code GET /verify}
+ * (see {@link HttpApi}).
  */
 @Command(
     name = "probe",
@@ -37,6 +42,13 @@ public final class ProbeCommand implements Callable<Integer> {
       description = "Also write every attempted write (id, start, end, latency, result) to FILE.")
   Path writesCsv;
 
+  @Option(
+      names = "--http-port",
+      paramLabel = "PORT",
+      description =
+          "Also serve GET /status, GET /verify and GET /healthz on this port while writing.")
+  Integer httpPort;
+
   @Spec CommandSpec spec;
 
   private final Map<String, String> env;
@@ -48,13 +60,13 @@ public final class ProbeCommand implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {
     ProbeOptions options = settings.options(DEFAULT_DURATION);
+    if (httpPort != null && (httpPort < 0 || httpPort > 65535)) {
+      throw new IllegalArgumentException("--http-port must be a port (0-65535), got: " + httpPort);
+    }
     try (ProbeSession session =
-        new ProbeSession(
-            connection.target(env),
-            connection.timeout(),
-            options,
-            settings.verifyTimeout(),
-            settings.runId())) {
+            new ProbeSession(
+                connection.connector(env), options, settings.verifyTimeout(), settings.runId());
+        HttpApi checkpoints = checkpoints(session)) {
       CountDownLatch reported = new CountDownLatch(1);
       // On SIGTERM: stop writing and let this thread verify and print before the JVM exits.
       Thread onTerm =
@@ -79,6 +91,21 @@ public final class ProbeCommand implements Callable<Integer> {
         reported.countDown();
         removeQuietly(onTerm);
       }
+    }
+  }
+
+  /** The HTTP endpoints of {@code --http-port}, started; {@code null} without the option. */
+  private HttpApi checkpoints(ProbeSession session) {
+    if (httpPort == null) {
+      return null;
+    }
+    try {
+      HttpApi api = new HttpApi(new InetSocketAddress("0.0.0.0", httpPort), null, session);
+      api.start();
+      return api;
+    } catch (IOException e) {
+      throw new IllegalArgumentException(
+          "--http-port " + httpPort + ": cannot listen: " + e.getMessage());
     }
   }
 

@@ -1,5 +1,6 @@
 package io.valkeyk8s.testserver.probe;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -12,6 +13,11 @@ import java.util.stream.Collectors;
 /**
  * The outcome of a probe run, in the shape end-to-end tests and benchmarks parse ({@link #toJson})
  * and in a few lines for a person ({@link #toText}). Field names are a contract: add, never rename.
+ *
+ * <p>{@code windows} are per write, in send order: a window closes with the next acknowledged
+ * write, whatever slot it went to. In cluster mode a shard without a primary therefore shows as
+ * many short windows between writes that other shards acknowledged; {@code cluster.shards} has each
+ * shard's own windows ({@link ClusterReport}).
  */
 @JsonPropertyOrder({
   "runId",
@@ -30,7 +36,9 @@ import java.util.stream.Collectors;
   "missingIds",
   "unverifiedAckedWrites",
   "failedButStored",
-  "verificationError"
+  "verificationError",
+  "mode",
+  "cluster"
 })
 public record ProbeReport(
     String runId,
@@ -49,7 +57,9 @@ public record ProbeReport(
     List<Long> missingIds,
     long unverifiedAckedWrites,
     long failedButStored,
-    String verificationError) {
+    String verificationError,
+    String mode,
+    @JsonInclude(JsonInclude.Include.NON_NULL) ClusterReport cluster) {
 
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -73,6 +83,7 @@ public record ProbeReport(
       Map<String, Integer> errors,
       boolean ongoing) {}
 
+  /** A standalone report. */
   public static ProbeReport of(
       String runId,
       String target,
@@ -80,8 +91,21 @@ public record ProbeReport(
       long endNanos,
       List<WriteAttempt> attempts,
       Verification verification) {
-    List<Window> windows =
-        UnavailabilityWindows.of(attempts).stream().map(w -> window(clock, w)).toList();
+    return of(runId, target, clock, endNanos, attempts, verification, null);
+  }
+
+  /**
+   * @param cluster the per-shard part in cluster mode, {@code null} standalone
+   */
+  public static ProbeReport of(
+      String runId,
+      String target,
+      ProbeClock clock,
+      long endNanos,
+      List<WriteAttempt> attempts,
+      Verification verification,
+      ClusterReport cluster) {
+    List<Window> windows = windows(clock, attempts);
     long acked = attempts.stream().filter(WriteAttempt::isAcked).count();
     return new ProbeReport(
         runId,
@@ -100,7 +124,14 @@ public record ProbeReport(
         verification.missingIds(),
         verification.unverifiedAcked(),
         verification.failedButStored(),
-        verification.error());
+        verification.error(),
+        cluster == null ? "standalone" : "cluster",
+        cluster);
+  }
+
+  /** The unavailability windows of writes given in send order. */
+  static List<Window> windows(ProbeClock clock, List<WriteAttempt> attempts) {
+    return UnavailabilityWindows.of(attempts).stream().map(w -> window(clock, w)).toList();
   }
 
   private static Window window(ProbeClock clock, UnavailabilityWindow w) {
@@ -172,25 +203,9 @@ public record ProbeReport(
           .append(" ms)");
     }
     out.append('\n');
-    for (Window w : windows) {
-      out.append("  ")
-          .append(w.start())
-          .append(" .. ")
-          .append(w.end())
-          .append("  ")
-          .append(w.durationMs())
-          .append(" ms  ")
-          .append(w.errorKind())
-          .append("  (")
-          .append(w.failedWrites())
-          .append(" failed: ")
-          .append(
-              w.errors().entrySet().stream()
-                  .map(e -> e.getKey() + "=" + e.getValue())
-                  .collect(Collectors.joining(", ")))
-          .append(')')
-          .append(w.ongoing() ? "  still unavailable at the end" : "")
-          .append('\n');
+    appendWindows(out, "  ", windows);
+    if (cluster != null) {
+      cluster.appendText(out);
     }
     out.append("acknowledged writes missing: ")
         .append(missingAckedWrites)
@@ -212,5 +227,29 @@ public record ProbeReport(
       out.append("failed writes stored anyway: ").append(failedButStored).append('\n');
     }
     return out.toString();
+  }
+
+  /** One line per window, each starting with {@code indent}. */
+  static void appendWindows(StringBuilder out, String indent, List<Window> windows) {
+    for (Window w : windows) {
+      out.append(indent)
+          .append(w.start())
+          .append(" .. ")
+          .append(w.end())
+          .append("  ")
+          .append(w.durationMs())
+          .append(" ms  ")
+          .append(w.errorKind())
+          .append("  (")
+          .append(w.failedWrites())
+          .append(" failed: ")
+          .append(
+              w.errors().entrySet().stream()
+                  .map(e -> e.getKey() + "=" + e.getValue())
+                  .collect(Collectors.joining(", ")))
+          .append(')')
+          .append(w.ongoing() ? "  still unavailable at the end" : "")
+          .append('\n');
+    }
   }
 }

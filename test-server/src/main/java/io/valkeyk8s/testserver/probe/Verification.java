@@ -22,6 +22,12 @@ public record Verification(
     long failedButStored,
     String error) {
 
+  /** A report that did not read anything back ({@code GET /status}). */
+  public static Verification notReadBack(long acked) {
+    return new Verification(
+        0, 0, List.of(), acked, 0, "not read back (status only; GET /verify reads back)");
+  }
+
   public boolean complete() {
     return unverifiedAcked == 0 && error == null;
   }

@@ -6,7 +6,10 @@ import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisConnectionException;
 import io.lettuce.core.RedisException;
+import io.netty.handler.codec.DecoderException;
 import java.net.ConnectException;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLHandshakeException;
 import org.junit.jupiter.api.Test;
 
 class ErrorKindTest {
@@ -54,6 +57,35 @@ class ErrorKindTest {
             "Unable to connect",
             new RedisCommandExecutionException("WRONGPASS invalid username-password pair"));
     assertThat(ErrorKind.classify(connect)).isEqualTo(ErrorKind.AUTH);
+  }
+
+  @Test
+  void clusterReplies() {
+    assertThat(classifyReply("CLUSTERDOWN The cluster is down")).isEqualTo(ErrorKind.CLUSTERDOWN);
+    assertThat(classifyReply("TRYAGAIN Multiple keys request during rehashing of slot"))
+        .isEqualTo(ErrorKind.TRYAGAIN);
+    assertThat(classifyReply("MOVED 3999 127.0.0.1:6381")).isEqualTo(ErrorKind.MOVED);
+    assertThat(classifyReply("ASK 3999 127.0.0.1:6381")).isEqualTo(ErrorKind.ASK);
+    assertThat(ErrorKind.CLUSTERDOWN.label()).isEqualTo("clusterdown");
+  }
+
+  @Test
+  void aFailedHandshakeIsTlsEvenInsideAConnectionError() {
+    RedisConnectionException handshake =
+        new RedisConnectionException(
+            "Unable to connect to 10.0.0.1:6379",
+            new DecoderException(
+                new SSLHandshakeException("PKIX path building failed: unable to find a path")));
+    assertThat(ErrorKind.classify(handshake)).isEqualTo(ErrorKind.TLS);
+    assertThat(ErrorKind.TLS.label()).isEqualTo("tls");
+    // A server reply still wins: the handshake worked, the login did not.
+    assertThat(
+            ErrorKind.classify(
+                new RedisConnectionException(
+                    "Unable to connect",
+                    new RedisCommandExecutionException(
+                        "WRONGPASS invalid", new SSLException("later")))))
+        .isEqualTo(ErrorKind.AUTH);
   }
 
   @Test

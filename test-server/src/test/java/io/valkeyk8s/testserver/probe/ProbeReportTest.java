@@ -47,6 +47,18 @@ class ProbeReportTest {
     assertThat(window.get("errors").get("connection").asInt()).isEqualTo(1);
     assertThat(window.get("ongoing").asBoolean()).isFalse();
     assertThat(ProbeReport.fromJson(report.toJson())).isEqualTo(report);
+    assertThat(json.get("mode").asText()).isEqualTo("standalone");
+    assertThat(json.has("cluster")).as("the cluster part only in cluster mode").isFalse();
+  }
+
+  @Test
+  void aStatusReportSaysNothingWasReadBack() {
+    ProbeReport status = ProbeReport.of("r", "t", clock, MS, attempts, Verification.notReadBack(2));
+
+    assertThat(status.verified()).isFalse();
+    assertThat(status.unverifiedAckedWrites()).isEqualTo(2);
+    assertThat(status.missingAckedWrites()).isZero();
+    assertThat(status.verificationError()).startsWith("not read back");
   }
 
   @Test
