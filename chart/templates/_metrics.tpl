@@ -1,7 +1,8 @@
 {{/*
 Metrics: the exporter sidecar of the data pods, the labels every scrape
 target gets (ServiceMonitor relabelings; files/monitoring/prometheus-scrape.yaml
-does the same for a Prometheus without the operator) and the checks of the
+does the same for a Prometheus without the operator), the renaming of the
+labelled pod's series (metrics-primary-service.yaml) and the checks of the
 metrics.* values.
 
 TLS: the chart has no tls.* values yet. When they come, the exporter needs
@@ -59,15 +60,14 @@ check that the Secret has ca.crt: valkey.metricsAddressEnv is the one place.
   ports:
     - name: metrics
       containerPort: 9121
-  readinessProbe:
+  # No readiness probe: the pod's readiness (and so the Services) must never depend
+  # on the exporter. A hung exporter is restarted.
+  livenessProbe:
     httpGet:
       path: /health
       port: metrics
-    periodSeconds: 10
-  livenessProbe:
-    tcpSocket:
-      port: metrics
     periodSeconds: 20
+    timeoutSeconds: 3
   resources:
     {{- toYaml .Values.metrics.resources | nindent 4 }}
   securityContext:
@@ -76,29 +76,30 @@ check that the Secret has ca.crt: valkey.metricsAddressEnv is the one place.
     runAsGroup: 65532
 {{- end -}}
 
-{{/* A pod label name as Prometheus service discovery spells it (__meta_kubernetes_pod_label_<this>). */}}
-{{- define "valkey.promLabelName" -}}
-{{- regexReplaceAll "[^a-zA-Z0-9_]" . "_" -}}
-{{- end -}}
-
 {{/*
-Relabelings of every scrape target: which installation and mode it belongs
-to (valkey_name, valkey_mode, from the Service's labels), and, for the
-exporter, whether its pod carries the primary label (valkey_primary="true")
-and its cluster shard (valkey_shard). The alert rules and the dashboard group
-by these.
+Relabelings of every scrape target: which installation and mode it belongs to
+(valkey_name, valkey_mode), from the Service's labels. Pod labels are not used:
+Prometheus' endpoints discovery does not see them change (see
+metrics-primary-service.yaml).
 */}}
 {{- define "valkey.metricsRelabelings" -}}
 - sourceLabels: [__meta_kubernetes_service_label_app_kubernetes_io_instance]
   targetLabel: valkey_name
 - sourceLabels: [__meta_kubernetes_service_label_valkey_io_mode]
   targetLabel: valkey_mode
-{{- if .exporter }}
-- sourceLabels: [{{ printf "__meta_kubernetes_pod_label_%s" (include "valkey.promLabelName" .root.Values.reconciler.masterPodLabelName) }}]
-  regex: {{ regexQuoteMeta (toString .root.Values.reconciler.masterPodLabelValue) | quote }}
-  targetLabel: valkey_primary
-  replacement: "true"
-- sourceLabels: [__meta_kubernetes_pod_label_valkey_shard]
-  targetLabel: valkey_shard
-{{- end }}
+{{- end -}}
+
+{{/* Scrapes of <name>-metrics-primary: redis_up and redis_instance_info of the labelled pod, renamed. */}}
+{{- define "valkey.metricsPrimaryMetricRelabelings" -}}
+- sourceLabels: [__name__]
+  regex: redis_up|redis_instance_info
+  action: keep
+- sourceLabels: [__name__]
+  regex: redis_up
+  targetLabel: __name__
+  replacement: valkey_labelled_pod_up
+- sourceLabels: [__name__]
+  regex: redis_instance_info
+  targetLabel: __name__
+  replacement: valkey_labelled_pod_info
 {{- end -}}
