@@ -89,6 +89,7 @@ EOF
   k wait --for=condition=Established "crd/$plural.$group" --timeout=30s >/dev/null
 }
 crd monitoring.coreos.com ServiceMonitor servicemonitors
+crd monitoring.coreos.com PrometheusRule prometheusrules
 crd helm.cattle.io HelmChart helmcharts
 
 version=$("$apiserver" --version | awk '{print $2}')
@@ -110,6 +111,11 @@ check() {
 
 check defaults rel valkey-ci
 for values in chart/ci/*-values.yaml; do check "$values" rel valkey-ci -f "$values"; done
+# ServiceMonitor and PrometheusRule: helm sees the CRDs through --api-versions.
+check "metrics with ServiceMonitor and PrometheusRule (cluster mode)" rel valkey-ci \
+  --api-versions monitoring.coreos.com/v1/ServiceMonitor --api-versions monitoring.coreos.com/v1/PrometheusRule \
+  --set cluster.masters=3 --set metrics.enabled=true --set metrics.serviceMonitor.enabled=true \
+  --set metrics.prometheusRule.enabled=true
 
 # HelmChart JSON on stdin -> release name, target namespace, then the helm
 # arguments one per line, built like the k3s Helm controller does: ints, true,

@@ -99,12 +99,7 @@ cluster
 {{- if not (has (toString .Values.hooks.restartPolicy) (list "OnFailure" "Never")) -}}
 {{- fail (printf "hooks.restartPolicy must be OnFailure or Never, got %q" (toString .Values.hooks.restartPolicy)) -}}
 {{- end -}}
-{{- if and .Values.metrics.enabled (not .Values.metrics.image) -}}
-{{- fail "metrics.enabled is true, so metrics.image is required (e.g. oliver006/redis_exporter:v1.67.0)" -}}
-{{- end -}}
-{{- if and .Values.metrics.serviceMonitor.enabled (not .Values.metrics.enabled) -}}
-{{- fail "metrics.serviceMonitor.enabled needs metrics.enabled: the ServiceMonitor scrapes the exporter sidecar" -}}
-{{- end -}}
+{{- include "valkey.validateMetrics" . -}}
 {{- if and (eq $mode "cluster") (or .Values.externalAccess.service.enabled .Values.externalAccess.ingressNginxTcp.enabled) -}}
 {{- fail "externalAccess is not available in cluster mode: cluster clients must reach every node by its announced name" -}}
 {{- end -}}

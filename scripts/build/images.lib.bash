@@ -7,6 +7,8 @@ REGISTRY="${REGISTRY:-localhost:5000}"
 # One tag for every image, the version of the chart and package.json.
 IMAGE_TAG="${IMAGE_TAG:-$(sed -nE 's/^  "version": "([^"]+)".*/\1/p' "$REPO_ROOT/package.json")}"
 VALKEY_IMAGE="${VALKEY_IMAGE:-$REGISTRY/valkey-k8s/valkey:$IMAGE_TAG}"
+# The metrics exporter (exporter-image/), the chart's default metrics.image.
+EXPORTER_IMAGE="${EXPORTER_IMAGE:-$REGISTRY/valkey-k8s/redis-exporter:$IMAGE_TAG}"
 # The Java base made here from Debian packages (base-images.bash): the Jib base on
 # machines that cannot pull the pom's public default.
 LOCAL_JRE_IMAGE="$REGISTRY/base/openjdk-25-jre:trixie"

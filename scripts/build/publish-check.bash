@@ -2,7 +2,7 @@
 # End-to-end check of the user's path `pnpm run build && pnpm run push`, offline:
 # base images from Debian packages, every image built, everything pushed to the
 # loopback registry (scripts/registry), then read back: each image manifest is
-# fetched, the Valkey image is pulled after its local copy is removed and run,
+# fetched, the Valkey and exporter images are pulled after their local copies are removed and run,
 # and the chart is pulled with `helm pull oci://...` and its digest compared
 # with the one the push reported.
 #
@@ -27,7 +27,7 @@ ensure_docker
 "$REPO_ROOT/scripts/registry" up
 if [[ "${FROM_SCRATCH:-}" == 1 ]]; then
   step "from scratch: removing local images and remaking the bases"
-  docker rmi -f "$VALKEY_IMAGE" "$REGISTRY/valkey-k8s/reconciler:$IMAGE_TAG" "$REGISTRY/valkey-k8s/test-server:$IMAGE_TAG" \
+  docker rmi -f "$VALKEY_IMAGE" "$EXPORTER_IMAGE" "$REGISTRY/valkey-k8s/reconciler:$IMAGE_TAG" "$REGISTRY/valkey-k8s/test-server:$IMAGE_TAG" \
     >/dev/null 2>&1 || true
   REBUILD=1 "$REPO_ROOT/scripts/build/base-images.bash" push
 else
@@ -41,13 +41,15 @@ if command -v pnpm >/dev/null; then
   pnpm run --silent push
 else
   info "pnpm not found; running the package.json scripts directly"
-  bash scripts/build/java-images.bash build && bash scripts/build/valkey-image.bash build && bash scripts/build/helm.bash build
-  bash scripts/build/java-images.bash push && bash scripts/build/valkey-image.bash push && bash scripts/build/helm.bash push
+  bash scripts/build/java-images.bash build && bash scripts/build/valkey-image.bash build &&
+    bash scripts/build/exporter-image.bash build && bash scripts/build/helm.bash build
+  bash scripts/build/java-images.bash push && bash scripts/build/valkey-image.bash push &&
+    bash scripts/build/exporter-image.bash push && bash scripts/build/helm.bash push
 fi
 
 step "reading everything back from $REGISTRY"
 manifest_accept='application/vnd.oci.image.manifest.v1+json,application/vnd.docker.distribution.manifest.v2+json,application/vnd.oci.image.index.v1+json'
-for image in valkey-k8s/valkey valkey-k8s/reconciler valkey-k8s/test-server "${LOCAL_JRE_IMAGE#"$REGISTRY"/}" library/debian:bookworm-slim; do
+for image in valkey-k8s/valkey valkey-k8s/redis-exporter valkey-k8s/reconciler valkey-k8s/test-server "${LOCAL_JRE_IMAGE#"$REGISTRY"/}" library/debian:bookworm-slim; do
   [[ "$image" == *:* ]] || image="$image:$IMAGE_TAG"
   curl -fsS -o /dev/null -H "Accept: $manifest_accept" "http://$REGISTRY/v2/${image%%:*}/manifests/${image##*:}" ||
     die "$REGISTRY has no manifest for $image"
@@ -59,6 +61,14 @@ docker pull -q "$VALKEY_IMAGE" >/dev/null || die "cannot pull $VALKEY_IMAGE back
 version=$(docker run --rm --entrypoint valkey-server "$VALKEY_IMAGE" --version)
 [[ "$version" == "Valkey server v=8."* ]] || die "pulled $VALKEY_IMAGE runs '$version', expected Valkey 8"
 info "pulled $VALKEY_IMAGE back: $version"
+
+docker rmi "$EXPORTER_IMAGE" >/dev/null
+docker pull -q "$EXPORTER_IMAGE" >/dev/null || die "cannot pull $EXPORTER_IMAGE back"
+# As the chart runs it: its own non-root user, read-only root, no capabilities.
+version=$(docker run --rm --read-only --cap-drop ALL "$EXPORTER_IMAGE" --version 2>&1 | grep -oE 'Redis Metrics Exporter [^ ]+' || true)
+[[ "$version" == "Redis Metrics Exporter 1."* ]] || die "pulled $EXPORTER_IMAGE does not run redis_exporter 1.x"
+[[ "$(docker image inspect -f '{{.Config.User}}' "$EXPORTER_IMAGE")" == 65532:65532 ]] || die "$EXPORTER_IMAGE does not run as 65532"
+info "pulled $EXPORTER_IMAGE back: $version, user 65532"
 
 package=$(cat build/charts/.last-package)
 pushed_digest=$(cat "$package.digest")
