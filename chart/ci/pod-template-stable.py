@@ -11,6 +11,7 @@ spec.volumeClaimTemplates; prints the differing lines and exits 1 when any diffe
   pod-template-stable.py [CHART_DIR]
 """
 import difflib
+import itertools
 import pathlib
 import subprocess
 import sys
@@ -23,13 +24,15 @@ TOPOLOGIES = {
     "cluster": [(3, 0), (3, 1), (5, 1), (3, 2), (6, 1), (4, 3)],
 }
 PERSISTENCE = ["~", "rdb,aof"]
+# Options that add to the pod template (the exporter sidecar) must not follow the topology either.
+OPTIONS = [[], ["--set", "metrics.enabled=true"]]
 
 
-def pod_template(masters, replicas, persistence):
+def pod_template(masters, replicas, persistence, options):
     out = subprocess.run(
         ["helm", "template", "cache", str(CHART), "-n", "apps", "-s", "templates/statefulset.yaml",
          "--set", f"cluster.masters={masters}", "--set", f"cluster.replicasPerMaster={replicas}",
-         "--set", "persistence=" + persistence.replace(",", "\\,")],
+         "--set", "persistence=" + persistence.replace(",", "\\,")] + options,
         check=True, capture_output=True, text=True).stdout
     sts = next(d for d in yaml.safe_load_all(out) if d and d.get("kind") == "StatefulSet")
     spec = sts["spec"]
@@ -39,19 +42,18 @@ def pod_template(masters, replicas, persistence):
 
 
 failed = 0
-for mode, topologies in TOPOLOGIES.items():
-    for persistence in PERSISTENCE:
-        first = topologies[0]
-        reference = pod_template(*first, persistence)
-        for other in topologies[1:]:
-            rendered = pod_template(*other, persistence)
-            label = f"{mode}, persistence {persistence}: masters/replicas {first} vs {other}"
-            if rendered == reference:
-                print(f"same pod template: {label}")
-            else:
-                failed += 1
-                print(f"POD TEMPLATE DIFFERS: {label}")
-                sys.stdout.writelines(difflib.unified_diff(
-                    reference.splitlines(True), rendered.splitlines(True), str(first), str(other), n=1))
+for (mode, topologies), persistence, options in itertools.product(TOPOLOGIES.items(), PERSISTENCE, OPTIONS):
+    first = topologies[0]
+    reference = pod_template(*first, persistence, options)
+    for other in topologies[1:]:
+        rendered = pod_template(*other, persistence, options)
+        label = f"{mode}, persistence {persistence} {' '.join(options[1::2])}: masters/replicas {first} vs {other}"
+        if rendered == reference:
+            print(f"same pod template: {label}")
+        else:
+            failed += 1
+            print(f"POD TEMPLATE DIFFERS: {label}")
+            sys.stdout.writelines(difflib.unified_diff(
+                reference.splitlines(True), rendered.splitlines(True), str(first), str(other), n=1))
 print(f"{failed} topology pair(s) with a different pod template")
 sys.exit(1 if failed else 0)

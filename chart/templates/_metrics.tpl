@@ -16,7 +16,7 @@ check that the Secret has ca.crt: valkey.metricsAddressEnv is the one place.
 {{- define "valkey.validateMetrics" -}}
 {{- $m := .Values.metrics -}}
 {{- if and $m.enabled (not ($m.image | default "" | toString | trim)) -}}
-{{- fail "metrics.image is empty but metrics.enabled is true: set metrics.image to the exporter image built from exporter-image/ (repository:tag, e.g. localhost:5000/valkey-k8s/redis-exporter:0.1.0)" -}}
+{{- fail "metrics.image is empty but metrics.enabled is true: set metrics.image to the exporter image built from exporter-image/ (repository:tag, e.g. localhost:5000/valkey-k8s/redis-exporter:0.2.0)" -}}
 {{- end -}}
 {{- if and $m.serviceMonitor.enabled (not $m.enabled) -}}
 {{- fail "metrics.serviceMonitor.enabled needs metrics.enabled: the ServiceMonitor scrapes the exporter sidecar" -}}
