@@ -69,8 +69,8 @@ info "host valkey-server: $host_version"
 
 package=$(cat build/charts/.last-package)
 pushed_digest=$(cat "$package.digest")
-chart_ref="oci://$REGISTRY/charts/$(basename "$package" .tgz | sed -E 's/-([0-9][^-]*)$//')"
-version=$(basename "$package" .tgz | sed -E 's/.*-([0-9][^-]*)$/\1/')
+chart_ref="oci://$REGISTRY/charts/$(helm show chart "$package" | sed -n 's/^name: //p')"
+version=$(helm show chart "$package" | sed -n 's/^version: //p')
 pulled=$(mktemp -d)
 trap 'rm -rf "$pulled"' EXIT
 out=$(helm pull "$chart_ref" --version "$version" --plain-http -d "$pulled" 2>&1) || { echo "$out" >&2; die "helm pull $chart_ref failed"; }
