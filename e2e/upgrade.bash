@@ -8,8 +8,8 @@
 # its own chart's defaults, the 0.1.0 images).
 
 E2E_UPGRADE_KEYS="${E2E_UPGRADE_KEYS:-3000}"
-# 1 primary + 2 replicas, the previous release's chart defaults otherwise.
-UPGRADE_VALUES=(--set cluster.replicasPerMaster=2 --set "persistence=rdb,aof")
+# 1 primary + 2 replicas, persistence rdb,aof; each chart's defaults otherwise.
+UPGRADE_VALUES=(-f "$REPO_ROOT/e2e/values/upgrade-values.yaml")
 
 upgrade_previous_release_published() {
   local chart
