@@ -144,8 +144,8 @@ peers() {
 # valkey-cli with a bounded wait; the password travels in the environment only.
 cli() {
   local password=$1; shift
-  # valkey-cli 8.0 reads REDISCLI_AUTH; later versions also VALKEYCLI_AUTH.
-  REDISCLI_AUTH="$password" VALKEYCLI_AUTH="$password" timeout "${CLI_TIMEOUT:-3}" valkey-cli --no-auth-warning "$@" 2>/dev/null
+  # valkey-cli 9 reads VALKEYCLI_AUTH (REDISCLI_AUTH only when that is unset).
+  VALKEYCLI_AUTH="$password" timeout "${CLI_TIMEOUT:-3}" valkey-cli --no-auth-warning "$@" 2>/dev/null
 }
 
 is_self() {
@@ -164,7 +164,7 @@ primary_from_sentinels() {
   for peer in $(peers); do
     answer=$(cli "$VALKEY_SENTINEL_PASSWORD" -h "$peer" -p "$SENTINEL_PORT" \
       SENTINEL GET-MASTER-ADDR-BY-NAME "$SENTINEL_MASTER_NAME") || continue
-    # (Valkey 8.0 has no GET-PRIMARY-ADDR-BY-NAME alias yet.)
+    # GET-MASTER-, not GET-PRIMARY-: during an upgrade from 0.1.0 the peers' Sentinels run 8.0, which lacks it.
     host=$(sed -n 1p <<<"$answer"); port=$(sed -n 2p <<<"$answer")
     if [[ -n "$host" && "$port" =~ ^[0-9]+$ ]]; then
       echo "$host $port"

@@ -17,6 +17,7 @@
 #   scripts/build/base-images.bash build   make the missing images locally
 #   scripts/build/base-images.bash push    build, then push all to $REGISTRY
 #   scripts/build/base-images.bash debian  make debian:bookworm-slim only
+#   scripts/build/base-images.bash jre     make the Java base (and trixie) and push it to $REGISTRY
 #   REBUILD=1 ...                          remake even when present
 # shellcheck source-path=SCRIPTDIR
 set -euo pipefail
@@ -90,5 +91,10 @@ case "${1:-}" in
   build) build_all ;;
   push) push_all ;;
   debian) ensure_docker; debian_image bookworm ;;
-  *) die "usage: scripts/build/base-images.bash build|push|debian" ;;
+  jre)
+    ensure_docker; debian_image trixie; jre_image
+    docker push -q "$JRE_IMAGE" >/dev/null || die "docker push $JRE_IMAGE failed (is the registry $REGISTRY up?)"
+    info "pushed $JRE_IMAGE"
+    ;;
+  *) die "usage: scripts/build/base-images.bash build|push|debian|jre" ;;
 esac

@@ -24,12 +24,7 @@ BASE_IMAGE="${EXPORTER_BASE_IMAGE:-debian:bookworm-slim}"
 
 build() {
   ensure_docker
-  if ! image_exists "$BASE_IMAGE"; then
-    if [[ "$BASE_IMAGE" == debian:bookworm-slim ]] && ! docker pull -q "$BASE_IMAGE" >/dev/null 2>&1; then
-      info "$BASE_IMAGE cannot be pulled here; making it from Debian packages"
-      "$REPO_ROOT/scripts/build/base-images.bash" debian
-    fi
-  fi
+  [[ "$BASE_IMAGE" != debian:bookworm-slim ]] || ensure_debian_base
   local started=$SECONDS log="$REPO_ROOT/build/exporter-image-build.log" version valid_until=true
   # The build follows the host's apt about expired Release files (a mirror that
   # serves a frozen snapshot is configured so on the host).

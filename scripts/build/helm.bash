@@ -5,7 +5,9 @@
 #   scripts/build/helm.bash push    helm push build/charts/<chart>.tgz oci://$REGISTRY/charts
 #
 # Environment: REGISTRY (default localhost:5000), CHART_DIR (default chart/),
-# HELM_PLAIN_HTTP (default true: a local k3d registry speaks plain HTTP).
+# CHART_VERSION (default the Chart.yaml version; e.g. 0.2.0-mine for an experimental
+# push next to IMAGE_TAG=0.2.0-mine), HELM_PLAIN_HTTP (default true: a local k3d
+# registry speaks plain HTTP).
 # push prints the pushed digest and writes it to build/charts/<chart>.tgz.digest.
 # shellcheck source-path=SCRIPTDIR
 set -euo pipefail
@@ -23,7 +25,8 @@ build() {
   "$REPO_ROOT/scripts/sync-chart-config"
   mkdir -p "$OUT"
   local out
-  out=$(helm package "$CHART_DIR" -d "$OUT") || die "helm package $CHART_DIR failed"
+  out=$(helm package "$CHART_DIR" -d "$OUT" ${CHART_VERSION:+--version "$CHART_VERSION"}) ||
+    die "helm package $CHART_DIR${CHART_VERSION:+ --version $CHART_VERSION} failed"
   info "${out##*: }"
   echo "${out##*: }" >"$OUT/.last-package"
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds and pushes the Valkey image from valkey-image/Dockerfile.
+# Builds and pushes the Valkey image from valkey-image/Dockerfile, with the
+# Valkey .debs of scripts/build/valkey-debs.bash (built first when not cached).
 #
 #   scripts/build/valkey-image.bash build   docker build -> $VALKEY_IMAGE
 #   scripts/build/valkey-image.bash push    docker push $VALKEY_IMAGE
@@ -21,27 +22,23 @@ BASE_IMAGE="${VALKEY_BASE_IMAGE:-debian:bookworm-slim}"
 
 build() {
   ensure_docker
-  if ! image_exists "$BASE_IMAGE"; then
-    if [[ "$BASE_IMAGE" == debian:bookworm-slim ]] && ! docker pull -q "$BASE_IMAGE" >/dev/null 2>&1; then
-      info "$BASE_IMAGE cannot be pulled here; making it from Debian packages"
-      "$REPO_ROOT/scripts/build/base-images.bash" debian
-    fi
-  fi
+  [[ "$BASE_IMAGE" != debian:bookworm-slim ]] || ensure_debian_base
   # A small build context: only what the Dockerfile copies.
   local context started=$SECONDS
   mkdir -p "$REPO_ROOT/build"
   context=$(mktemp -d "$REPO_ROOT/build/valkey-image-context.XXXXXX")
   # shellcheck disable=SC2064 # expand now: the local is gone when the trap runs
   trap "rm -rf '$context'" EXIT
-  mkdir -p "$context/config"
+  mkdir -p "$context/config" "$context/debs"
   cp "$REPO_ROOT/valkey-image/Dockerfile" "$REPO_ROOT/valkey-image/valkey-entrypoint.sh" "$context/"
   cp "$REPO_ROOT"/config/{valkey.conf,sentinel.conf,users.acl} "$context/config/"
+  "$REPO_ROOT/scripts/build/valkey-debs.bash" copy "$context/debs"
   step "building $VALKEY_IMAGE from $BASE_IMAGE"
   DOCKER_BUILDKIT=0 docker build -q \
-    --build-arg "BASE_IMAGE=$BASE_IMAGE" --build-arg "DEBIAN_MIRROR=$(debian_mirror)" \
+    --build-arg "BASE_IMAGE=$BASE_IMAGE" --build-arg "VALKEY_SERIES=$VALKEY_SERIES" \
     -t "$VALKEY_IMAGE" "$context" >"$REPO_ROOT/build/valkey-image-build.log" 2>&1 ||
     { tail -20 "$REPO_ROOT/build/valkey-image-build.log" >&2; die "docker build of $VALKEY_IMAGE failed"; }
-  info "built $VALKEY_IMAGE in $((SECONDS - started)) s"
+  info "built $VALKEY_IMAGE in $((SECONDS - started)) s: $(docker run --rm --entrypoint valkey-server "$VALKEY_IMAGE" --version)"
 }
 
 push() {

@@ -13,6 +13,7 @@ export VALKEY_K8S_CACHE="${VALKEY_K8S_CACHE:-$HOME/.cache/valkey-k8s}"
   HELM_VERSION=3.21.3         # the Helm library helm-unittest 1.1.2 is built against
   HELM_UNITTEST_VERSION=1.1.2
   PNPM_VERSION=10.34.8
+  VALKEY_SERIES=9.1           # major.minor of Valkey on the host and in the image (scripts/build/valkey-debs.bash)
 }
 
 export PATH="$VALKEY_K8S_CACHE/bin:$PATH"

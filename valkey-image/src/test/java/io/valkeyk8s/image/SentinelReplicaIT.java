@@ -203,6 +203,40 @@ class SentinelReplicaIT {
         .forEach(System.out::println);
   }
 
+  @Test
+  @Order(6)
+  void coordinatedFailoverMovesThePrimaryWithTheSentinelAclUser() throws Exception {
+    // Valkey 9's SENTINEL FAILOVER <name> COORDINATED makes the primary hand over itself:
+    // Sentinel sends it MULTI, CLIENT PAUSE WRITE, FAILOVER TO <replica>, EXEC as the
+    // `sentinel` ACL user, which therefore needs +failover and +client|pause/unpause.
+    assertThat(valkeySays(primary, "ROLE")).startsWith("master");
+    // A Sentinel refuses (NOGOODSLAVE) until it has seen the restarted replica in sync.
+    await()
+        .atMost(PATIENCE)
+        .until(
+            () ->
+                sentinelSays(sentinels.get(0), "SENTINEL", "FAILOVER", "myprimary", "COORDINATED")
+                    .equals("OK"));
+    await()
+        .atMost(PATIENCE)
+        .untilAsserted(
+            () -> {
+              assertThat(valkeySays(replica, "ROLE")).startsWith("master");
+              assertThat(valkeySays(primary, "ROLE")).startsWith("slave");
+            });
+    for (GenericContainer<?> sentinel : sentinels) {
+      await()
+          .atMost(PATIENCE)
+          .untilAsserted(
+              () ->
+                  assertThat(
+                          sentinelSays(
+                              sentinel, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", "myprimary"))
+                      .startsWith("valkey-1\n"));
+    }
+    assertThat(valkeySays(replica, "GET", "replicated")).isEqualTo("yes");
+  }
+
   /** A container of one pod role, reachable on the network by its pod name. */
   private static GenericContainer<?> pod(String role, String name) {
     Map<String, String> env = new HashMap<>(ValkeyContainers.passwords());
