@@ -12,6 +12,7 @@ import io.valkeyk8s.testserver.http.HttpApi;
 import io.valkeyk8s.testserver.probe.ProbeOptions;
 import io.valkeyk8s.testserver.probe.ProbeSession;
 import io.valkeyk8s.testsupport.AclUsers;
+import io.valkeyk8s.testsupport.LoopbackCluster;
 import io.valkeyk8s.testsupport.LoopbackValkey;
 import io.valkeyk8s.testsupport.ValkeyProcess;
 import java.net.InetSocketAddress;

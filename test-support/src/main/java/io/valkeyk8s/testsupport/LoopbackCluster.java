@@ -1,4 +1,4 @@
-package io.valkeyk8s.testserver.cluster;
+package io.valkeyk8s.testsupport;
 
 import static org.awaitility.Awaitility.await;
 
@@ -6,9 +6,6 @@ import io.lettuce.core.MigrateArgs;
 import io.lettuce.core.Range;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
-import io.valkeyk8s.testsupport.AclUsers;
-import io.valkeyk8s.testsupport.LoopbackValkey;
-import io.valkeyk8s.testsupport.ValkeyProcess;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,9 +17,6 @@ import java.util.function.Function;
  * slots split evenly, each with {@code replicasPerMaster} replicas, every node on its own loopback
  * address. Formed the way {@code valkey-cli --cluster create} does it (config epochs, slots, MEET,
  * REPLICATE), as the launcher's admin user.
- *
- * <p>To be folded into test-support next to {@link LoopbackValkey} (it has the cluster node
- * settings, not the forming); written here so test-server's cluster tests do not wait for it.
  */
 public final class LoopbackCluster {
   private static final int SLOTS = 16384;
