@@ -333,10 +333,9 @@ sentinels_primary() {
   return 0
 }
 
-unpause() { cli "$VALKEY_ADMIN_PASSWORD" --user admin -p "$VALKEY_PORT" CLIENT UNPAUSE >/dev/null || true; }
-
-# Planned handover before this pod stops. Best effort: always exits 0, bounded
-# by VALKEY_PRESTOP_TIMEOUT_SECONDS; the reconciler also reacts to deletion.
+# Before a primary's pod stops: waits for the reconciler's handover (it reacts to the
+# deletion), and only when none comes asks Sentinel for one coordinated failover. Best
+# effort: always exits 0, bounded by VALKEY_PRESTOP_TIMEOUT_SECONDS.
 run_prestop() {
   require_number VALKEY_PRESTOP_TIMEOUT_SECONDS
   require_number VALKEY_PRESTOP_RECONCILER_WAIT_SECONDS
@@ -360,54 +359,28 @@ run_prestop() {
     fi
   done
 
-  # No handover yet: pause writes (they wait, they do not fail) so the promoted replica has them all.
-  cli "$VALKEY_ADMIN_PASSWORD" --user admin -p "$VALKEY_PORT" \
-    CLIENT PAUSE $(( (deadline - SECONDS) * 1000 )) WRITE >/dev/null || true
-
-  # Let the replicas catch up (a quarter of the budget), so the promoted one has every write.
-  local info offset lagging catch_up=$((SECONDS + VALKEY_PRESTOP_TIMEOUT_SECONDS / 4))
-  while (( SECONDS < catch_up )); do
-    info=$(cli "$VALKEY_ADMIN_PASSWORD" --user admin -p "$VALKEY_PORT" INFO replication | tr -d '\r') || break
-    offset=$(sed -n 's/^master_repl_offset://p' <<<"$info")
-    lagging=$(grep -E '^slave[0-9]+:' <<<"$info" | grep -cv "offset=${offset}," || true)
-    [[ "$lagging" == 0 ]] && break
-    sleep 0.2
-  done
-
-  # Never fail over a primary that is not this pod (a handover may have happened meanwhile).
-  primary=$(sentinels_primary)
-  if [[ -n "$primary" ]] && ! is_self "$primary"; then
-    unpause; log "prestop: $primary is already the primary; nothing to do"; exit 0
-  fi
-
-  # Ask the other pods' Sentinels first: this pod's own Sentinel is stopping too.
-  local peer asked=''
+  # No handover from the reconciler (gone, or not leading): the protocol (pause, catch-up,
+  # failover, labels) is the reconciler's alone (sentinel/Handover). The smallest safe action
+  # left is one coordinated failover (Valkey 9): Sentinel has this primary run FAILOVER, which
+  # pauses writes, waits until the chosen replica has them all, then switches roles; the
+  # paused writes are refused on the demoted node (never acknowledged, never lost). Asked of
+  # another pod's Sentinel first: this pod's own Sentinel is stopping too.
+  local peer asked='' answer=''
   for peer in $(peers) localhost; do
     if [[ "$peer" != localhost ]] && is_self "$peer"; then continue; fi
-    if [[ "$(cli "$VALKEY_SENTINEL_PASSWORD" -h "$peer" -p "$SENTINEL_PORT" SENTINEL FAILOVER "$SENTINEL_MASTER_NAME")" == OK ]]; then
-      asked=$peer; break
-    fi
+    answer=$(cli "$VALKEY_SENTINEL_PASSWORD" -h "$peer" -p "$SENTINEL_PORT" \
+      SENTINEL FAILOVER "$SENTINEL_MASTER_NAME" COORDINATED 2>&1) || true
+    [[ "$answer" == OK ]] && { asked=$peer; break; }
   done
-  [[ -n "$asked" ]] || { unpause; log "prestop: no Sentinel accepted SENTINEL FAILOVER; leaving it to the reconciler"; exit 0; }
-  log "prestop: Sentinel at $asked started a failover after $((SECONDS - started)) s; waiting for the role to move"
-  # Sentinel demotes this node with a MULTI/EXEC that waits behind the pause. Once a replica
-  # is promoted, drop the application's connections first (their paused writes are never
-  # acknowledged, so none is lost), then lift the pause so the demotion goes through.
-  local promoted
-  while (( SECONDS < deadline )); do
-    promoted=$(cli "$VALKEY_SENTINEL_PASSWORD" -h "$asked" -p "$SENTINEL_PORT" \
-      SENTINEL GET-MASTER-ADDR-BY-NAME "$SENTINEL_MASTER_NAME" | head -n 1) || true
-    if [[ -n "$promoted" ]] && ! is_self "$promoted"; then
-      log "prestop: Sentinel promoted $promoted after $((SECONDS - started)) s"; break
-    fi
-    sleep 0.2
-  done
-  cli "$VALKEY_ADMIN_PASSWORD" --user admin -p "$VALKEY_PORT" CLIENT KILL USER client >/dev/null || true
-  unpause
+  if [[ -z "$asked" ]]; then
+    log "prestop: no Sentinel accepted SENTINEL FAILOVER COORDINATED (last answer: ${answer:-none}); Sentinel fails over once this pod is gone"
+    exit 0
+  fi
+  log "prestop: the reconciler did not hand over within ${VALKEY_PRESTOP_RECONCILER_WAIT_SECONDS} s; Sentinel at $asked started a coordinated failover"
   while (( SECONDS < deadline )); do
     role=$(cli "$VALKEY_ADMIN_PASSWORD" --user admin -p "$VALKEY_PORT" ROLE | head -n 1) || true
     [[ "$role" == slave ]] && { log "prestop: this pod is now a replica (after $((SECONDS - started)) s)"; exit 0; }
-    sleep 0.5
+    sleep 0.2
   done
   log "prestop: the role did not move within ${VALKEY_PRESTOP_TIMEOUT_SECONDS} s"
   exit 0

@@ -25,7 +25,7 @@ import org.testcontainers.containers.wait.strategy.Wait;
  * Sentinel mode on a Docker network, one container per pod role: a primary, three Sentinels (the
  * image's sentinel role), then a new Valkey container that must come up as the replica of the
  * primary the Sentinels know, never as a second primary. Last, the prestop role hands the primary
- * over with SENTINEL FAILOVER.
+ * over with SENTINEL FAILOVER COORDINATED (no reconciler runs here, so the fallback does).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class SentinelReplicaIT {
@@ -116,7 +116,7 @@ class SentinelReplicaIT {
     System.out.print(prestop.getStderr()); // the handover's steps, for whoever reads the report
 
     assertThat(prestop.getExitCode()).isZero();
-    assertThat(prestop.getStderr()).contains("started a failover");
+    assertThat(prestop.getStderr()).contains("started a coordinated failover");
     await()
         .atMost(PATIENCE)
         .untilAsserted(
