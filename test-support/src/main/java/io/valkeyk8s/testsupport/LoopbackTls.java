@@ -24,7 +24,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * new CA to it and re-issues every certificate, {@link #dropOldCas()} then leaves the new CA alone,
  * as a renewed {@code ca.crt} in a mounted Secret would.
  */
-public final class LoopbackTls {
+public final class LoopbackTls implements AutoCloseable {
   /** How often the servers look for changed certificate files (tls-auto-reload-interval). */
   public static final Duration RELOAD = Duration.ofSeconds(1);
 
@@ -141,10 +141,34 @@ public final class LoopbackTls {
     return next;
   }
 
+  /**
+   * Replaces the certificate a process serves (and presents) with these files, e.g. an expired one
+   * or one for other names; the process serves it within {@link #RELOAD} or so. A later start or CA
+   * rotation issues a regular one again.
+   */
+  public void replaceCertificate(ValkeyProcess p, Path[] certAndKey) throws IOException {
+    for (int i = 0; i < 2; i++) {
+      Path target = p.dir().resolve(i == 0 ? "tls.crt" : "tls.key");
+      Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
+      Files.copy(certAndKey[i], tmp, StandardCopyOption.REPLACE_EXISTING);
+      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+  }
+
   /** Trusts only the current CA from now on (the end of a rotation). */
   public synchronized void dropOldCas() throws IOException {
     trusted.removeIf(c -> c != ca);
     writeTrust();
+  }
+
+  /** Deletes the certificates (the launcher that uses this closes it). */
+  @Override
+  public void close() {
+    try (var files = Files.walk(dir)) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+    } catch (IOException ignored) {
+      // temp files only
+    }
   }
 
   private void writeTrust() throws IOException {

@@ -87,7 +87,7 @@ public final class LoopbackValkey implements AutoCloseable {
 
   /**
    * Every process started from now on speaks only TLS, and so do the launcher's connections. Call
-   * before the first start.
+   * before the first start; closing the launcher closes it.
    */
   public LoopbackValkey withTls(LoopbackTls tls) {
     if (!processes.isEmpty()) {
@@ -271,6 +271,7 @@ public final class LoopbackValkey implements AutoCloseable {
   public void close() {
     killAll();
     lettuce.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+    tls.ifPresent(LoopbackTls::close);
     try {
       Runtime.getRuntime().removeShutdownHook(reaper);
     } catch (IllegalStateException shuttingDown) {

@@ -125,6 +125,16 @@ public final class SentinelSet implements AutoCloseable {
     servers.get(i).thaw();
   }
 
+  /** Node i's Valkey process (its directory, its certificate files). */
+  public ValkeyProcess server(int i) {
+    return servers.get(i);
+  }
+
+  /** Node i's Sentinel process. */
+  public ValkeyProcess sentinel(int i) {
+    return sentinels.get(i);
+  }
+
   public void killSentinel(int i) {
     sentinels.get(i).kill();
   }
