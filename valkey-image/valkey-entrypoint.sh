@@ -9,6 +9,10 @@
 #   valkey-entrypoint ready      readiness probe: exit 0 when this server is in sync
 #                                (a replica has its full copy; a cluster node that
 #                                lost its data is back in its shard)
+#   valkey-entrypoint sentinel-ready   readiness probe of Sentinel: it answers PING
+#   valkey-entrypoint alive [sentinel] liveness probe: the server (or Sentinel) answers
+#                                at all, over TLS when that is on (a TCP probe would
+#                                make a TLS server log a failed handshake every time)
 #
 # Templates come from /etc/valkey/templates when mounted, else from the copy in
 # the image. They are rendered with envsubst and an explicit variable list into
@@ -48,10 +52,17 @@ die() { log "error: $*"; exit 2; }
 # Bounds of the preStop handover.
 : "${VALKEY_PRESTOP_TIMEOUT_SECONDS:=20}"
 : "${VALKEY_PRESTOP_RECONCILER_WAIT_SECONDS:=5}"
+# TLS (config/tls.conf): off unless VALKEY_TLS is true; the files come from a mounted Secret.
+: "${VALKEY_TLS:=false}"
+: "${VALKEY_TLS_CERT_FILE:=/etc/valkey/tls/tls.crt}"
+: "${VALKEY_TLS_KEY_FILE:=/etc/valkey/tls/tls.key}"
+: "${VALKEY_TLS_CA_FILE:=/etc/valkey/tls/ca.crt}"
+: "${VALKEY_TLS_AUTH_CLIENTS:=no}"
 export VALKEY_MODE VALKEY_PORT VALKEY_DATA_DIR VALKEY_RUN_DIR VALKEY_ANNOUNCE_HOSTNAME \
   VALKEY_MIN_REPLICAS_TO_WRITE VALKEY_MIN_REPLICAS_MAX_LAG VALKEY_MAXMEMORY \
   SENTINEL_PORT SENTINEL_MASTER_NAME SENTINEL_QUORUM SENTINEL_DOWN_AFTER_MS \
-  SENTINEL_FAILOVER_TIMEOUT_MS SENTINEL_PRIMARY_HOST
+  SENTINEL_FAILOVER_TIMEOUT_MS SENTINEL_PRIMARY_HOST \
+  VALKEY_TLS_CERT_FILE VALKEY_TLS_KEY_FILE VALKEY_TLS_CA_FILE VALKEY_TLS_AUTH_CLIENTS
 
 # The only variables envsubst replaces: any other `$` in a template stays as is.
 # shellcheck disable=SC2016 # a literal list for envsubst, not an expansion
@@ -60,7 +71,9 @@ ${VALKEY_SENTINEL_PASSWORD} ${VALKEY_PORT} ${VALKEY_DATA_DIR} ${VALKEY_RUN_DIR}
 ${VALKEY_ANNOUNCE_HOSTNAME} ${VALKEY_SAVE} ${VALKEY_APPENDONLY} ${VALKEY_CLUSTER_ENABLED}
 ${VALKEY_MIN_REPLICAS_TO_WRITE} ${VALKEY_MIN_REPLICAS_MAX_LAG} ${VALKEY_MAXMEMORY}
 ${SENTINEL_PORT} ${SENTINEL_MASTER_NAME} ${SENTINEL_PRIMARY_HOST} ${SENTINEL_QUORUM}
-${SENTINEL_DOWN_AFTER_MS} ${SENTINEL_FAILOVER_TIMEOUT_MS}'
+${SENTINEL_DOWN_AFTER_MS} ${SENTINEL_FAILOVER_TIMEOUT_MS}
+${VALKEY_TLS_PORT} ${VALKEY_TLS_CERT_FILE} ${VALKEY_TLS_KEY_FILE} ${VALKEY_TLS_CA_FILE}
+${VALKEY_TLS_AUTH_CLIENTS}'
 
 # A password must be present, non-empty and safe inside a config/ACL line.
 require_password() {
@@ -122,6 +135,43 @@ check_common() {
   fi
 }
 
+# --- TLS ---------------------------------------------------------------------------
+
+tls_on() { [[ "$VALKEY_TLS" == true ]]; }
+
+# valkey-cli's TLS options for every call below: verify servers against the CA and,
+# when servers ask for client certificates, present this server's own (it allows
+# client auth: Valkey presents it on replication and cluster-bus links too).
+CLI_TLS=()
+setup_tls() {
+  case "$VALKEY_TLS" in
+    true | false) ;;
+    *) die "VALKEY_TLS must be true or false, got '$VALKEY_TLS'" ;;
+  esac
+  tls_on || return 0
+  case "$VALKEY_TLS_AUTH_CLIENTS" in
+    no | optional | yes) ;;
+    *) die "VALKEY_TLS_AUTH_CLIENTS must be no, optional or yes, got '$VALKEY_TLS_AUTH_CLIENTS'" ;;
+  esac
+  local name
+  for name in VALKEY_TLS_CERT_FILE VALKEY_TLS_KEY_FILE VALKEY_TLS_CA_FILE; do
+    [[ -f "${!name}" && -r "${!name}" ]] || die "$name: cannot read ${!name} (is the TLS Secret mounted?)"
+  done
+  CLI_TLS=(--tls --cacert "$VALKEY_TLS_CA_FILE")
+  if [[ "$VALKEY_TLS_AUTH_CLIENTS" != no ]]; then
+    CLI_TLS+=(--cert "$VALKEY_TLS_CERT_FILE" --key "$VALKEY_TLS_KEY_FILE")
+  fi
+}
+
+# Appends config/tls.conf, rendered for a server listening on $2, to the rendered config $1.
+append_tls() {
+  tls_on || return 0
+  export VALKEY_TLS_PORT=$2
+  render tls.conf
+  cat "$VALKEY_RUN_DIR/tls.conf" >>"$1"
+  rm -f "$VALKEY_RUN_DIR/tls.conf"
+}
+
 # --- talking to peers ----------------------------------------------------------
 
 # The other pods' addresses, one a line: VALKEY_PEERS when given, otherwise every
@@ -145,7 +195,7 @@ peers() {
 cli() {
   local password=$1; shift
   # valkey-cli 9 reads VALKEYCLI_AUTH (REDISCLI_AUTH only when that is unset).
-  VALKEYCLI_AUTH="$password" timeout "${CLI_TIMEOUT:-3}" valkey-cli --no-auth-warning "$@" 2>/dev/null
+  VALKEYCLI_AUTH="$password" timeout "${CLI_TIMEOUT:-3}" valkey-cli --no-auth-warning "${CLI_TLS[@]}" "$@" 2>/dev/null
 }
 
 is_self() {
@@ -236,6 +286,7 @@ run_valkey() {
   render users.acl
   render valkey.conf
   local conf="$VALKEY_RUN_DIR/valkey.conf"
+  append_tls "$conf" "$VALKEY_PORT"
 
   if [[ "$VALKEY_MODE" == sentinel ]]; then
     local primary self_named_since=''
@@ -318,6 +369,7 @@ run_sentinel() {
   done
   log "monitoring $SENTINEL_MASTER_NAME at $SENTINEL_PRIMARY_HOST:$VALKEY_PORT"
   render sentinel.conf
+  append_tls "$VALKEY_RUN_DIR/sentinel.conf" "$SENTINEL_PORT"
   exec valkey-server "$VALKEY_RUN_DIR/sentinel.conf" --sentinel
 }
 
@@ -455,10 +507,35 @@ run_ready() {
   exit 0
 }
 
+# Readiness probe of the sentinel container: Sentinel answers PING (as the chart's clients would).
+run_sentinel_ready() {
+  [[ -n "${VALKEY_SENTINEL_PASSWORD:-}" ]] || not_ready "VALKEY_SENTINEL_PASSWORD is not set"
+  CLI_TIMEOUT=1
+  [[ "$(cli "$VALKEY_SENTINEL_PASSWORD" -p "$SENTINEL_PORT" PING)" == PONG ]] ||
+    not_ready "Sentinel does not answer PING on port $SENTINEL_PORT"
+  exit 0
+}
+
+# Liveness probe: the process answers anything on its port (NOAUTH and LOADING count), after a
+# TLS handshake when TLS is on. No password and no certificate check: a rotation of either must
+# never restart a server.
+run_alive() {
+  local port=$VALKEY_PORT answer
+  [[ "${1:-}" == sentinel ]] && port=$SENTINEL_PORT
+  local tls=()
+  if tls_on; then tls=("${CLI_TLS[@]}" --insecure); fi
+  answer=$(timeout 2 valkey-cli "${tls[@]}" -p "$port" PING 2>/dev/null) || true
+  [[ -n "$answer" ]] || { printf 'not alive: no answer on port %s\n' "$port"; exit 1; }
+  exit 0
+}
+
+setup_tls
 case "${1:-}" in
   valkey) run_valkey ;;
   sentinel) run_sentinel ;;
   prestop) run_prestop ;;
   ready) run_ready ;;
-  *) die "unknown role '${1:-}' (expected valkey, sentinel, prestop or ready)" ;;
+  sentinel-ready) run_sentinel_ready ;;
+  alive) run_alive "${2:-}" ;;
+  *) die "unknown role '${1:-}' (expected valkey, sentinel, prestop, ready, sentinel-ready or alive)" ;;
 esac

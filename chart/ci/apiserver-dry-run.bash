@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Renders the chart with its defaults, every chart/ci/*-values.yaml and the
+# Renders the chart with its defaults, every chart/ci/*-values.yaml, cert-manager TLS and the
 # HelmChart resources of examples/k3s (their `set:` turned into --set and
 # --set-string arguments the way the k3s Helm controller does), and has a real
 # kube-apiserver (with etcd, started here on loopback and stopped on exit)
@@ -91,6 +91,14 @@ EOF
 crd monitoring.coreos.com ServiceMonitor servicemonitors
 crd monitoring.coreos.com PrometheusRule prometheusrules
 crd helm.cattle.io HelmChart helmcharts
+# cert-manager's own Certificate CRD (its schema checks usages, key algorithm, issuerRef), from
+# its Go module at a pinned version (the Go module cache keeps it).
+CERT_MANAGER_VERSION=v1.21.2
+cert_manager_dir=$(go mod download -json "github.com/cert-manager/cert-manager@$CERT_MANAGER_VERSION" |
+  python3 -c 'import json, sys; print(json.load(sys.stdin).get("Dir", ""))') ||
+  die "cannot download github.com/cert-manager/cert-manager@$CERT_MANAGER_VERSION from the Go module proxy"
+k apply -f "$cert_manager_dir/deploy/crds/cert-manager.io_certificates.yaml" >/dev/null
+k wait --for=condition=Established crd/certificates.cert-manager.io --timeout=30s >/dev/null
 
 version=$("$apiserver" --version | awk '{print $2}')
 failed=0 checked=0
@@ -116,6 +124,10 @@ check "metrics with ServiceMonitor and PrometheusRule (cluster mode)" rel valkey
   --api-versions monitoring.coreos.com/v1/ServiceMonitor --api-versions monitoring.coreos.com/v1/PrometheusRule \
   --set cluster.masters=3 --set metrics.enabled=true --set metrics.serviceMonitor.enabled=true \
   --set metrics.prometheusRule.enabled=true
+# cert-manager Certificates (server and client) instead of an existing Secret.
+check "TLS from cert-manager, client certificates required (Sentinel mode)" rel valkey-ci \
+  --api-versions cert-manager.io/v1/Certificate --set cluster.replicasPerMaster=2 \
+  --set tls.enabled=true --set tls.certManager.issuerRef.name=ca-issuer --set tls.authClients=yes
 
 # HelmChart JSON on stdin -> release name, target namespace, then the helm
 # arguments one per line, built like the k3s Helm controller does: ints, true,

@@ -24,8 +24,9 @@ TOPOLOGIES = {
     "cluster": [(3, 0), (3, 1), (5, 1), (3, 2), (6, 1), (4, 3)],
 }
 PERSISTENCE = ["~", "rdb,aof"]
-# Options that add to the pod template (the exporter sidecar) must not follow the topology either.
-OPTIONS = [[], ["--set", "metrics.enabled=true"]]
+# Options that add to the pod template (the exporter sidecar, TLS) must not follow the topology either.
+OPTIONS = [[], ["--set", "metrics.enabled=true"],
+           ["--set", "tls.enabled=true", "--set", "tls.existingSecret=tls", "--set", "metrics.enabled=true"]]
 
 
 def pod_template(masters, replicas, persistence, options):

@@ -100,6 +100,7 @@ cluster
 {{- fail (printf "hooks.restartPolicy must be OnFailure or Never, got %q" (toString .Values.hooks.restartPolicy)) -}}
 {{- end -}}
 {{- include "valkey.validateMetrics" . -}}
+{{- include "valkey.validateTls" . -}}
 {{- if and (eq $mode "cluster") (or .Values.externalAccess.service.enabled .Values.externalAccess.ingressNginxTcp.enabled) -}}
 {{- fail "externalAccess is not available in cluster mode: cluster clients must reach every node by its announced name" -}}
 {{- end -}}
@@ -225,6 +226,7 @@ seccompProfile:
       key: {{ .Values.credentials.dataKeys.adminPassword }}
 - name: HTTP_PORT
   value: "8080"
+{{- include "valkey.tlsClientEnv" . }}
 {{- end -}}
 
 {{- define "valkey.clusterTopologyEnv" -}}
@@ -259,6 +261,7 @@ seccompProfile:
   value: /data
 - name: VALKEY_RUN_DIR
   value: /run/valkey
+{{- include "valkey.tlsPodEnv" . }}
 {{- end -}}
 
 {{/*

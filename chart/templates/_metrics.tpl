@@ -5,11 +5,10 @@ does the same for a Prometheus without the operator), the renaming of the
 labelled pod's series (metrics-primary-service.yaml) and the checks of the
 metrics.* values.
 
-TLS: the chart has no tls.* values yet. When they come, the exporter needs
-REDIS_ADDR rediss://localhost:6379 and REDIS_EXPORTER_TLS_CA_CERT_FILE (plus
-REDIS_EXPORTER_TLS_CLIENT_CERT_FILE / _KEY_FILE when tls.authClients is yes)
-pointing into the mounted tls.existingSecret, and valkey.validateMetrics a
-check that the Secret has ca.crt: valkey.metricsAddressEnv is the one place.
+TLS (tls.enabled): the exporter reads its own pod's server over rediss:// by the
+pod's stable name (which the certificate names), verifies it against ca.crt of
+the mounted TLS Secret and presents the server's certificate when servers ask
+for client certificates; valkey.validateTls refuses a Secret without ca.crt.
 */}}
 
 {{/* Refusals of impossible metrics.* combinations; included by valkey.validate. */}}
@@ -32,10 +31,27 @@ check that the Secret has ca.crt: valkey.metricsAddressEnv is the one place.
 {{- end -}}
 {{- end -}}
 
-{{/* The exporter's address of the valkey container (TLS: rediss://). */}}
+{{/* The exporter's address of the valkey container (TLS: rediss:// and the certificates). */}}
 {{- define "valkey.metricsAddressEnv" -}}
+{{- if include "valkey.tlsEnabled" . -}}
+- name: POD_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
+- name: REDIS_ADDR
+  value: {{ printf "rediss://$(POD_NAME).%s:6379" (include "valkey.headlessDomain" .) | quote }}
+- name: REDIS_EXPORTER_TLS_CA_CERT_FILE
+  value: /etc/valkey/tls/ca.crt
+{{- if ne (include "valkey.tlsAuthClients" .) "no" }}
+- name: REDIS_EXPORTER_TLS_CLIENT_CERT_FILE
+  value: /etc/valkey/tls/tls.crt
+- name: REDIS_EXPORTER_TLS_CLIENT_KEY_FILE
+  value: /etc/valkey/tls/tls.key
+{{- end }}
+{{- else -}}
 - name: REDIS_ADDR
   value: redis://localhost:6379
+{{- end }}
 {{- end -}}
 
 {{/* The exporter sidecar of every data pod (a list item of containers). */}}
@@ -74,6 +90,11 @@ check that the Secret has ca.crt: valkey.metricsAddressEnv is the one place.
     {{- include "valkey.containerSecurityContext" . | nindent 4 }}
     runAsUser: 65532
     runAsGroup: 65532
+  {{- if include "valkey.tlsEnabled" . }}
+  # Readable through the pod's fsGroup (999), which this container's user also has.
+  volumeMounts:
+    {{- with include "valkey.tlsPodVolumeMount" . }}{{ . | nindent 4 }}{{ end }}
+  {{- end }}
 {{- end -}}
 
 {{/*

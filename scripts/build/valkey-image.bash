@@ -31,7 +31,7 @@ build() {
   trap "rm -rf '$context'" EXIT
   mkdir -p "$context/config" "$context/debs"
   cp "$REPO_ROOT/valkey-image/Dockerfile" "$REPO_ROOT/valkey-image/valkey-entrypoint.sh" "$context/"
-  cp "$REPO_ROOT"/config/{valkey.conf,sentinel.conf,users.acl} "$context/config/"
+  cp "$REPO_ROOT"/config/{valkey.conf,sentinel.conf,users.acl,tls.conf} "$context/config/"
   "$REPO_ROOT/scripts/build/valkey-debs.bash" copy "$context/debs"
   step "building $VALKEY_IMAGE from $BASE_IMAGE"
   DOCKER_BUILDKIT=0 docker build -q \

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SslVerifyMode;
-import io.valkeyk8s.testserver.tls.TestCertificates;
+import io.valkeyk8s.testsupport.TestCertificates;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;

@@ -1,5 +1,6 @@
 package io.valkeyk8s.testsupport;
 
+import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -30,7 +31,8 @@ import java.util.stream.Stream;
  * sync as the replication user, Sentinels require the sentinel password and log in to the data
  * nodes as the sentinel user, and {@link #uri} logs in as admin. Without, nobody authenticates.
  * Every setting a process starts with comes from {@link #configOf} and every admin connection from
- * {@link #uri}: TLS (certificates made by the test) is an addition to those two.
+ * {@link #uri}; {@link #withTls} adds TLS to those two ({@link LoopbackTls}: only TLS on every
+ * port, certificates made by the test).
  */
 public final class LoopbackValkey implements AutoCloseable {
   static final String SERVER = "/usr/bin/valkey-server";
@@ -49,6 +51,7 @@ public final class LoopbackValkey implements AutoCloseable {
   private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(2);
 
   private final Optional<AclUsers> users;
+  private volatile Optional<LoopbackTls> tls = Optional.empty();
   private final Path dir;
   private final String subnet;
   private final int port;
@@ -80,6 +83,23 @@ public final class LoopbackValkey implements AutoCloseable {
 
   public Optional<AclUsers> users() {
     return users;
+  }
+
+  /**
+   * Every process started from now on speaks only TLS, and so do the launcher's connections. Call
+   * before the first start; closing the launcher closes it.
+   */
+  public LoopbackValkey withTls(LoopbackTls tls) {
+    if (!processes.isEmpty()) {
+      throw new IllegalStateException("withTls must come before the first process starts");
+    }
+    this.tls = Optional.of(tls);
+    lettuce.setOptions(ClientOptions.builder().sslOptions(tls.sslOptions()).build());
+    return this;
+  }
+
+  public Optional<LoopbackTls> tls() {
+    return tls;
   }
 
   /** The port every valkey-server listens on, on its own address. */
@@ -157,6 +177,9 @@ public final class LoopbackValkey implements AutoCloseable {
     lines.add("logfile " + p.dir().resolve(p.isSentinel() ? "sentinel.log" : "valkey.log"));
     lines.add("protected-mode no");
     lines.add("daemonize no");
+    if (tls.isPresent()) {
+      lines.addAll(tls.get().settings(p)); // port 0 after the port line: TLS only
+    }
     if (p.isSentinel()) {
       lines.add("sentinel announce-ip " + p.host());
       if (users.isPresent()) {
@@ -184,6 +207,7 @@ public final class LoopbackValkey implements AutoCloseable {
   public RedisURI uri(ValkeyProcess p) {
     RedisURI.Builder uri =
         RedisURI.builder().withHost(p.host()).withPort(p.port()).withTimeout(ADMIN_TIMEOUT);
+    tls.ifPresent(t -> t.applyTo(uri));
     users.ifPresent(
         u -> {
           if (p.isSentinel()) {
@@ -247,6 +271,7 @@ public final class LoopbackValkey implements AutoCloseable {
   public void close() {
     killAll();
     lettuce.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+    tls.ifPresent(LoopbackTls::close);
     try {
       Runtime.getRuntime().removeShutdownHook(reaper);
     } catch (IllegalStateException shuttingDown) {

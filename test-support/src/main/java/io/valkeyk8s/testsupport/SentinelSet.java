@@ -37,7 +37,16 @@ public final class SentinelSet implements AutoCloseable {
 
   /** Starts node 0 as primary, the others as its replicas, then a Sentinel on every node. */
   public static SentinelSet start(int size) throws Exception {
-    SentinelSet set = new SentinelSet(LoopbackValkey.withUsers(AclUsers.random()));
+    return start(LoopbackValkey.withUsers(AclUsers.random()), size);
+  }
+
+  /** The same with TLS on every port ({@link LoopbackTls}). */
+  public static SentinelSet start(int size, LoopbackTls tls) throws Exception {
+    return start(LoopbackValkey.withUsers(AclUsers.random()).withTls(tls), size);
+  }
+
+  private static SentinelSet start(LoopbackValkey valkey, int size) throws Exception {
+    SentinelSet set = new SentinelSet(valkey);
     try {
       List<String> hosts = new ArrayList<>();
       for (int i = 0; i < size; i++) {
@@ -78,6 +87,11 @@ public final class SentinelSet implements AutoCloseable {
     return valkey.users().orElseThrow();
   }
 
+  /** The launcher the set runs on (its TLS settings, its client). */
+  public LoopbackValkey valkey() {
+    return valkey;
+  }
+
   public String ip(int node) {
     return servers.get(node).host();
   }
@@ -109,6 +123,16 @@ public final class SentinelSet implements AutoCloseable {
 
   public void thawValkey(int i) throws Exception {
     servers.get(i).thaw();
+  }
+
+  /** Node i's Valkey process (its directory, its certificate files). */
+  public ValkeyProcess server(int i) {
+    return servers.get(i);
+  }
+
+  /** Node i's Sentinel process. */
+  public ValkeyProcess sentinel(int i) {
+    return sentinels.get(i);
   }
 
   public void killSentinel(int i) {

@@ -2,7 +2,6 @@ package io.valkeyk8s.reconciler.core;
 
 import java.time.Duration;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * The settings, read once from the environment and validated: what every mode shares, and each
@@ -13,24 +12,26 @@ import java.util.Optional;
  * @param podSelector label selector of the data pods (VALKEY_POD_SELECTOR)
  * @param valkeyPort port of the data pods (VALKEY_PORT)
  * @param valkeyUsername ACL user for admin commands on the data pods (VALKEY_USERNAME)
- * @param valkeyPassword its password (VALKEY_PASSWORD)
+ * @param valkeyPassword its password (VALKEY_PASSWORD, or re-read from VALKEY_PASSWORD_FILE)
  * @param httpPort health and metrics port (HTTP_PORT)
  * @param leaseName leader-election Lease; empty means no election (LEASE_NAME)
  * @param leaseDuration how long a Lease holds without renewal (LEASE_DURATION_SECONDS)
  * @param resync period of the full reconcile (RESYNC_SECONDS)
  * @param identity this replica's name in the Lease (POD_NAME, else the host name)
+ * @param tls TLS to Sentinels and nodes (VALKEY_TLS...)
  */
 public record Config(
     String namespace,
     Map<String, String> podSelector,
     int valkeyPort,
     String valkeyUsername,
-    Optional<String> valkeyPassword,
+    Password valkeyPassword,
     int httpPort,
     String leaseName,
     Duration leaseDuration,
     Duration resync,
-    String identity) {
+    String identity,
+    TlsSettings tls) {
 
   public static Config fromEnv(Map<String, String> vars) {
     Env env = new Env(vars);
@@ -52,13 +53,14 @@ public record Config(
         env.selector("VALKEY_POD_SELECTOR", "app.kubernetes.io/component=valkey"),
         env.port("VALKEY_PORT", 6379),
         env.string("VALKEY_USERNAME", "admin"),
-        env.optional("VALKEY_PASSWORD"),
+        env.password("VALKEY_PASSWORD"),
         env.integer("HTTP_PORT", 8080, 0, 65535),
         lease,
         Duration.ofSeconds(env.integer("LEASE_DURATION_SECONDS", 15, 2, 300)),
         Duration.ofSeconds(env.integer("RESYNC_SECONDS", 10, 1, 3600)),
         env.string(
-            "POD_NAME", env.string("HOSTNAME", "reconciler-" + ProcessHandle.current().pid())));
+            "POD_NAME", env.string("HOSTNAME", "reconciler-" + ProcessHandle.current().pid())),
+        TlsSettings.fromEnv(env));
   }
 
   public boolean leaderElection() {
@@ -81,7 +83,9 @@ public record Config(
         + " lease="
         + (leaseName.isEmpty() ? "-" : leaseName)
         + " identity="
-        + identity;
+        + identity
+        + " "
+        + tls;
   }
 
   /**
@@ -90,7 +94,8 @@ public record Config(
    * @param sentinelHost a Sentinel to start discovery from, usually the Sentinel Service
    *     (VALKEY_SENTINEL_HOST, required)
    * @param sentinelPort its port (VALKEY_SENTINEL_PORT)
-   * @param sentinelPassword Sentinel's requirepass (VALKEY_SENTINEL_PASSWORD)
+   * @param sentinelPassword Sentinel's requirepass (VALKEY_SENTINEL_PASSWORD, or re-read from
+   *     VALKEY_SENTINEL_PASSWORD_FILE)
    * @param masterName the name Sentinel monitors the primary under (VALKEY_MASTER_NAME)
    * @param labelName label that marks the primary pod (MASTER_POD_LABEL_NAME)
    * @param labelValue its value (MASTER_POD_LABEL_VALUE)
@@ -98,7 +103,7 @@ public record Config(
   public record Sentinel(
       String sentinelHost,
       int sentinelPort,
-      Optional<String> sentinelPassword,
+      Password sentinelPassword,
       String masterName,
       String labelName,
       String labelValue) {
@@ -108,7 +113,7 @@ public record Config(
       return new Sentinel(
           env.required("VALKEY_SENTINEL_HOST"),
           env.port("VALKEY_SENTINEL_PORT", 26379),
-          env.optional("VALKEY_SENTINEL_PASSWORD"),
+          env.password("VALKEY_SENTINEL_PASSWORD"),
           env.string("VALKEY_MASTER_NAME", "myprimary"),
           env.labelName("MASTER_POD_LABEL_NAME", "valkey-master"),
           env.labelValue("MASTER_POD_LABEL_VALUE", "true"));

@@ -78,6 +78,59 @@ public final class Env {
     return value;
   }
 
+  /** true or false (any case); the default when unset. */
+  public boolean flag(String name, boolean defaultValue) {
+    Optional<String> raw = optional(name);
+    if (raw.isEmpty()) {
+      return defaultValue;
+    }
+    return switch (raw.get().toLowerCase(java.util.Locale.ROOT)) {
+      case "true" -> true;
+      case "false" -> false;
+      default -> throw new ConfigException(name, "'" + raw.get() + "' is not true or false");
+    };
+  }
+
+  /** A regular file this process can read, when set. */
+  public Optional<java.nio.file.Path> readableFile(String name) {
+    Optional<String> raw = optional(name);
+    if (raw.isEmpty()) {
+      return Optional.empty();
+    }
+    java.nio.file.Path file = java.nio.file.Path.of(raw.get());
+    String problem =
+        !java.nio.file.Files.exists(file)
+            ? "no such file"
+            : !java.nio.file.Files.isRegularFile(file)
+                ? "not a file"
+                : !java.nio.file.Files.isReadable(file) ? "permission denied" : null;
+    if (problem != null) {
+      throw new ConfigException(name, "cannot read " + file + " (" + problem + ")");
+    }
+    return Optional.of(file);
+  }
+
+  /**
+   * A password from {@code NAME} or, re-read at every use, from the file {@code NAME_FILE} (a
+   * mounted Secret, so that a rotated password needs no restart); not both.
+   */
+  public Password password(String name) {
+    String fileVariable = name + "_FILE";
+    Optional<java.nio.file.Path> file = readableFile(fileVariable);
+    if (file.isEmpty()) {
+      return Password.of(optional(name));
+    }
+    if (optional(name).isPresent()) {
+      throw new ConfigException(
+          fileVariable, "is set together with " + name + ": set one of them, not both");
+    }
+    Password password = Password.file(file.get());
+    if (password.current().isEmpty()) {
+      throw new ConfigException(fileVariable, file.get() + " is empty");
+    }
+    return password;
+  }
+
   /** A label selector of the form k=v[,k=v...]. */
   public Map<String, String> selector(String name, String defaultValue) {
     String value = string(name, defaultValue);

@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodIP;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Decides whether an address announced by Valkey or Sentinel names a pod: by IP (status.podIP and
@@ -23,6 +24,29 @@ public final class PodAddresses {
       h = h.substring(0, h.length() - 1);
     }
     return matchesIp(pod, h) || matchesHostname(pod, h);
+  }
+
+  /**
+   * The pod's stable DNS name, {@code <hostname>.<subdomain>.<namespace>.svc.<domain>}, when it has
+   * a subdomain (a StatefulSet pod with its headless Service): what the chart's pods announce and
+   * their certificates name.
+   */
+  public static Optional<String> stableName(Pod pod, String clusterDomain) {
+    if (pod.getSpec() == null || pod.getSpec().getSubdomain() == null) {
+      return Optional.empty();
+    }
+    String hostname =
+        pod.getSpec().getHostname() != null
+            ? pod.getSpec().getHostname()
+            : pod.getMetadata().getName();
+    return Optional.of(
+        hostname
+            + "."
+            + pod.getSpec().getSubdomain()
+            + "."
+            + pod.getMetadata().getNamespace()
+            + ".svc."
+            + clusterDomain);
   }
 
   private static boolean matchesIp(Pod pod, String host) {

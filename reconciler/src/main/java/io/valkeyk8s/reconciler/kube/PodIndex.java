@@ -85,6 +85,18 @@ public final class PodIndex implements AutoCloseable {
     return pods().stream().filter(p -> PodAddresses.matches(p, host)).findFirst();
   }
 
+  /** The stable DNS name of the pod at this IP (see {@link PodAddresses#stableName}). */
+  public Optional<String> stableNameOf(String ip, String clusterDomain) {
+    return byAddress(ip).flatMap(p -> PodAddresses.stableName(p, clusterDomain));
+  }
+
+  /** The IP of the pod a host name (or stable DNS name) belongs to, as this cache knows it. */
+  public Optional<String> ipOf(String host) {
+    return byAddress(host)
+        .map(p -> p.getStatus() == null ? null : p.getStatus().getPodIP())
+        .filter(ip -> !ip.isBlank());
+  }
+
   public Optional<Pod> byName(String name) {
     return pods().stream().filter(p -> p.getMetadata().getName().equals(name)).findFirst();
   }

@@ -7,6 +7,7 @@ import io.valkeyk8s.reconciler.core.ReconcileLoop;
 import io.valkeyk8s.reconciler.core.WaitLog;
 import io.valkeyk8s.reconciler.kube.LabelWriter;
 import io.valkeyk8s.reconciler.kube.Leadership;
+import io.valkeyk8s.reconciler.kube.PodAddresses;
 import io.valkeyk8s.reconciler.kube.PodIndex;
 import io.valkeyk8s.reconciler.valkey.Address;
 import io.valkeyk8s.reconciler.valkey.NodeClients;
@@ -238,7 +239,12 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
       }
       String ip = other.getStatus() == null ? null : other.getStatus().getPodIP();
       if (ip != null && !ip.equals(primary.host())) {
-        fencer.demoted(new Address(ip, primary.port()));
+        // Over TLS by the pod's stable name: certificates name pods, not their IPs.
+        String host =
+            config.tls().enabled()
+                ? PodAddresses.stableName(other, config.tls().clusterDomain()).orElse(ip)
+                : ip;
+        fencer.demoted(new Address(host, primary.port()));
       }
     }
     return confirmed;

@@ -7,6 +7,7 @@ import io.valkeyk8s.reconciler.kube.Controller;
 import io.valkeyk8s.reconciler.valkey.Credentials;
 import io.valkeyk8s.reconciler.valkey.LettuceClients;
 import io.valkeyk8s.reconciler.valkey.NodeClients;
+import io.valkeyk8s.reconciler.valkey.PodNames;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
@@ -41,14 +42,26 @@ public final class SentinelCommand implements Callable<Integer> {
       Config config, Config.Sentinel sentinel, KubernetesClient client) throws IOException {
     Controller controller =
         new Controller("sentinel", config, client, Set.of(sentinel.labelName()));
-    ClientResources resources = LettuceClients.resources(1);
+    PodNames names =
+        PodNames.of(
+            ip -> controller.pods().stableNameOf(ip, config.tls().clusterDomain()),
+            controller.pods()::ipOf);
+    ClientResources resources =
+        LettuceClients.resources(1, config.tls().enabled() ? names : PodNames.NONE);
     controller.closeWith(() -> resources.shutdown(0, 1, TimeUnit.SECONDS));
     SwitchClock clock = new SwitchClock();
     Sentinels sentinels =
-        controller.closeWith(new Sentinels(sentinel, resources, clock, controller::wake));
+        controller.closeWith(
+            new Sentinels(sentinel, config.tls(), resources, clock, controller::wake));
     NodeClients nodes =
         controller.closeWith(
-            new NodeClients(resources, Credentials.admin(config), Sentinels.TIMEOUT, false));
+            new NodeClients(
+                resources,
+                Credentials.admin(config),
+                config.tls(),
+                names,
+                Sentinels.TIMEOUT,
+                false));
     SentinelMetrics metrics =
         new SentinelMetrics(controller.registry(), sentinels::connected, sentinels::known);
     PrimaryReconciler pass =

@@ -14,9 +14,11 @@ import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.sentinel.api.StatefulRedisSentinelConnection;
 import io.valkeyk8s.reconciler.core.Config;
+import io.valkeyk8s.reconciler.core.TlsSettings;
 import io.valkeyk8s.reconciler.valkey.Address;
 import io.valkeyk8s.reconciler.valkey.Credentials;
 import io.valkeyk8s.reconciler.valkey.LettuceClients;
+import io.valkeyk8s.reconciler.valkey.TlsFailure;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Duration;
@@ -61,6 +63,7 @@ public final class Sentinels implements AutoCloseable {
   static final Duration TIMEOUT = Duration.ofMillis(1000);
 
   private final Config.Sentinel config;
+  private final TlsSettings tls;
   private final ClientResources resources;
   private final SwitchClock clock;
   private final Runnable wake;
@@ -70,14 +73,20 @@ public final class Sentinels implements AutoCloseable {
           r -> Thread.ofPlatform().daemon().name("sentinel-discovery").unstarted(r));
   private final RedisClient seedClient;
   private volatile boolean closed;
+  private volatile String seedError;
 
   public Sentinels(
-      Config.Sentinel config, ClientResources resources, SwitchClock clock, Runnable wake) {
+      Config.Sentinel config,
+      TlsSettings tls,
+      ClientResources resources,
+      SwitchClock clock,
+      Runnable wake) {
     this.config = config;
+    this.tls = tls;
     this.resources = resources;
     this.clock = clock;
     this.wake = wake;
-    this.seedClient = LettuceClients.client(resources, TIMEOUT, false);
+    this.seedClient = LettuceClients.client(resources, TIMEOUT, false, tls);
   }
 
   /** Discovers now and every period after; also when a Sentinel announces a new one. */
@@ -109,11 +118,16 @@ public final class Sentinels implements AutoCloseable {
     Address seed = new Address(config.sentinelHost(), config.sentinelPort());
     String seedId = null;
     try (StatefulRedisSentinelConnection<String, String> c =
-        seedClient.connectSentinel(LettuceClients.uri(seed, credentials(), TIMEOUT))) {
+        seedClient.connectSentinel(LettuceClients.uri(seed, credentials(), TIMEOUT, tls))) {
       seedId = myId(c);
       peers(c).forEach(peerReports::putIfAbsent);
+      seedError = null;
     } catch (RuntimeException e) {
-      log.warn("action=seed-unreachable sentinel={} error=\"{}\"", seed, e.getMessage());
+      String error = TlsFailure.describe(e);
+      if (!error.equals(seedError)) { // once until it changes, not every resync
+        log.warn("action=seed-unreachable sentinel={} error=\"{}\"", seed, error);
+      }
+      seedError = error;
     }
     Map<Address, String> answering = new LinkedHashMap<>();
     for (SentinelLink m : members.values()) {
@@ -319,13 +333,14 @@ public final class Sentinels implements AutoCloseable {
     final Address address;
     final String runId;
     final RedisClient client;
+    volatile String lastError;
     volatile StatefulRedisPubSubConnection<String, String> pubsub;
     volatile StatefulRedisSentinelConnection<String, String> commands;
 
     SentinelLink(Address address, String runId) {
       this.address = address;
       this.runId = runId;
-      this.client = LettuceClients.client(resources, TIMEOUT, true);
+      this.client = LettuceClients.client(resources, TIMEOUT, true, tls);
       client.addListener(
           new RedisConnectionStateListener() {
             @Override
@@ -346,7 +361,7 @@ public final class Sentinels implements AutoCloseable {
 
     /** Connects what is missing; a Sentinel down at start is retried at the next discovery. */
     void connectIfNeeded() {
-      var uri = LettuceClients.uri(address, credentials(), TIMEOUT);
+      var uri = LettuceClients.uri(address, credentials(), TIMEOUT, tls);
       try {
         if (commands == null) {
           commands = client.connectSentinel(uri);
@@ -365,8 +380,13 @@ public final class Sentinels implements AutoCloseable {
           log.info("action=sentinel-subscribe sentinel={}", address);
           wake.run();
         }
+        lastError = null;
       } catch (RuntimeException e) {
-        log.warn("action=sentinel-unreachable sentinel={} error=\"{}\"", address, e.getMessage());
+        String error = TlsFailure.describe(e);
+        if (!error.equals(lastError)) { // once until it changes, not every resync
+          log.warn("action=sentinel-unreachable sentinel={} error=\"{}\"", address, error);
+        }
+        lastError = error;
       }
     }
 

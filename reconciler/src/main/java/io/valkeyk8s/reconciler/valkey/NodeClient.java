@@ -52,7 +52,7 @@ public final class NodeClient {
   /** Any other command, on this node's connection. */
   public <T> T call(Function<RedisCommands<byte[], byte[]>, T> command) {
     try {
-      return owner.call(address, command);
+      return owner.call(address, name != null, command);
     } catch (StepFailedException e) {
       throw e;
     } catch (RuntimeException e) {
@@ -206,11 +206,12 @@ public final class NodeClient {
   public void migrate(Address target, List<byte[]> keys, long timeoutMillis) {
     MigrateArgs<byte[]> args = MigrateArgs.Builder.<byte[]>keys(keys).replace();
     Credentials login = owner.credentials();
-    if (login.password().isPresent()) {
+    java.util.Optional<String> password = login.password().current();
+    if (password.isPresent()) {
       args =
           login.username().isPresent()
-              ? args.auth2(login.username().get(), login.password().get())
-              : args.auth(login.password().get());
+              ? args.auth2(login.username().get(), password.get())
+              : args.auth(password.get());
     }
     MigrateArgs<byte[]> finalArgs = args;
     call(c -> c.migrate(target.host(), target.port(), 0, timeoutMillis, finalArgs));

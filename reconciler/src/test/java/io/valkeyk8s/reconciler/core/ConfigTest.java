@@ -15,7 +15,7 @@ class ConfigTest {
     assertThat(c.podSelector()).containsExactly(Map.entry("app.kubernetes.io/component", "valkey"));
     assertThat(c.valkeyPort()).isEqualTo(6379);
     assertThat(c.valkeyUsername()).isEqualTo("admin");
-    assertThat(c.valkeyPassword()).isEmpty();
+    assertThat(c.valkeyPassword().current()).isEmpty();
     assertThat(c.httpPort()).isEqualTo(8080);
     assertThat(c.leaseName()).isEqualTo("valkey-reconciler");
     assertThat(c.leaderElection()).isTrue();
@@ -69,7 +69,7 @@ class ConfigTest {
     assertThat(s.masterName()).isEqualTo("myprimary");
     assertThat(s.labelName()).isEqualTo("valkey-master");
     assertThat(s.labelValue()).isEqualTo("true");
-    assertThat(s.sentinelPassword()).isEmpty();
+    assertThat(s.sentinelPassword().current()).isEmpty();
   }
 
   private static Config.Cluster cluster(Map<String, String> env) {
@@ -85,7 +85,7 @@ class ConfigTest {
     assertThat(s.replicasPerMaster()).isZero();
     assertThat(c.valkeyPort()).isEqualTo(6379);
     assertThat(c.valkeyUsername()).isEqualTo("admin");
-    assertThat(c.valkeyPassword()).isEmpty();
+    assertThat(c.valkeyPassword().current()).isEmpty();
     assertThat(c.namespace()).isEqualTo("default");
     assertThat(c.podSelector()).containsExactly(Map.entry("app.kubernetes.io/component", "valkey"));
     assertThat(c.resync()).isEqualTo(Duration.ofSeconds(10));
@@ -116,7 +116,7 @@ class ConfigTest {
     Config.Cluster s = cluster(env);
     assertThat(s.podCount()).isEqualTo(12);
     assertThat(c.valkeyPort()).isEqualTo(7000);
-    assertThat(c.valkeyPassword()).contains("s3cret");
+    assertThat(c.valkeyPassword().current()).contains("s3cret");
     assertThat(c.toString() + " " + s).doesNotContain("s3cret");
   }
 

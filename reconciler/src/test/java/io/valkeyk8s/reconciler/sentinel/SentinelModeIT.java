@@ -38,7 +38,12 @@ class SentinelModeIT {
 
   @BeforeEach
   void start() throws Exception {
-    s = new SentinelScenario(api);
+    s = scenario(api);
+  }
+
+  /** The world of each scenario (SentinelModeTlsIT runs the same scenarios over TLS). */
+  SentinelScenario scenario(KubeApiServer api) throws Exception {
+    return new SentinelScenario(api);
   }
 
   @AfterEach
@@ -362,9 +367,9 @@ class SentinelModeIT {
     }
   }
 
-  /** A plain socket authenticated as admin on node i: a client the server may disconnect. */
+  /** A socket authenticated as admin on node i: a client the server may disconnect. */
   private Socket authenticatedClient(int node) throws IOException {
-    Socket socket = new Socket(s.valkey.ip(node), s.valkey.valkeyPort());
+    Socket socket = s.socketTo(node);
     OutputStream out = socket.getOutputStream();
     out.write(
         ("AUTH admin " + s.valkey.users().adminPassword() + "\r\n")

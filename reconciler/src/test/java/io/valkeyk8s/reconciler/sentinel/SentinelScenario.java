@@ -4,23 +4,32 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.netty.handler.ssl.JdkSslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
 import io.valkeyk8s.reconciler.core.Config;
 import io.valkeyk8s.reconciler.kube.Controller;
 import io.valkeyk8s.reconciler.testing.LabelWatch;
 import io.valkeyk8s.reconciler.testing.TestPods;
 import io.valkeyk8s.testsupport.KubeApiServer;
+import io.valkeyk8s.testsupport.LoopbackTls;
 import io.valkeyk8s.testsupport.SentinelSet;
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import javax.net.ssl.SSLSocket;
 
 /**
  * One scenario's world: a Valkey set with Sentinels, a namespace with one pod per node (pod IP =
  * node address), a watch on the primary label, and in-process reconcilers, each with its own API
- * client. Closing it stops everything and asserts nothing.
+ * client; optionally all of it over TLS. Closing it stops everything and asserts nothing.
  */
 final class SentinelScenario implements AutoCloseable {
   static final String LABEL = "valkey-master";
@@ -31,17 +40,41 @@ final class SentinelScenario implements AutoCloseable {
   final SentinelSet valkey;
   final TestPods pods;
   final LabelWatch watch;
+  final Optional<LoopbackTls> tls;
   private final List<Running> reconcilers = new ArrayList<>();
 
   record Running(Controller mode, KubernetesClient client) {}
 
   SentinelScenario(KubeApiServer api) throws Exception {
+    this(api, null);
+  }
+
+  /**
+   * The same over TLS only: servers, Sentinels, their links and the reconciler. Certificates name
+   * each process's address and, like the chart's, every pod's stable DNS name.
+   *
+   * @param tlsAuthClients tls-auth-clients of the servers; null: no TLS
+   */
+  SentinelScenario(KubeApiServer api, String tlsAuthClients) throws Exception {
     this.api = api;
     this.client = api.newClient();
     this.pods = TestPods.inNewNamespace(client, "sentinel");
+    this.tls =
+        tlsAuthClients == null
+            ? Optional.empty()
+            : Optional.of(
+                LoopbackTls.create(
+                    Files.createTempDirectory("sentinel-tls"),
+                    tlsAuthClients,
+                    List.of(
+                        "*."
+                            + TestPods.SUBDOMAIN
+                            + "."
+                            + pods.namespace()
+                            + ".svc.cluster.local")));
     SentinelSet set = null;
     try {
-      set = SentinelSet.start(3);
+      set = tls.isPresent() ? SentinelSet.start(3, tls.get()) : SentinelSet.start(3);
       for (int i = 0; i < set.size(); i++) {
         pods.create(podName(i), set.ip(i));
       }
@@ -74,7 +107,43 @@ final class SentinelScenario implements AutoCloseable {
     env.put("LEASE_DURATION_SECONDS", "3");
     env.put("RESYNC_SECONDS", "2");
     env.put("POD_NAME", identity);
+    tls.ifPresent(
+        t -> {
+          env.put("VALKEY_TLS", "true");
+          env.put("VALKEY_TLS_CA_FILE", t.trustFile().toString());
+          if (!"no".equals(t.authClients())) {
+            env.put("VALKEY_TLS_CERT_FILE", t.clientCertificate()[0].toString());
+            env.put("VALKEY_TLS_KEY_FILE", t.clientCertificate()[1].toString());
+          }
+        });
     return env;
+  }
+
+  /** A socket to node i's Valkey as an application's (TLS when the set speaks TLS). */
+  Socket socketTo(int node) throws IOException {
+    if (tls.isEmpty()) {
+      return new Socket(valkey.ip(node), valkey.valkeyPort());
+    }
+    try {
+      SslContextBuilder builder =
+          SslContextBuilder.forClient()
+              .sslProvider(SslProvider.JDK)
+              .trustManager(tls.get().trustFile().toFile());
+      if (!"no".equals(tls.get().authClients())) {
+        builder.keyManager(
+            tls.get().clientCertificate()[0].toFile(), tls.get().clientCertificate()[1].toFile());
+      }
+      SSLSocket socket =
+          (SSLSocket)
+              ((JdkSslContext) builder.build())
+                  .context()
+                  .getSocketFactory()
+                  .createSocket(valkey.ip(node), valkey.valkeyPort());
+      socket.startHandshake();
+      return socket;
+    } catch (javax.net.ssl.SSLException e) {
+      throw new IOException(e);
+    }
   }
 
   Controller startReconciler(String identity) throws Exception {

@@ -16,6 +16,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class TestPods {
   private static final AtomicInteger NAMESPACES = new AtomicInteger();
+
+  /** The pods' subdomain: the StatefulSet's headless Service. */
+  public static final String SUBDOMAIN = "valkey-headless";
+
   public static final Map<String, String> DATA_LABELS =
       Map.of(
           "app.kubernetes.io/name", "valkey",
@@ -62,7 +66,7 @@ public final class TestPods {
             // Scheduled, as a kubelet's pods are: deleting it then sets a grace period, not 0.
             .withNodeName("node-0")
             .withHostname(name)
-            .withSubdomain("valkey-headless")
+            .withSubdomain(SUBDOMAIN)
             .addNewContainer()
             .withName("valkey")
             .withImage("valkey:test")

@@ -3,11 +3,11 @@ package io.valkeyk8s.testserver.keys;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.valkeyk8s.testserver.Main;
-import io.valkeyk8s.testserver.tls.TestCertificates;
 import io.valkeyk8s.testserver.tls.TlsServers;
 import io.valkeyk8s.testsupport.AclUsers;
 import io.valkeyk8s.testsupport.LoopbackCluster;
 import io.valkeyk8s.testsupport.LoopbackValkey;
+import io.valkeyk8s.testsupport.TestCertificates;
 import io.valkeyk8s.testsupport.ValkeyProcess;
 import java.io.IOException;
 import java.io.PrintWriter;

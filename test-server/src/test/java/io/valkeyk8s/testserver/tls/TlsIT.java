@@ -16,6 +16,7 @@ import io.valkeyk8s.testserver.probe.ProbeReport;
 import io.valkeyk8s.testserver.probe.ProbeSession;
 import io.valkeyk8s.testsupport.AclUsers;
 import io.valkeyk8s.testsupport.LoopbackValkey;
+import io.valkeyk8s.testsupport.TestCertificates;
 import io.valkeyk8s.testsupport.ValkeyProcess;
 import java.io.PrintWriter;
 import java.io.StringWriter;

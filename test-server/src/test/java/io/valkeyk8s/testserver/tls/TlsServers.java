@@ -10,7 +10,8 @@ import java.util.List;
 /**
  * valkey.conf lines for TLS, added to a {@code LoopbackValkey} server's settings. The plaintext
  * port stays open for the launcher's admin connection; clients under test use {@code tls-port},
- * which speaks only TLS. To be folded into test-support's launcher with the rest of TLS.
+ * which speaks only TLS. (The reconciler's tests use test-support's {@code LoopbackTls}, which
+ * closes the plaintext port.)
  */
 public final class TlsServers {
   private TlsServers() {}

@@ -11,6 +11,7 @@ import io.valkeyk8s.reconciler.core.ConfigException;
 import io.valkeyk8s.reconciler.core.StepFailedException;
 import io.valkeyk8s.reconciler.kube.PodIndex;
 import io.valkeyk8s.reconciler.valkey.NodeClients;
+import io.valkeyk8s.reconciler.valkey.PodNames;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -91,7 +92,10 @@ public abstract class OneShotCommand implements Callable<Integer> {
         PodIndex pods = new PodIndex(client, config.namespace(), config.podSelector(), () -> {});
         NodeClients nodes =
             ClusterOps.nodeClients(
-                config, Math.max(2, Runtime.getRuntime().availableProcessors()))) {
+                config,
+                Math.max(2, Runtime.getRuntime().availableProcessors()),
+                PodNames.of(
+                    ip -> pods.stableNameOf(ip, config.tls().clusterDomain()), pods::ipOf))) {
       Duration sync = timeout.compareTo(POD_SYNC) < 0 ? timeout : POD_SYNC;
       if (!pods.startAndAwaitSync(sync)) {
         throw new StepFailedException(

@@ -6,6 +6,7 @@ import io.valkeyk8s.reconciler.cluster.topology.ShardLayout;
 import io.valkeyk8s.reconciler.core.Config;
 import io.valkeyk8s.reconciler.kube.Controller;
 import io.valkeyk8s.reconciler.valkey.NodeClients;
+import io.valkeyk8s.reconciler.valkey.PodNames;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
@@ -45,7 +46,14 @@ public final class ClusterCommand implements Callable<Integer> {
     Controller controller =
         new Controller(
             "cluster", config, client, Set.of(HealPass.ROLE_LABEL, HealPass.SHARD_LABEL));
-    NodeClients nodes = controller.closeWith(ClusterOps.nodeClients(config, 1));
+    NodeClients nodes =
+        controller.closeWith(
+            ClusterOps.nodeClients(
+                config,
+                1,
+                PodNames.of(
+                    ip -> controller.pods().stableNameOf(ip, config.tls().clusterDomain()),
+                    controller.pods()::ipOf)));
     HealPass pass =
         new HealPass(
             controller.pods(),

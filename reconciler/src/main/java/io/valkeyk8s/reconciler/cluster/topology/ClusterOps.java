@@ -4,6 +4,7 @@ import io.valkeyk8s.reconciler.core.Config;
 import io.valkeyk8s.reconciler.core.StepFailedException;
 import io.valkeyk8s.reconciler.valkey.Credentials;
 import io.valkeyk8s.reconciler.valkey.NodeClients;
+import io.valkeyk8s.reconciler.valkey.PodNames;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.BitSet;
@@ -54,11 +55,12 @@ public final class ClusterOps {
 
   /**
    * Connections to the nodes as cluster mode opens them: 30 s timeouts (SETSLOT and MIGRATE wait
-   * for replicas), reconnects in the background (a node drops its clients when it turns replica).
+   * for replicas), reconnects in the background (a node drops its clients when it turns replica);
+   * with TLS each pod is reached under its stable name ({@link PodNames}).
    */
-  public static NodeClients nodeClients(Config config, int ioThreads) {
+  public static NodeClients nodeClients(Config config, int ioThreads, PodNames names) {
     return NodeClients.withOwnThreads(
-        ioThreads, Credentials.admin(config), Duration.ofSeconds(30), true);
+        ioThreads, Credentials.admin(config), config.tls(), names, Duration.ofSeconds(30), true);
   }
 
   public ShardLayout layout() {

@@ -1,10 +1,11 @@
-package io.valkeyk8s.testserver.tls;
+package io.valkeyk8s.testsupport;
 
 import java.io.IOException;
 import java.io.Writer;
 import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -34,28 +35,41 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
  * Certificates a TLS test makes for itself with Bouncy Castle (in-process, no openssl binary, and
- * the same library the test server uses to read PKCS#1 keys): a CA, server certificates for given
- * IP addresses, a client certificate, and a second CA nobody signed with (the "wrong CA").
+ * the library Netty reads PKCS#1 keys with): a CA, server certificates for given IP addresses and
+ * DNS names (also expired ones, and re-issued in place for reload tests), a client certificate, and
+ * a second CA nobody signed with (the "wrong CA").
  *
  * <p>Server keys are EC P-256 in PKCS#8; the client key is RSA in PKCS#1 ({@code BEGIN RSA PRIVATE
- * KEY}), cert-manager's default encoding, which Netty reads only through Bouncy Castle.
+ * KEY}), cert-manager's default encoding, which Netty reads only through Bouncy Castle. Files are
+ * replaced atomically (written aside, then moved), as the kubelet swaps a mounted Secret.
  */
 public final class TestCertificates {
   private final Path dir;
+  private final String caName;
   private final KeyPair caKeys;
   private final X509Certificate ca;
 
-  private TestCertificates(Path dir) throws GeneralSecurityException, IOException {
+  private TestCertificates(Path dir, String caName) throws GeneralSecurityException, IOException {
     this.dir = Files.createDirectories(dir);
+    this.caName = caName;
     this.caKeys = ecKeys();
-    this.ca =
-        sign("CN=valkey-k8s test CA", caKeys, caKeys, "CN=valkey-k8s test CA", List.of(), true);
+    this.ca = sign("CN=" + caName, caKeys, caKeys, "CN=" + caName, List.of(), true, validNow());
     write(dir.resolve("ca.crt"), ca);
   }
 
   /** A new CA in {@code dir} ({@code ca.crt}). */
   public static TestCertificates create(Path dir) throws Exception {
-    return new TestCertificates(dir);
+    return new TestCertificates(dir, "valkey-k8s test CA");
+  }
+
+  /** A new CA with its own name in {@code dir} (a renewed CA, or one nobody trusts). */
+  public static TestCertificates create(Path dir, String caName) throws Exception {
+    return new TestCertificates(dir, caName);
+  }
+
+  /** The CA certificate in PEM. */
+  public String caPem() throws IOException {
+    return Files.readString(caFile());
   }
 
   public Path caFile() {
@@ -67,28 +81,55 @@ public final class TestCertificates {
    * DNS names, usable as a client certificate too (cluster bus, replication).
    */
   public Path[] server(String name, List<String> ipsAndNames) throws Exception {
+    return serverInto(
+        dir.resolve(name + ".crt"), dir.resolve(name + ".key"), name, ipsAndNames, validNow());
+  }
+
+  /** Like {@link #server}, but valid only until an hour ago. */
+  public Path[] expiredServer(String name, List<String> ipsAndNames) throws Exception {
+    Instant now = Instant.now();
+    return serverInto(
+        dir.resolve(name + ".crt"),
+        dir.resolve(name + ".key"),
+        name,
+        ipsAndNames,
+        new Instant[] {now.minus(Duration.ofDays(2)), now.minus(Duration.ofHours(1))});
+  }
+
+  /**
+   * A server certificate signed by this CA written to {@code crt} and {@code key} (replacing what
+   * is there in one move each, so a reader sees the old or the new file, never half of one).
+   */
+  public Path[] serverInto(Path crt, Path key, String cn, List<String> ipsAndNames)
+      throws Exception {
+    return serverInto(crt, key, cn, ipsAndNames, validNow());
+  }
+
+  private Path[] serverInto(
+      Path crt, Path key, String cn, List<String> ipsAndNames, Instant[] validity)
+      throws Exception {
     KeyPair keys = ecKeys();
     X509Certificate cert =
-        sign("CN=" + name, keys, caKeys, "CN=valkey-k8s test CA", ipsAndNames, false);
-    Path crt = write(dir.resolve(name + ".crt"), cert);
-    Path key = dir.resolve(name + ".key");
-    try (Writer out = Files.newBufferedWriter(key);
-        JcaPEMWriter pem = new JcaPEMWriter(out)) {
-      pem.writeObject(new JcaPKCS8Generator(keys.getPrivate(), null));
-    }
+        sign("CN=" + cn, keys, caKeys, "CN=" + caName, ipsAndNames, false, validity);
+    writeKey(key, keys.getPrivate(), true);
+    write(crt, cert);
     return new Path[] {crt, key};
   }
 
   /** {@code <name>.crt} and {@code <name>.key}: a client certificate with an RSA key in PKCS#1. */
   public Path[] client(String name) throws Exception {
+    return clientInto(dir.resolve(name + ".crt"), dir.resolve(name + ".key"), name);
+  }
+
+  /** A client certificate (RSA key in PKCS#1) written to {@code crt} and {@code key}. */
+  public Path[] clientInto(Path crt, Path key, String cn) throws Exception {
     KeyPairGenerator rsa = KeyPairGenerator.getInstance("RSA");
     rsa.initialize(2048);
     KeyPair keys = rsa.generateKeyPair();
     X509Certificate cert =
-        sign("CN=" + name, keys, caKeys, "CN=valkey-k8s test CA", List.of(), false);
-    Path crt = write(dir.resolve(name + ".crt"), cert);
-    Path key = dir.resolve(name + ".key");
-    writeTraditional(key, keys.getPrivate());
+        sign("CN=" + cn, keys, caKeys, "CN=" + caName, List.of(), false, validNow());
+    writeKey(key, keys.getPrivate(), false);
+    write(crt, cert);
     return new Path[] {crt, key};
   }
 
@@ -96,22 +137,33 @@ public final class TestCertificates {
   public Path otherCa(String name) throws Exception {
     KeyPair keys = ecKeys();
     return write(
-        dir.resolve(name + ".crt"), sign("CN=" + name, keys, keys, "CN=" + name, List.of(), true));
+        dir.resolve(name + ".crt"),
+        sign("CN=" + name, keys, keys, "CN=" + name, List.of(), true, validNow()));
   }
 
-  private static void writeTraditional(Path file, PrivateKey key) throws IOException {
-    try (Writer out = Files.newBufferedWriter(file);
+  private static Instant[] validNow() {
+    Instant now = Instant.now();
+    return new Instant[] {now.minus(Duration.ofMinutes(5)), now.plus(Duration.ofDays(1))};
+  }
+
+  /** PKCS#8 when asked, else the key's traditional encoding (RSA: PKCS#1, EC: SEC1). */
+  private static void writeKey(Path file, PrivateKey key, boolean pkcs8) throws IOException {
+    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    try (Writer out = Files.newBufferedWriter(tmp);
         JcaPEMWriter pem = new JcaPEMWriter(out)) {
-      pem.writeObject(key); // RSA: PKCS#1, EC: SEC1
+      pem.writeObject(pkcs8 ? new JcaPKCS8Generator(key, null) : key);
     }
+    Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }
 
   private static Path write(Path file, X509Certificate cert) throws IOException {
-    try (Writer out = Files.newBufferedWriter(file);
+    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    try (Writer out = Files.newBufferedWriter(tmp);
         JcaPEMWriter pem = new JcaPEMWriter(out)) {
       pem.writeObject(cert);
     }
-    return file;
+    return Files.move(
+        tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }
 
   private static KeyPair ecKeys() throws GeneralSecurityException {
@@ -126,15 +178,15 @@ public final class TestCertificates {
       KeyPair issuerKeys,
       String issuer,
       List<String> ipsAndNames,
-      boolean isCa)
+      boolean isCa,
+      Instant[] validity)
       throws GeneralSecurityException, IOException {
-    Instant now = Instant.now();
     X509v3CertificateBuilder builder =
         new JcaX509v3CertificateBuilder(
             new X500Name(issuer),
             new BigInteger(64, new SecureRandom()),
-            Date.from(now.minus(Duration.ofMinutes(5))),
-            Date.from(now.plus(Duration.ofDays(1))),
+            Date.from(validity[0]),
+            Date.from(validity[1]),
             new X500Name(subject),
             subjectKeys.getPublic());
     builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(isCa));
