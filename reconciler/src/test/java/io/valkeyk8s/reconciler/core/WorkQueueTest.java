@@ -29,6 +29,21 @@ class WorkQueueTest {
   }
 
   @Test
+  void delayedAddsOfOneKeyKeepOnlyTheEarliest() throws Exception {
+    try (WorkQueue<String> q = new WorkQueue<>()) {
+      for (int i = 0; i < 50; i++) {
+        q.addAfter("k", Duration.ofMillis(200)); // a pass woken by an event asks again
+      }
+      q.addAfter("k", Duration.ofSeconds(30)); // later than the pending one: dropped
+      q.addAfter("k", Duration.ofMillis(100)); // earlier: replaces it
+      assertThat(q.take(Duration.ofMillis(20))).isEmpty();
+      assertThat(q.take(Duration.ofSeconds(5))).contains("k");
+      // The earlier add replaced the others: nothing else arrives.
+      assertThat(q.take(Duration.ofMillis(400))).isEmpty();
+    }
+  }
+
+  @Test
   void closingWakesATakerWithNothing() throws Exception {
     WorkQueue<String> q = new WorkQueue<>();
     Thread closer =
