@@ -89,6 +89,9 @@ sentinel_scaling() {
   run_id="scaling-$(date +%s)"
   wait_sentinel_settled 240 "$replicas"
   start_probe "$name" "$run_id" "$E2E_SCALE_PROBE_SECONDS"
+  # A failing step ends the case's subshell: stop the probe then too, so that the table shows
+  # what the writer saw up to the failure.
+  trap 'stop_probe "$name" "$report" >/dev/null 2>&1 || true' EXIT
   wait_probe_writing "$(primary_pod)" "$run_id" 120
 
   before=$(data_pods)
@@ -131,6 +134,7 @@ sentinel_scaling() {
   kubectl -n "$NS" get pods -l app.kubernetes.io/component=valkey -o jsonpath='{range .items[*]}{.spec.containers[0].image}{"\n"}{end}' |
     grep -qvxF "$rolled" && { echo "a pod does not run $rolled"; return 1; }
 
+  trap - EXIT
   stop_probe "$name" "$report"
   probe_ok "$report"
 }
