@@ -20,7 +20,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(KubeApiServerExtension.class)
 class SentinelScaleDownIT {
-  private static final Duration FORGOTTEN = SentinelTableReset.STALE_AFTER.plusSeconds(90);
+  private static final Duration FORGOTTEN = SentinelTableReset.STALE_AFTER.plusSeconds(150);
   private final KubeApiServer api;
   private SentinelScenario s;
 
