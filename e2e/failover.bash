@@ -217,10 +217,21 @@ failover_scenario() {
   kubectl -n "$NS" logs "$new" -c sentinel --since=3m >"$E2E_LOG_DIR/sentinel-$new-$scenario.log" 2>&1 || true
   kubectl -n "$NS" delete pod "$name" --ignore-not-found --wait=false >/dev/null
   jq -e '.verified == true' "$report" >/dev/null || { echo "probe could not read every acknowledged write back"; return 1; }
-  jq -e '.missingAckedWrites == 0' "$report" >/dev/null || { echo "acknowledged writes lost: $(jq -c .missingIds "$report")"; return 1; }
+  if [[ "$scenario" == kill9 ]] && ! min_replicas_to_write_set; then
+    # Without min-replicas-to-write a write is acknowledged before any replica has it: a kill -9
+    # may lose the last ones. Counted and printed, not asserted; planned operations must lose 0.
+    echo "kill -9 without min-replicas-to-write: $(jq .missingAckedWrites "$report") acknowledged writes lost (not asserted)"
+  else
+    jq -e '.missingAckedWrites == 0' "$report" >/dev/null || { echo "acknowledged writes lost: $(jq -c .missingIds "$report")"; return 1; }
+  fi
   jq -e '.ackedWrites > 0 and ([.windows[] | select(.ongoing)] | length) == 0' "$report" >/dev/null ||
     { echo "writes did not resume through Service $RELEASE before the probe ended"; return 1; }
-  echo "ok: writes resumed on $new, 0 acknowledged writes lost, unavailable $(jq .unavailableMs "$report") ms"
+  echo "ok: writes resumed on $new, $(jq .missingAckedWrites "$report") acknowledged writes lost, unavailable $(jq .unavailableMs "$report") ms"
+}
+
+# min_replicas_to_write_set: the release acknowledges a write only once a replica has it.
+min_replicas_to_write_set() {
+  helm get values "$RELEASE" -n "$NS" --all -o json | jq -e '(.sentinel.minReplicasToWrite // 0) > 0' >/dev/null
 }
 
 # report_summary REPORT SCENARIO OLD NEW DISRUPTED_AT: one tab-separated line; only the

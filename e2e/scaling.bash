@@ -9,6 +9,14 @@
 # Long enough for every step; the probe is stopped (SIGTERM: it reads back and reports) at the end.
 E2E_SCALE_PROBE_SECONDS="${E2E_SCALE_PROBE_SECONDS:-1800}"
 
+# pod_states: "name uid restarts" of every data pod, sorted by name. (The sentinel case's
+# name: e2e/upgrade.bash, sourced later, defines its own data_pods that lists names only.)
+pod_states() {
+  kubectl -n "$NS" get pods -l app.kubernetes.io/component=valkey -o \
+    jsonpath='{range .items[*]}{.metadata.name} {.metadata.uid} {.status.containerStatuses[?(@.name=="valkey")].restartCount}{"\n"}{end}' |
+    sort
+}
+
 # data_pods: "name uid restarts" of every data pod, sorted by name.
 data_pods() {
   kubectl -n "$NS" get pods -l app.kubernetes.io/component=valkey -o \
@@ -33,10 +41,11 @@ timed_step() {
   printf '%s\t%s\t%s\t%s\t%s\n' "$suite" "$step" "$start" "$(now_iso)" "$((SECONDS - started))" >>"$E2E_LOG_DIR/scaling-steps.tsv"
 }
 
-# release_upgrade HELM ARGS...: helm upgrade of the suite's release with its values files.
+# release_upgrade HELM ARGS...: helm upgrade of the suite's release with its values files;
+# the step's ARGS come last, so they win over the run's extra args (e.g. --set image=...).
 release_upgrade() {
   helm upgrade "$RELEASE" "$CHART" ${VERSION:+--version "$VERSION"} "${PLAIN_HTTP[@]}" --namespace "$NS" \
-    "${VALUES_ARGS[@]}" "$@" --timeout 10m --wait "${PULL_POLICY[@]}" "${HELM_EXTRA[@]}"
+    "${VALUES_ARGS[@]}" --timeout 10m --wait "${PULL_POLICY[@]}" "${HELM_EXTRA[@]}" "$@"
 }
 
 # stop_probe NAME REPORT: SIGTERM to the probe (it stops, reads every acknowledged write
@@ -63,19 +72,39 @@ watch_pod_uids() {
 
 # --- Sentinel mode -------------------------------------------------------------------
 
-# move_primary_to POD: a forced Sentinel failover that picks POD (lowest replica-priority).
+# move_primary_to POD: a forced Sentinel failover that picks POD (lowest replica-priority),
+# without losing an acknowledged write: writes paused on the old primary until POD has its
+# offset, is promoted and carries the label, then the application's connections to the old
+# primary dropped (their paused writes are never acknowledged) before the pause is lifted.
 move_primary_to() {
-  local target=$1 pod master
+  local target=$1 pod master old offset deadline
+  old=$(primary_pod)
   master=$(kubectl -n "$NS" exec "$target" -c sentinel -- printenv SENTINEL_MASTER_NAME)
   for pod in $(kubectl -n "$NS" get pods -l app.kubernetes.io/component=valkey -o name | sed 's|^pod/||'); do
-    [[ "$pod" == "$(primary_pod)" ]] && continue
+    [[ "$pod" == "$old" ]] && continue
     valkey_cli "$pod" CONFIG SET replica-priority "$([[ "$pod" == "$target" ]] && echo 1 || echo 100)" >/dev/null
   done
+  # Sentinel reads a replica's priority with its INFO every 10 s.
+  sleep 11
+  valkey_cli "$old" CLIENT PAUSE 30000 WRITE >/dev/null
+  offset=$(valkey_cli "$old" INFO replication | tr -d '\r' | sed -n 's/^master_repl_offset://p')
+  deadline=$((SECONDS + 5))
+  while ((SECONDS < deadline)) &&
+    (($(valkey_cli "$target" INFO replication | tr -d '\r' | sed -n 's/^slave_repl_offset://p') < offset)); do
+    sleep 0.1
+  done
   sentinel_cli "$target" SENTINEL FAILOVER "$master"
-  wait_primary_moved "$(primary_pod)" 60 >/dev/null || true
+  deadline=$((SECONDS + 15))
+  until [[ "$(valkey_cli "$target" ROLE | head -n 1 | tr -d '\r')" == master ]] || ((SECONDS >= deadline)); do
+    sleep 0.1
+  done
+  # Once the label (the Service) has left it, nothing new reaches the old primary.
+  wait_primary_moved "$old" 25 >/dev/null || true
+  valkey_cli "$old" CLIENT KILL USER client >/dev/null || true
+  valkey_cli "$old" CLIENT UNPAUSE >/dev/null
   [[ "$(primary_pod)" == "$target" ]] || { echo "primary is $(primary_pod), not $target"; return 1; }
   valkey_cli "$target" CONFIG SET replica-priority 100 >/dev/null
-  echo "primary moved to $target"
+  echo "primary moved to $target (writes paused meanwhile)"
 }
 
 # The writer runs through: replicas 2 -> 4, the primary moved to the highest ordinal,
@@ -89,24 +118,27 @@ sentinel_scaling() {
   run_id="scaling-$(date +%s)"
   wait_sentinel_settled 240 "$replicas"
   start_probe "$name" "$run_id" "$E2E_SCALE_PROBE_SECONDS"
+  # A failing step ends the case's subshell: stop the probe then too, so that the table shows
+  # what the writer saw up to the failure.
+  trap 'stop_probe "$name" "$report" >/dev/null 2>&1 || true' EXIT
   wait_probe_writing "$(primary_pod)" "$run_id" 120
 
-  before=$(data_pods)
+  before=$(pod_states)
   timed_step "$suite" "replicas $replicas -> $((replicas + 2))" \
     release_upgrade --set cluster.replicasPerMaster=$((replicas + 2))
   wait_sentinel_settled 240 $((replicas + 2))
-  after=$(data_pods)
+  after=$(pod_states)
   echo "pods after scale-up:"; printf '%s\n' "$after"
   unchanged_pods "$before" "$after"
 
   timed_step "$suite" "primary moved to the highest ordinal" move_primary_to "$RELEASE-$((replicas + 2))"
   wait_sentinel_settled 240 $((replicas + 2))
 
-  before=$(data_pods)
+  before=$(pod_states)
   timed_step "$suite" "replicas $((replicas + 2)) -> $replicas (the primary's pod departs)" \
     release_upgrade --set cluster.replicasPerMaster="$replicas"
   wait_sentinel_settled 240 "$replicas"
-  after=$(data_pods)
+  after=$(pod_states)
   echo "pods after scale-down:"; printf '%s\n' "$after"
   [[ $(wc -l <<<"$after") == "$base" ]] || { echo "expected $base pods"; return 1; }
   unchanged_pods "$before" "$after"
@@ -115,7 +147,7 @@ sentinel_scaling() {
   image=$(helm get values "$RELEASE" -n "$NS" --all -o json | jq -r .image)
   rolled="${image%:*}:rolled-$(date +%s)"
   docker tag "$image" "$rolled" && docker push -q "$rolled" >/dev/null
-  before=$(data_pods)
+  before=$(pod_states)
   uids_log="$E2E_LOG_DIR/scaling-uids-$RELEASE.log"
   watch_pod_uids "$uids_log" &
   watcher=$!
@@ -123,7 +155,7 @@ sentinel_scaling() {
     release_upgrade --set cluster.replicasPerMaster="$replicas" --set image="$rolled"
   wait_sentinel_settled 240 "$replicas"
   kill "$watcher" 2>/dev/null || true
-  after=$(data_pods)
+  after=$(pod_states)
   echo "pods after the rolling upgrade:"; printf '%s\n' "$after"
   # Every pod is new, and none was replaced twice.
   join <(printf '%s\n' "$before") <(printf '%s\n' "$after") | awk '$2 == $4 {print "pod " $1 " was not replaced"; bad = 1} END {exit bad}'
@@ -131,6 +163,7 @@ sentinel_scaling() {
   kubectl -n "$NS" get pods -l app.kubernetes.io/component=valkey -o jsonpath='{range .items[*]}{.spec.containers[0].image}{"\n"}{end}' |
     grep -qvxF "$rolled" && { echo "a pod does not run $rolled"; return 1; }
 
+  trap - EXIT
   stop_probe "$name" "$report"
   probe_ok "$report"
 }

@@ -202,6 +202,64 @@ public final class SentinelSet implements AutoCloseable {
     return valkey.connect(servers.get(i));
   }
 
+  /** SENTINEL FAILOVER through node i's Sentinel; its answer ("OK" or the error). */
+  public String failoverBy(int i) {
+    try (StatefulRedisSentinelConnection<String, String> c = connectSentinel(sentinels.get(i))) {
+      return c.sync().failover(MASTER);
+    } catch (RuntimeException e) {
+      return String.valueOf(e.getMessage());
+    }
+  }
+
+  /** The other Sentinels node i's Sentinel knows (SENTINEL SENTINELS), one map of fields each. */
+  public List<Map<String, String>> sentinelsKnownBy(int i) {
+    try (StatefulRedisSentinelConnection<String, String> c = connectSentinel(sentinels.get(i))) {
+      return c.sync()
+          .dispatch(
+              CommandType.SENTINEL,
+              new ListOfMapsOutput<>(StringCodec.UTF8),
+              new CommandArgs<>(StringCodec.UTF8).add("SENTINELS").add(MASTER));
+    }
+  }
+
+  /** The replicas node i's Sentinel knows (SENTINEL REPLICAS), one map of fields each. */
+  public List<Map<String, String>> replicasKnownBy(int i) {
+    try (StatefulRedisSentinelConnection<String, String> c = connectSentinel(sentinels.get(i))) {
+      return c.sync().replicas(MASTER);
+    }
+  }
+
+  /**
+   * The primary every running Sentinel names with no failover in progress and no down flag on it,
+   * or empty while they disagree or one is still failing over. A majority may already name the new
+   * primary while a slow Sentinel still runs a failover of its own (in a later epoch) that would
+   * replace it.
+   */
+  public Optional<InetSocketAddress> primaryAllSentinelsSettledOn() {
+    InetSocketAddress agreed = null;
+    for (ValkeyProcess s : sentinels) {
+      if (!s.isAlive()) {
+        continue;
+      }
+      try (StatefulRedisSentinelConnection<String, String> c = connectSentinel(s)) {
+        Map<String, String> primary = c.sync().master(MASTER);
+        if (!"master".equals(primary.get("flags"))) {
+          return Optional.empty();
+        }
+        InetSocketAddress named =
+            InetSocketAddress.createUnresolved(
+                primary.get("ip"), Integer.parseInt(primary.get("port")));
+        if (agreed != null && !agreed.equals(named)) {
+          return Optional.empty();
+        }
+        agreed = named;
+      } catch (RuntimeException e) {
+        return Optional.empty();
+      }
+    }
+    return Optional.ofNullable(agreed);
+  }
+
   public RedisURI sentinelUri(int i) {
     return valkey.uri(sentinels.get(i));
   }

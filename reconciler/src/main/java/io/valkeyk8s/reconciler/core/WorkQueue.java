@@ -1,10 +1,14 @@
 package io.valkeyk8s.reconciler.core;
 
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -21,6 +25,7 @@ public final class WorkQueue<K> implements AutoCloseable {
   private final ScheduledExecutorService timer =
       Executors.newSingleThreadScheduledExecutor(
           r -> Thread.ofPlatform().daemon().name("workqueue-timer").unstarted(r));
+  private final Map<K, Delayed> delayed = new HashMap<>();
   private boolean closed;
 
   public void add(K key) {
@@ -34,17 +39,50 @@ public final class WorkQueue<K> implements AutoCloseable {
     }
   }
 
+  /**
+   * Adds the key after the delay. At most one delayed add per key is pending, the earliest: a later
+   * one is dropped (the pass the earlier one starts asks again for what it still needs), so that
+   * passes woken by events in between do not each start a chain of their own.
+   */
   public void addAfter(K key, Duration delay) {
     if (delay.isZero() || delay.isNegative()) {
       add(key);
       return;
     }
+    long due = System.nanoTime() + delay.toNanos();
+    lock.lock();
     try {
-      timer.schedule(() -> add(key), delay.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (java.util.concurrent.RejectedExecutionException closedAlready) {
+      Delayed pending = delayed.get(key);
+      if (closed || pending != null && pending.dueNanos() - due <= 0) {
+        return;
+      }
+      if (pending != null) {
+        pending.future().cancel(false);
+      }
+      Delayed[] self = new Delayed[1];
+      ScheduledFuture<?> future =
+          timer.schedule(
+              () -> {
+                lock.lock();
+                try {
+                  delayed.remove(key, self[0]);
+                } finally {
+                  lock.unlock();
+                }
+                add(key);
+              },
+              delay.toNanos(),
+              TimeUnit.NANOSECONDS);
+      self[0] = new Delayed(due, future);
+      delayed.put(key, self[0]);
+    } catch (RejectedExecutionException closedAlready) {
       // closed: nothing more to do
+    } finally {
+      lock.unlock();
     }
   }
+
+  private record Delayed(long dueNanos, ScheduledFuture<?> future) {}
 
   /** Adds the key now and then every period until the queue is closed. */
   public void addEvery(K key, Duration period) {

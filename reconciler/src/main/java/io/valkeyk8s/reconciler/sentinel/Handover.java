@@ -5,21 +5,31 @@ import io.valkeyk8s.reconciler.valkey.Address;
 import io.valkeyk8s.reconciler.valkey.NodeClients;
 import io.valkeyk8s.reconciler.valkey.Role;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Planned handover of a terminating primary (rolling update, drain): pause writes on it, wait until
- * a replica has every byte, then SENTINEL FAILOVER. While that failover runs, {@link #promoted}
- * names the replica the failing-over Sentinel selected as soon as it answers ROLE master, about a
- * second before the Sentinels announce the switch (they notice a promotion with their once-a-second
- * INFO), and re-points the other replicas to it at once, so that a primary with
- * min-replicas-to-write takes writes as soon as the label reaches it. No acknowledged write is
- * lost: the old primary stays paused until it is demoted.
+ * Planned handover of a terminating primary (rolling update, drain, scale-down): pause writes on
+ * it, wait until the replicas that stay have every byte, then SENTINEL FAILOVER on a Sentinel of a
+ * pod that stays. Replicas on terminating pods (a scale-down deletes its pods at once) are given
+ * replica-priority 0 first, and the failover is asked only once the Sentinel that will run it
+ * excludes each of them (priority 0 seen, or the replica down or disconnected): Sentinel picks
+ * among the replicas it knows by priority and offset, and a departing replica promoted would take
+ * the primary down with it moments later. Writes are not paused while that is awaited.
+ *
+ * <p>While the failover runs, {@link #promoted} names the replica the failing-over Sentinel
+ * selected as soon as it answers ROLE master, about a second before the Sentinels announce the
+ * switch (they notice a promotion with their once-a-second INFO), and re-points the other replicas
+ * to it at once, so that a primary with min-replicas-to-write takes writes as soon as the label
+ * reaches it. No acknowledged write is lost: the old primary stays paused until it is demoted.
  */
 final class Handover {
   private static final Logger log = LoggerFactory.getLogger(Handover.class);
@@ -27,13 +37,23 @@ final class Handover {
   private static final Duration CATCH_UP = Duration.ofSeconds(2);
   private static final long RETRY_NANOS = Duration.ofSeconds(15).toNanos();
 
+  /**
+   * How long departing replicas may stay eligible in the Sentinel's view before the failover is
+   * asked anyway: Sentinel reads a replica's priority with its INFO every 10 s, and a departing
+   * replica disconnects as soon as its process stops.
+   */
+  private static final long EXCLUDE_NANOS = Duration.ofSeconds(12).toNanos();
+
   /** How long a handover is followed; the Sentinels announce the switch well within it. */
   private static final long FOLLOW_NANOS = PAUSE.toNanos();
 
   private final NodeClients nodes;
   private final Sentinels sentinels;
   private final SentinelMetrics metrics;
+  private final Supplier<Predicate<Address>> leavingNow;
   private final Map<String, Long> attempts = new ConcurrentHashMap<>();
+  private final Map<String, Long> preparing = new ConcurrentHashMap<>();
+  private final Set<Address> deprioritized = ConcurrentHashMap.newKeySet();
   private volatile InFlight inFlight;
   private volatile boolean repointed;
 
@@ -44,48 +64,122 @@ final class Handover {
   private record InFlight(
       Address primary, List<Address> replicas, Address sentinel, long startedNanos) {}
 
-  Handover(NodeClients nodes, Sentinels sentinels, SentinelMetrics metrics) {
+  /**
+   * @param leavingNow decides, when asked, which node and Sentinel addresses belong to pods that
+   *     are going away (terminating, removed by a scale-down, or gone)
+   */
+  Handover(
+      NodeClients nodes,
+      Sentinels sentinels,
+      SentinelMetrics metrics,
+      Supplier<Predicate<Address>> leavingNow) {
     this.nodes = nodes;
     this.sentinels = sentinels;
     this.metrics = metrics;
+    this.leavingNow = leavingNow;
   }
 
-  /** Starts a handover of this terminating primary unless one started recently. */
-  void start(Pod pod, Address primary) throws InterruptedException {
+  /**
+   * Starts a handover of this terminating primary unless one started recently. True while it is
+   * still preparing (waiting for the Sentinel to exclude the departing replicas): call again soon.
+   */
+  boolean start(Pod pod, Address primary) throws InterruptedException {
     String uid = pod.getMetadata().getUid();
     long now = System.nanoTime();
     Long last = attempts.get(uid);
     if (last != null && now - last < RETRY_NANOS) {
-      return;
+      return false;
+    }
+    attempts.values().removeIf(t -> now - t > 10 * RETRY_NANOS);
+    preparing.values().removeIf(t -> now - t > 10 * RETRY_NANOS);
+    Role role = nodes.at(primary).role();
+    Predicate<Address> leaving = leavingNow.get();
+    List<Address> staying = new ArrayList<>();
+    List<Address> departing = new ArrayList<>();
+    for (Role.Replica r : role.replicas()) {
+      (leaving.test(r.address()) ? departing : staying).add(r.address());
+    }
+    if (staying.isEmpty()) {
+      attempts.put(uid, now);
+      log.warn(
+          "action=handover-skip pod={} replicas={} reason=\"the terminating primary has no replica on a pod that stays\"",
+          pod.getMetadata().getName(),
+          departing);
+      return false;
+    }
+    departing.forEach(this::deprioritize);
+    long preparingSince = preparing.computeIfAbsent(uid, k -> now);
+    Optional<Address> ready = sentinelExcluding(departing, leaving);
+    if (ready.isEmpty() && !departing.isEmpty() && now - preparingSince < EXCLUDE_NANOS) {
+      return true; // writes go on meanwhile; the pod's preStop hook keeps it running
     }
     attempts.put(uid, now);
-    attempts.values().removeIf(t -> now - t > 10 * RETRY_NANOS);
-    Role role = nodes.at(primary).role();
-    if (role.replicas().isEmpty()) {
-      log.warn(
-          "action=handover-skip pod={} reason=\"terminating primary has no replica\"",
-          pod.getMetadata().getName());
-      return;
-    }
+    deprioritized.clear(); // a pod recreated at one of these addresses starts with the default
     long started = System.nanoTime();
     nodes.at(primary).pauseWrites(PAUSE);
-    long lag = waitForCatchUp(primary);
-    Optional<Address> sentinel = sentinels.failover();
+    long lag = waitForCatchUp(primary, staying);
+    Optional<Address> sentinel =
+        ready.filter(sentinels::failoverOn).or(() -> sentinels.failover(leaving));
     if (sentinel.isEmpty()) {
       nodes.at(primary).unpause();
     } else {
-      List<Address> replicas = role.replicas().stream().map(Role.Replica::address).toList();
       repointed = false;
-      inFlight = new InFlight(primary, replicas, sentinel.get(), started);
+      inFlight = new InFlight(primary, staying, sentinel.get(), started);
     }
     metrics.handovers.increment();
     log.info(
-        "action=handover pod={} node={} lag_bytes={} failover={} took_ms={} reason=\"primary pod is terminating\"",
+        "action=handover pod={} node={} lag_bytes={} departing_replicas={} prepared_ms={} failover={} took_ms={} reason=\"primary pod is terminating\"",
         pod.getMetadata().getName(),
         primary,
         lag,
+        departing,
+        (started - preparingSince) / 1_000_000,
         sentinel.map(s -> "requested from " + s).orElse("refused"),
         (System.nanoTime() - started) / 1_000_000);
+    return false;
+  }
+
+  /** replica-priority 0 on a replica whose pod is going away: Sentinel never promotes it. */
+  private void deprioritize(Address replica) {
+    if (deprioritized.contains(replica)) {
+      return;
+    }
+    try {
+      nodes.at(replica).configSet("replica-priority", "0");
+      deprioritized.add(replica);
+      log.info(
+          "action=replica-priority node={} from=default to=0 reason=\"its pod is terminating: never promote it\"",
+          replica);
+    } catch (RuntimeException gone) {
+      deprioritized.add(replica); // its process has stopped: Sentinel sees it disconnected
+    }
+  }
+
+  /**
+   * The first Sentinel on a pod that stays that would promote none of the departing replicas and
+   * has a replica to promote.
+   */
+  private Optional<Address> sentinelExcluding(List<Address> departing, Predicate<Address> leaving) {
+    for (Address s : sentinels.members()) {
+      if (leaving.test(s)) {
+        continue;
+      }
+      Optional<SentinelTable> table = sentinels.table(s);
+      if (table.isEmpty()) {
+        continue;
+      }
+      boolean excluded =
+          table.get().replicas().stream()
+              .filter(r -> departing.contains(r.address()))
+              .allMatch(SentinelTable.Replica::excludedFromFailover);
+      boolean candidate =
+          table.get().replicas().stream()
+              .anyMatch(r -> !departing.contains(r.address()) && r.healthy() && r.priority() > 0);
+      if (excluded && candidate) {
+        return Optional.of(s);
+      }
+    }
+    return Optional.empty();
   }
 
   /** True while a requested failover has not been announced by the Sentinels. */
@@ -155,17 +249,20 @@ final class Handover {
   }
 
   /**
-   * Waits until every replica has processed the paused primary's offset, asking the replicas
-   * themselves (the primary learns replica offsets only from their once-a-second ACKs); returns the
-   * largest lag left at the end.
+   * Waits until every replica that stays has processed the paused primary's offset, asking the
+   * replicas themselves (the primary learns replica offsets only from their once-a-second ACKs);
+   * returns the largest lag left at the end.
    */
-  private long waitForCatchUp(Address primary) throws InterruptedException {
+  private long waitForCatchUp(Address primary, List<Address> staying) throws InterruptedException {
     long deadline = System.nanoTime() + CATCH_UP.toNanos();
     Role paused = nodes.at(primary).role();
     long lag;
     do {
       lag = 0;
       for (Role.Replica r : paused.replicas()) {
+        if (!staying.contains(r.address())) {
+          continue; // a departing replica need not have every byte
+        }
         long offset;
         try {
           offset = nodes.at(r.address()).role().offset();

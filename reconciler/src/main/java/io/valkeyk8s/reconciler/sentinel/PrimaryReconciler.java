@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.valkeyk8s.reconciler.core.Config;
 import io.valkeyk8s.reconciler.core.ReconcileLoop;
 import io.valkeyk8s.reconciler.core.WaitLog;
+import io.valkeyk8s.reconciler.kube.Departures;
 import io.valkeyk8s.reconciler.kube.LabelWriter;
 import io.valkeyk8s.reconciler.kube.Leadership;
 import io.valkeyk8s.reconciler.kube.PodAddresses;
@@ -19,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,6 +38,9 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
   private static final Duration SOON = Duration.ofMillis(200);
   private static final Duration LATER = Duration.ofSeconds(1);
 
+  /** While a handover waits for the Sentinel to exclude the departing replicas. */
+  private static final Duration PREPARING = Duration.ofMillis(50);
+
   /** While a planned handover runs: catch the promotion the moment the node reports it. */
   private static final Duration FOLLOWING = Duration.ofMillis(20);
 
@@ -51,6 +56,8 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
   private final SentinelMetrics metrics;
   private final Fencer fencer;
   private final Handover handover;
+  private final SentinelTableReset tables;
+  private final Departures departures;
   private volatile boolean truthFresh;
   private final WaitLog waits = new WaitLog(log);
   private Address lastPrimary;
@@ -79,7 +86,9 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
     this.fencer =
         new Fencer(
             nodes, metrics, node -> pods.byAddress(node.host()).map(p -> p.getMetadata().getUid()));
-    this.handover = new Handover(nodes, sentinels, metrics);
+    this.departures = new Departures(client, config.namespace());
+    this.handover = new Handover(nodes, sentinels, metrics, this::leavingNow);
+    this.tables = new SentinelTableReset(sentinels, pods, metrics);
   }
 
   /** True when the last pass got a majority answer from the Sentinels. */
@@ -187,15 +196,28 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
     }
     clock.settle(primary);
     if (isShuttingDown(pod)) {
-      handover.start(pod, primary);
-      return Optional.of(handover.following() ? FOLLOWING : SOON);
+      boolean preparing = handover.start(pod, primary);
+      return Optional.of(handover.following() ? FOLLOWING : preparing ? PREPARING : SOON);
     }
     boolean fencing = fencer.run(primary);
     if (handover.following()) {
       return Optional.of(
           FOLLOWING); // also fences clients that reconnect to the old primary meanwhile
     }
-    return fencing ? Optional.of(LATER) : Optional.empty();
+    Optional<Duration> next = tables.converge(primary);
+    if (fencing && next.map(d -> d.compareTo(LATER) > 0).orElse(true)) {
+      return Optional.of(LATER);
+    }
+    return next;
+  }
+
+  /**
+   * Decided now: true for a node or Sentinel whose pod is terminating or about to be removed by a
+   * scale-down, or that matches no pod.
+   */
+  private Predicate<Address> leavingNow() {
+    Predicate<Pod> departing = departures.now(pods.pods());
+    return address -> pods.byAddress(address.host()).map(departing::test).orElse(true);
   }
 
   /** Labelled pods other than the primary, listed from the API server (not the cache). */

@@ -15,6 +15,7 @@ final class SentinelMetrics {
   final Counter labelsRemoved;
   final Counter fencedClients;
   final Counter handovers;
+  final Counter sentinelResets;
 
   SentinelMetrics(MeterRegistry registry, IntSupplier connected, IntSupplier known) {
     labelMove =
@@ -41,6 +42,10 @@ final class SentinelMetrics {
     handovers =
         Counter.builder("valkey_reconciler_handovers")
             .description("Planned handovers started for a terminating primary")
+            .register(registry);
+    sentinelResets =
+        Counter.builder("valkey_reconciler_sentinel_resets")
+            .description("SENTINEL RESETs sent to forget Sentinels and replicas that match no pod")
             .register(registry);
     Gauge.builder("valkey_reconciler_sentinels_connected", connected::getAsInt)
         .description("Sentinels with a live pub/sub subscription")

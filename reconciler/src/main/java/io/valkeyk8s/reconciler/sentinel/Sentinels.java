@@ -33,6 +33,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -267,26 +268,92 @@ public final class Sentinels implements AutoCloseable {
   }
 
   /**
-   * SENTINEL FAILOVER on the first member that accepts it (INPROG counts as accepted); returns that
-   * Sentinel, which runs the failover alone (a forced failover asks nobody's agreement).
+   * SENTINEL FAILOVER on the first member that accepts it (INPROG counts as accepted), asking the
+   * members on pods that stay first (a Sentinel on a terminating pod stops with it, in the middle
+   * of the failover); returns that Sentinel, which runs the failover alone (a forced failover asks
+   * nobody's agreement).
+   *
+   * @param stopping true for a member whose pod is terminating: asked only when no other accepts
    */
-  public Optional<Address> failover() {
-    for (SentinelLink m : members.values()) {
-      if (m.commands == null || !m.commands.isOpen()) {
-        continue;
-      }
-      try {
-        m.commands.sync().failover(config.masterName());
-        return Optional.of(m.address);
-      } catch (RuntimeException e) {
-        if (String.valueOf(e.getMessage()).startsWith("INPROG")) {
-          return Optional.of(m.address);
-        }
-        log.warn(
-            "action=sentinel-failover-refused sentinel={} error=\"{}\"", m.address, e.getMessage());
-      }
+  public Optional<Address> failover(Predicate<Address> stopping) {
+    return preferring(stopping.negate()).stream()
+        .map(m -> m.address)
+        .filter(this::failoverOn)
+        .findFirst();
+  }
+
+  /** SENTINEL FAILOVER on this member; true when it accepted (or one is in progress). */
+  public boolean failoverOn(Address sentinel) {
+    SentinelLink m = members.get(sentinel);
+    if (m == null || m.commands == null || !m.commands.isOpen()) {
+      return false;
     }
-    return Optional.empty();
+    try {
+      m.commands.sync().failover(config.masterName());
+      return true;
+    } catch (RuntimeException e) {
+      if (String.valueOf(e.getMessage()).startsWith("INPROG")) {
+        return true;
+      }
+      log.warn(
+          "action=sentinel-failover-refused sentinel={} error=\"{}\"", m.address, e.getMessage());
+      return false;
+    }
+  }
+
+  /** The members, those that pass the test first, each group in discovery order. */
+  private List<SentinelLink> preferring(Predicate<Address> first) {
+    List<SentinelLink> ordered = new ArrayList<>();
+    members.values().stream().filter(m -> first.test(m.address)).forEach(ordered::add);
+    members.values().stream().filter(m -> !first.test(m.address)).forEach(ordered::add);
+    return ordered;
+  }
+
+  /** What this member knows about the primary, or empty when it does not answer. */
+  public Optional<SentinelTable> table(Address sentinel) {
+    SentinelLink m = members.get(sentinel);
+    if (m == null || m.commands == null || !m.commands.isOpen()) {
+      return Optional.empty();
+    }
+    try {
+      var sync = m.commands.sync();
+      return Optional.of(
+          SentinelTable.parse(
+              m.address,
+              sync.master(config.masterName()),
+              sync.dispatch(
+                  CommandType.SENTINEL,
+                  new ListOfMapsOutput<>(StringCodec.UTF8),
+                  new CommandArgs<>(StringCodec.UTF8).add("SENTINELS").add(config.masterName())),
+              sync.replicas(config.masterName())));
+    } catch (RuntimeException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** The members' addresses, in discovery order. */
+  public List<Address> members() {
+    return List.copyOf(members.keySet());
+  }
+
+  /**
+   * SENTINEL RESET of the primary on this member: it forgets the replicas and Sentinels it knows
+   * and rediscovers those that are alive (replicas from the primary's INFO, Sentinels from their
+   * hello messages). True when the member answered.
+   */
+  public boolean reset(Address sentinel) {
+    SentinelLink m = members.get(sentinel);
+    if (m == null || m.commands == null || !m.commands.isOpen()) {
+      return false;
+    }
+    try {
+      // The argument is a glob pattern: escape one, so that only this name matches.
+      m.commands.sync().reset(config.masterName().replaceAll("([*?\\[\\]\\\\])", "\\\\$1"));
+      return true;
+    } catch (RuntimeException e) {
+      log.warn("action=sentinel-reset-failed sentinel={} error=\"{}\"", sentinel, e.getMessage());
+      return false;
+    }
   }
 
   /** The replica this Sentinel selected in its failover (flag "promoted"), if it selected one. */

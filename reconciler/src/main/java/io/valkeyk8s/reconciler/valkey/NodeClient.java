@@ -116,6 +116,11 @@ public final class NodeClient {
     return fields;
   }
 
+  /** CONFIG SET of one parameter (e.g. replica-priority). */
+  public void configSet(String parameter, String value) {
+    call(c -> c.configSet(parameter, value));
+  }
+
   /** CLIENT PAUSE ms WRITE: writes block, reads and replication go on. */
   public void pauseWrites(Duration timeout) {
     client("PAUSE", String.valueOf(timeout.toMillis()), "WRITE");

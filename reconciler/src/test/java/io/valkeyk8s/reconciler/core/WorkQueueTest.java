@@ -29,6 +29,21 @@ class WorkQueueTest {
   }
 
   @Test
+  void delayedAddsOfOneKeyKeepOnlyTheEarliest() throws Exception {
+    try (WorkQueue<String> q = new WorkQueue<>()) {
+      q.addAfter("k", Duration.ofSeconds(30));
+      q.addAfter("k", Duration.ofMillis(500)); // earlier: replaces it
+      for (int i = 0; i < 50; i++) {
+        q.addAfter("k", Duration.ofSeconds(3)); // later than the pending one: dropped
+      }
+      // Long before the 30 s one would have fired: the earlier add replaced it.
+      assertThat(q.take(Duration.ofSeconds(10))).contains("k");
+      // The later adds were dropped, not scheduled: nothing else arrives.
+      assertThat(q.take(Duration.ofSeconds(4))).isEmpty();
+    }
+  }
+
+  @Test
   void closingWakesATakerWithNothing() throws Exception {
     WorkQueue<String> q = new WorkQueue<>();
     Thread closer =

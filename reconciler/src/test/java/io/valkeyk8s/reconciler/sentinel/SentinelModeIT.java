@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.lettuce.core.api.StatefulRedisConnection;
 import io.valkeyk8s.reconciler.kube.Controller;
 import io.valkeyk8s.testsupport.KubeApiServer;
 import io.valkeyk8s.testsupport.KubeApiServerExtension;
@@ -14,9 +13,7 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -75,7 +72,9 @@ class SentinelModeIT {
     String before = s.awaitLabelOnSentinelPrimary();
     s.valkey.killValkey(SentinelScenario.nodeOf(before));
     s.awaitFailoverAwayFrom(SentinelScenario.nodeOf(before));
-    String after = s.awaitLabelOnSentinelPrimary();
+    assertThat(s.awaitLabelOnSentinelPrimary()).isNotEqualTo(before);
+    // The restarted node must not take the label from the primary the Sentinels settled on.
+    String after = s.awaitSettledFailoverAwayFrom(SentinelScenario.nodeOf(before));
     assertThat(after).isNotEqualTo(before);
     s.valkey.restartValkeyAsReplica(SentinelScenario.nodeOf(before));
     s.valkey.awaitStable();
@@ -281,90 +280,21 @@ class SentinelModeIT {
   void handsOverATerminatingPrimaryWithoutLosingAcknowledgedWrites() throws Exception {
     s.startReconciler("r1");
     String before = s.awaitLabelOnSentinelPrimary();
-    List<String> acknowledged = java.util.Collections.synchronizedList(new ArrayList<>());
-    AtomicBoolean writing = new AtomicBoolean(true);
-    Thread writer = Thread.ofPlatform().start(() -> writeToLabelledPod(writing, acknowledged));
-    try {
-      await().atMost(SentinelScenario.CONVERGE).until(() -> acknowledged.size() > 200);
+    List<String> missing;
+    try (SentinelScenario.Writer writer = s.startWriter()) {
+      writer.awaitMore(200);
       // A terminating pod, as a rolling update leaves it (a finalizer holds it without a kubelet).
-      s.client
-          .pods()
-          .inNamespace(s.pods.namespace())
-          .withName(before)
-          .edit(
-              p ->
-                  new PodBuilder(p)
-                      .editMetadata()
-                      .addToFinalizers("test.valkeyk8s.io/hold")
-                      .endMetadata()
-                      .build());
-      s.client.pods().inNamespace(s.pods.namespace()).withName(before).delete();
+      s.terminate(before);
       s.awaitFailoverAwayFrom(SentinelScenario.nodeOf(before));
       String after = s.awaitLabelOnSentinelPrimary();
       assertThat(after).isNotEqualTo(before);
-      int size = acknowledged.size();
-      await().atMost(SentinelScenario.CONVERGE).until(() -> acknowledged.size() > size + 200);
+      writer.awaitMore(200);
+      missing = writer.stopAndFindMissing();
     } finally {
-      writing.set(false);
-      writer.join();
-      s.client
-          .pods()
-          .inNamespace(s.pods.namespace())
-          .withName(before)
-          .edit(
-              p ->
-                  new PodBuilder(p).editMetadata().withFinalizers(List.of()).endMetadata().build());
+      s.releaseTerminating(before);
     }
-    int primary = s.valkey.nodeOf(s.valkey.primaryBySentinels().orElseThrow().getHostString());
-    try (StatefulRedisConnection<String, String> c = s.valkey.connect(primary)) {
-      List<String> missing = new ArrayList<>();
-      synchronized (acknowledged) {
-        for (String key : acknowledged) {
-          if (c.sync().exists(key) == 0) {
-            missing.add(key);
-          }
-        }
-      }
-      assertThat(missing).as("acknowledged writes missing on the new primary").isEmpty();
-    }
+    assertThat(missing).as("acknowledged writes missing on the new primary").isEmpty();
     s.assertNeverTwoLabelled();
-  }
-
-  /** Writes keys to whichever pod carries the label (as a client of the primary Service would). */
-  private void writeToLabelledPod(AtomicBoolean writing, List<String> acknowledged) {
-    int seq = 0;
-    StatefulRedisConnection<String, String> c = null;
-    int target = -1;
-    while (writing.get()) {
-      try {
-        var labelled = s.watch.labelledPod();
-        if (labelled.isEmpty()) {
-          Thread.sleep(5);
-          continue;
-        }
-        int node = SentinelScenario.nodeOf(labelled.get());
-        if (c == null || node != target) {
-          if (c != null) {
-            c.close();
-          }
-          c = s.valkey.connect(node);
-          target = node;
-        }
-        String key = "k" + seq++;
-        c.sync().set(key, "v");
-        acknowledged.add(key);
-      } catch (InterruptedException e) {
-        return;
-      } catch (RuntimeException e) {
-        if (c != null) {
-          c.close();
-          c = null;
-        }
-      }
-    }
-    if (c != null) {
-      c.close();
-    }
   }
 
   /** A socket authenticated as admin on node i: a client the server may disconnect. */

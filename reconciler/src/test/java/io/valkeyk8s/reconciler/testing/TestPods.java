@@ -1,12 +1,16 @@
 package io.valkeyk8s.reconciler.testing;
 
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodConditionBuilder;
 import io.fabric8.kubernetes.api.model.PodIPBuilder;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -28,6 +32,7 @@ public final class TestPods {
 
   private final KubernetesClient client;
   private final String namespace;
+  private volatile StatefulSet owner;
 
   public TestPods(KubernetesClient client, String namespace) {
     this.client = client;
@@ -53,14 +58,70 @@ public final class TestPods {
     return namespace;
   }
 
+  /**
+   * A StatefulSet object that owns the pods created after it. No controller runs: it only carries
+   * spec.replicas, which {@link #scale} changes as {@code helm upgrade} would.
+   */
+  public StatefulSet statefulSet(String name, int replicas) {
+    StatefulSet set =
+        new StatefulSetBuilder()
+            .withNewMetadata()
+            .withName(name)
+            .withNamespace(namespace)
+            .endMetadata()
+            .withNewSpec()
+            .withReplicas(replicas)
+            .withServiceName(name + "-headless")
+            .withNewSelector()
+            .withMatchLabels(DATA_LABELS)
+            .endSelector()
+            .withNewTemplate()
+            .withNewMetadata()
+            .withLabels(DATA_LABELS)
+            .endMetadata()
+            .withNewSpec()
+            .addNewContainer()
+            .withName("valkey")
+            .withImage("valkey:test")
+            .endContainer()
+            .endSpec()
+            .endTemplate()
+            .endSpec()
+            .build();
+    owner = client.apps().statefulSets().inNamespace(namespace).resource(set).create();
+    return owner;
+  }
+
+  /** Sets spec.replicas of the StatefulSet made by {@link #statefulSet}. */
+  public void scale(int replicas) {
+    client
+        .apps()
+        .statefulSets()
+        .inNamespace(namespace)
+        .withName(owner.getMetadata().getName())
+        .edit(s -> new StatefulSetBuilder(s).editSpec().withReplicas(replicas).endSpec().build());
+  }
+
   /** Creates pod {@code name} of the set with IP {@code ip}, running and ready. */
   public Pod create(String name, String ip) {
+    StatefulSet set = owner;
     Pod pod =
         new PodBuilder()
             .withNewMetadata()
             .withName(name)
             .withNamespace(namespace)
             .withLabels(DATA_LABELS)
+            .withOwnerReferences(
+                set == null
+                    ? List.of()
+                    : List.of(
+                        new OwnerReferenceBuilder()
+                            .withApiVersion("apps/v1")
+                            .withKind("StatefulSet")
+                            .withName(set.getMetadata().getName())
+                            .withUid(set.getMetadata().getUid())
+                            .withController(true)
+                            .build()))
             .endMetadata()
             .withNewSpec()
             // Scheduled, as a kubelet's pods are: deleting it then sets a grace period, not 0.
