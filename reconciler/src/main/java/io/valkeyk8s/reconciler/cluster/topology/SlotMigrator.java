@@ -10,8 +10,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Moves one slot between masters with the CLUSTER SETSLOT IMPORTING / MIGRATING / NODE protocol and
- * MIGRATE in batches. Nothing is undone on failure: the slot stays open and {@link OpenSlotRepair}
+ * The key-by-key path: moves one slot between masters with the CLUSTER SETSLOT IMPORTING /
+ * MIGRATING / NODE protocol and MIGRATE in batches. Slots are moved with {@link
+ * AtomicSlotMigration}; this path remains for {@link OpenSlotRepair}, which finishes a slot that a
+ * key-by-key migration (an earlier release of this reconciler, valkey-cli) left open, and for the
+ * benchmark that compares both. Nothing is undone on failure: the slot stays open and the repair
  * finishes it on the next run.
  */
 public final class SlotMigrator {
@@ -25,6 +28,10 @@ public final class SlotMigrator {
 
   public SlotMigrator(MigrationHook hook) {
     this.hook = hook;
+  }
+
+  MigrationHook hook() {
+    return hook;
   }
 
   public long keysMoved() {

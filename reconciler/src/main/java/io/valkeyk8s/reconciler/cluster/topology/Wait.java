@@ -19,6 +19,11 @@ public final class Wait {
    * @param problem returns null when the condition holds, otherwise what is still wrong
    */
   public static void until(String step, Duration timeout, Supplier<String> problem) {
+    until(step, timeout, problem, Duration.ofMillis(200));
+  }
+
+  /** As {@link #until(String, Duration, Supplier)}, polling every {@code poll}. */
+  public static void until(String step, Duration timeout, Supplier<String> problem, Duration poll) {
     long deadline = System.nanoTime() + timeout.toNanos();
     String last = null;
     String logged = null;
@@ -39,7 +44,7 @@ public final class Wait {
         throw new StepFailedException(
             step, null, "not done after " + timeout.toSeconds() + " s: " + last);
       }
-      sleep(Duration.ofMillis(200));
+      sleep(poll);
     }
   }
 
