@@ -51,8 +51,19 @@ public final class KubeApiServer implements AutoCloseable {
             .withUpdateKubeConfig(false)
             .withStartupTimeout(90_000)
             .build();
+    // kube-api-test picks free ports and then starts etcd and kube-apiserver on them; on a busy
+    // machine another process may take a port in between, and the API server exits at once. A
+    // second start picks new ports.
     Server server = new Server(config);
-    server.start();
+    try {
+      server.start();
+    } catch (RuntimeException firstTry) {
+      System.err.println(
+          "kube-apiserver did not start (" + firstTry.getMessage() + "); trying once more");
+      server.stop();
+      server = new Server(config);
+      server.start();
+    }
     return new KubeApiServer(server);
   }
 
