@@ -82,8 +82,25 @@ public final class AtomicSlotMigration {
     }
   }
 
-  /** A job that did not succeed; its slots stayed with the source. */
-  record Failed(PodNode source, String target, String text) {}
+  /**
+   * A job that did not succeed; its slots stayed with the source. {@code targetNode} is null when
+   * the target is not among the known nodes.
+   */
+  record Failed(PodNode source, PodNode targetNode, String target, String text) {
+    /** Source and target both still answer: the cause was passing (a retry can succeed). */
+    boolean bothAnswer() {
+      return answers(source) && targetNode != null && answers(targetNode);
+    }
+
+    private static boolean answers(PodNode node) {
+      try {
+        node.client().step("check the node answers").ping();
+        return true;
+      } catch (StepFailedException e) {
+        return false;
+      }
+    }
+  }
 
   /**
    * Starts the moves (one MIGRATESLOTS per source) and waits until the servers finished them.
@@ -146,6 +163,7 @@ public final class AtomicSlotMigration {
           failed.add(
               new Failed(
                   source,
+                  target,
                   to,
                   "migration of slots "
                       + job.get("slot_ranges")

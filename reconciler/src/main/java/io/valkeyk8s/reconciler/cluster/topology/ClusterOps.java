@@ -398,51 +398,67 @@ public final class ClusterOps {
         });
   }
 
+  /** Attempts of {@link #balance} when jobs fail while source and target still answer. */
+  static final int BALANCE_ATTEMPTS = 3;
+
   /**
    * Moves slots so the given masters are within one slot of each other and no other master serves
    * any, with atomic slot migration ({@link AtomicSlotMigration}): first the jobs an interrupted
-   * run left running end, then the plan is made from the slots as the nodes own them. A failed job
-   * fails the step (its slots stayed with the source; a rerun plans again). Returns the slots
-   * moved.
+   * run left running end, then the plan is made from the slots as the nodes own them. A job that
+   * fails while its source and target both still answer (a passing cause: a replica briefly away, a
+   * fork busy with a full sync) is planned and started again, {@value #BALANCE_ATTEMPTS} attempts
+   * in all; otherwise a failed job fails the step (its slots stayed with the source; a rerun plans
+   * again). Returns the slots moved.
    */
   public int balance(String step, List<PodNode> keep) {
-    int moved = 0;
-    Snapshot snapshot = snapshot(step);
-    List<PodNode> masters = snapshot.members().stream().filter(PodNode::isMaster).toList();
-    atomic.awaitIdle(step, masters);
-    ClusterView reference = ClusterView.read(keep.get(0).client().step(step));
-    Map<String, BitSet> owned = new LinkedHashMap<>();
-    for (ClusterNode n : reference.nodes()) {
-      if (n.isMaster() && n.slotCount() > 0) {
-        owned.put(n.id(), n.slots());
+    long before = atomic.slotsMoved();
+    List<String> keepIds = keep.stream().map(PodNode::id).toList();
+    for (int attempt = 1; ; attempt++) {
+      Snapshot snapshot = snapshot(step);
+      List<PodNode> masters = snapshot.members().stream().filter(PodNode::isMaster).toList();
+      atomic.awaitIdle(step, masters);
+      ClusterView reference = ClusterView.read(keep.get(0).client().step(step));
+      Map<String, BitSet> owned = new LinkedHashMap<>();
+      for (ClusterNode n : reference.nodes()) {
+        if (n.isMaster() && n.slotCount() > 0) {
+          owned.put(n.id(), n.slots());
+        }
       }
-    }
-    List<SlotBalancer.Move> moves =
-        SlotBalancer.plan(keep.stream().map(PodNode::id).toList(), owned);
-    if (moves.isEmpty()) {
-      return moved;
-    }
-    requireAtomicSlotMigration(snapshot);
-    Map<String, PodNode> byId = new HashMap<>();
-    snapshot.members().forEach(m -> byId.put(m.id(), m));
-    moves.forEach(
-        m -> {
-          requireMember(byId, m.from(), step);
-          requireMember(byId, m.to(), step);
-        });
-    waitReplicasInSync(step + ": wait for replicas to sync before moving slots");
-    LOG.info("action=move-slots slots={} reason=\"{}\"", moves.size(), step);
-    List<AtomicSlotMigration.Failed> failed = atomic.run(step, moves, byId);
-    if (!failed.isEmpty()) {
+      List<SlotBalancer.Move> moves = SlotBalancer.plan(keepIds, owned);
+      if (moves.isEmpty()) {
+        return (int) (atomic.slotsMoved() - before);
+      }
+      requireAtomicSlotMigration(snapshot);
+      Map<String, PodNode> byId = new HashMap<>();
+      snapshot.members().forEach(m -> byId.put(m.id(), m));
+      moves.forEach(
+          m -> {
+            requireMember(byId, m.from(), step);
+            requireMember(byId, m.to(), step);
+          });
+      waitReplicasInSync(step + ": wait for replicas to sync before moving slots");
+      LOG.info("action=move-slots slots={} reason=\"{}\"", moves.size(), step);
+      List<AtomicSlotMigration.Failed> failed = atomic.run(step, moves, byId);
+      if (failed.isEmpty()) {
+        return (int) (atomic.slotsMoved() - before);
+      }
       AtomicSlotMigration.Failed first = failed.get(0);
+      String text =
+          first.text() + (failed.size() > 1 ? " (and " + (failed.size() - 1) + " more jobs)" : "");
+      if (attempt < BALANCE_ATTEMPTS
+          && failed.stream().allMatch(AtomicSlotMigration.Failed::bothAnswer)) {
+        LOG.warn(
+            "action=retry step=\"{}\" attempt={} reason=\"{}; source and target answer, so"
+                + " planning and starting the moves again\"",
+            step,
+            attempt + 1,
+            text);
+        Wait.sleep(Duration.ofSeconds(1));
+        continue;
+      }
       throw new StepFailedException(
-          step,
-          first.target(),
-          first.text()
-              + (failed.size() > 1 ? " (and " + (failed.size() - 1) + " more jobs)" : "")
-              + "; the slots stayed with their source, a rerun moves them");
+          step, first.target(), text + "; the slots stayed with their source, a rerun moves them");
     }
-    return moves.size();
   }
 
   /** The oldest Valkey that has atomic slot migration. */

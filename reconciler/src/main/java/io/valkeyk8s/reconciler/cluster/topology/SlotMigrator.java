@@ -2,6 +2,7 @@ package io.valkeyk8s.reconciler.cluster.topology;
 
 import io.valkeyk8s.reconciler.core.StepFailedException;
 import io.valkeyk8s.reconciler.valkey.NodeClient;
+import java.time.Duration;
 import java.util.BitSet;
 import java.util.Collection;
 import java.util.List;
@@ -21,6 +22,9 @@ public final class SlotMigrator {
   private static final Logger LOG = LoggerFactory.getLogger(SlotMigrator.class);
   static final int BATCH_KEYS = 500;
   static final long MIGRATE_TIMEOUT_MS = 60_000;
+
+  /** How long a SETSLOT refused with NOREPLICAS (a replica briefly away) is sent again. */
+  static final Duration NO_REPLICAS_PATIENCE = Duration.ofSeconds(30);
 
   private final MigrationHook hook;
   private final AtomicLong keysMoved = new AtomicLong();
@@ -67,10 +71,16 @@ public final class SlotMigrator {
     ClusterNode sourceSelf =
         ClusterView.read(source.client().step("read source of open slot " + slot)).myself();
     if (!targetSelf.slots().get(slot) && !source.id().equals(targetSelf.importing().get(slot))) {
-      target.client().step("import slot " + slot).setSlotImporting(slot, source.id());
+      Wait.retryingNoReplicas(
+          "import slot " + slot,
+          NO_REPLICAS_PATIENCE,
+          () -> target.client().step("import slot " + slot).setSlotImporting(slot, source.id()));
     }
     if (sourceSelf.slots().get(slot) && !target.id().equals(sourceSelf.migrating().get(slot))) {
-      source.client().step("migrate slot " + slot).setSlotMigrating(slot, target.id());
+      Wait.retryingNoReplicas(
+          "migrate slot " + slot,
+          NO_REPLICAS_PATIENCE,
+          () -> source.client().step("migrate slot " + slot).setSlotMigrating(slot, target.id()));
     }
     drain(slot, source.client(), target.client());
     assign(slot, target.id(), target.client(), source.client(), otherMasters);
@@ -83,7 +93,10 @@ public final class SlotMigrator {
       if (keys.isEmpty()) {
         return;
       }
-      source.step(step).migrate(target.address(), keys, MIGRATE_TIMEOUT_MS);
+      Wait.retryingNoReplicas(
+          step,
+          NO_REPLICAS_PATIENCE,
+          () -> source.step(step).migrate(target.address(), keys, MIGRATE_TIMEOUT_MS));
       keysMoved.addAndGet(keys.size());
       hook.afterBatch(slot, keys.size());
       if (keys.size() < BATCH_KEYS) {
@@ -102,7 +115,8 @@ public final class SlotMigrator {
       NodeClient source,
       Collection<NodeClient> otherMasters) {
     String step = "assign slot " + slot + " to " + target.describe();
-    target.step(step).setSlotNode(slot, targetId);
+    Wait.retryingNoReplicas(
+        step, NO_REPLICAS_PATIENCE, () -> target.step(step).setSlotNode(slot, targetId));
     try {
       source.step(step).setSlotNode(slot, targetId);
     } catch (StepFailedException e) {

@@ -48,6 +48,42 @@ public final class Wait {
     }
   }
 
+  /**
+   * Runs a command again while it fails with NOREPLICAS, at most {@code timeout}: a primary whose
+   * replica is briefly away (reconnecting, in a full sync, re-pointed) refuses writes under
+   * min-replicas-to-write and times out waiting for the replica's ack of a replicated CLUSTER
+   * SETSLOT; both pass once the replica is back. Any other failure is thrown at once.
+   */
+  public static void retryingNoReplicas(String step, Duration timeout, Runnable command) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    boolean logged = false;
+    while (true) {
+      try {
+        command.run();
+        return;
+      } catch (StepFailedException e) {
+        if (!isNoReplicas(e) || System.nanoTime() > deadline) {
+          throw e;
+        }
+        if (!logged) {
+          LOG.info("action=wait step=\"{}\" reason=\"{}; retrying\"", step, e.getMessage());
+          logged = true;
+        }
+        sleep(Duration.ofMillis(500));
+      }
+    }
+  }
+
+  /** The server refused because too few replicas acknowledged (NOREPLICAS). */
+  public static boolean isNoReplicas(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t.getMessage() != null && t.getMessage().contains("NOREPLICAS")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   public static void sleep(Duration duration) {
     try {
       Thread.sleep(duration);
