@@ -335,23 +335,28 @@ final class ClusterHarness implements AutoCloseable {
                   return uri.build();
                 })
             .toList();
-    // The nodes announce pod DNS names as the chart's do; here they resolve to the node's address.
-    ClientResources resources =
-        ClientResources.builder()
-            .socketAddressResolver(
-                MappingSocketAddressResolver.create(
-                    DnsResolvers.UNRESOLVED,
-                    hostAndPort ->
-                        nodes.stream()
-                            .filter(
-                                n ->
-                                    hostAndPort.getHostText().startsWith(n.name() + ".")
-                                        || hostAndPort.getHostText().equals(n.name()))
-                            .findFirst()
-                            .map(n -> HostAndPort.of(n.host(), hostAndPort.getPort()))
-                            .orElse(hostAndPort)))
-            .build();
-    return RedisClusterClient.create(resources, seeds);
+    return RedisClusterClient.create(resolving(nodes), seeds);
+  }
+
+  /**
+   * Client resources that resolve the pod DNS names the nodes announce (as the chart's pods do) to
+   * the nodes' loopback addresses; the caller shuts them down.
+   */
+  static ClientResources resolving(List<ValkeyProcess> nodes) {
+    return ClientResources.builder()
+        .socketAddressResolver(
+            MappingSocketAddressResolver.create(
+                DnsResolvers.UNRESOLVED,
+                hostAndPort ->
+                    nodes.stream()
+                        .filter(
+                            n ->
+                                hostAndPort.getHostText().startsWith(n.name() + ".")
+                                    || hostAndPort.getHostText().equals(n.name()))
+                        .findFirst()
+                        .map(n -> HostAndPort.of(n.host(), hostAndPort.getPort()))
+                        .orElse(hostAndPort)))
+        .build();
   }
 
   /** Writes key:i = value-i for i in [0, count), pipelined. */
