@@ -53,11 +53,6 @@ check_cluster_keys() {
   ((bad == 0))
 }
 
-cluster_upgrade() { # MASTERS
-  helm upgrade "$RELEASE" "$CHART" ${VERSION:+--version "$VERSION"} "${PLAIN_HTTP[@]}" --namespace "$NS" \
-    "${VALUES_ARGS[@]}" --set cluster.masters="$1" --timeout 10m --wait "${PULL_POLICY[@]}" "${HELM_EXTRA[@]}"
-}
-
 cluster_initial_keys() {
   local masters
   masters=$(installed_masters)
@@ -69,20 +64,9 @@ cluster_initial_keys() {
 # The masters of the installed values (the steps below move from and back to them).
 installed_masters() { helm get values "$RELEASE" -n "$NS" --all --revision 1 -o json | jq -r '.cluster.masters'; }
 
-cluster_scale_up() {
-  local masters
-  masters=$(installed_masters)
-  cluster_upgrade $((masters + 1))
-  wait_cluster_ok $((masters + 1)) 300
-  check_cluster_keys
-}
-
-cluster_scale_down() {
-  local masters
-  masters=$(installed_masters)
-  cluster_upgrade "$masters"
-  wait_cluster_ok "$masters" 300
+# statefulset_settled: the StatefulSet has as many pods as it wants (scale-down removed them).
+statefulset_settled() {
   [[ "$(kubectl -n "$NS" get statefulset "$RELEASE" -o jsonpath='{.status.replicas}')" == \
-    "$(kubectl -n "$NS" get statefulset "$RELEASE" -o jsonpath='{.spec.replicas}')" ]]
-  check_cluster_keys
+    "$(kubectl -n "$NS" get statefulset "$RELEASE" -o jsonpath='{.spec.replicas}')" ]] ||
+    { echo "StatefulSet $RELEASE not settled: $(kubectl -n "$NS" get statefulset "$RELEASE" -o jsonpath='{.status.replicas}/{.spec.replicas}')"; return 1; }
 }

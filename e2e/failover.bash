@@ -114,10 +114,10 @@ spec:
         - {name: VALKEY_USERNAME, value: client}
         - name: VALKEY_PASSWORD
           valueFrom: {secretKeyRef: {name: $RELEASE-credentials, key: clientPassword}}
-        - {name: JAVA_TOOL_OPTIONS, value: "-XX:MaxRAMPercentage=75 -Djava.io.tmpdir=/tmp"}
+        - {name: JAVA_TOOL_OPTIONS, value: "-XX:MaxRAMPercentage=${E2E_PROBE_RAM_PERCENT:-75} -Djava.io.tmpdir=/tmp"}
       resources:
         requests: {cpu: 50m, memory: 128Mi}
-        limits: {memory: 384Mi}
+        limits: {memory: ${E2E_PROBE_MEMORY_LIMIT:-384Mi}}
       securityContext:
         allowPrivilegeEscalation: false
         readOnlyRootFilesystem: true

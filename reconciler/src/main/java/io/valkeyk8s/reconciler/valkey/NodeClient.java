@@ -6,10 +6,13 @@ import io.lettuce.core.MigrateArgs;
 import io.lettuce.core.Range;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.output.CommandOutput;
+import io.lettuce.core.output.NestedMultiOutput;
 import io.lettuce.core.output.StatusOutput;
 import io.lettuce.core.protocol.CommandArgs;
 import io.lettuce.core.protocol.CommandType;
 import io.valkeyk8s.reconciler.core.StepFailedException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -220,6 +223,74 @@ public final class NodeClient {
     }
     MigrateArgs<byte[]> finalArgs = args;
     call(c -> c.migrate(target.host(), target.port(), 0, timeoutMillis, finalArgs));
+  }
+
+  /**
+   * CLUSTER MIGRATESLOTS (Valkey 9): one atomic slot migration job per target, each with its slot
+   * ranges ({first, last} inclusive); this node must own every slot.
+   */
+  public void migrateSlots(Map<String, List<int[]>> rangesByTarget) {
+    List<String> args = new java.util.ArrayList<>(List.of("MIGRATESLOTS"));
+    rangesByTarget.forEach(
+        (target, ranges) -> {
+          args.add("SLOTSRANGE");
+          ranges.forEach(
+              r -> {
+                args.add(String.valueOf(r[0]));
+                args.add(String.valueOf(r[1]));
+              });
+          args.add("NODE");
+          args.add(target);
+        });
+    cluster(() -> new StatusOutput<>(ByteArrayCodec.INSTANCE), args);
+  }
+
+  /**
+   * CLUSTER GETSLOTMIGRATIONS (Valkey 9): the running and recent atomic slot migration jobs this
+   * node takes part in, each as its fields (name, operation, slot_ranges, target_node, source_node,
+   * create_time, state, message, ...), numbers as Long, the rest as String.
+   */
+  public List<Map<String, Object>> slotMigrations() {
+    List<Object> jobs =
+        cluster(
+            () -> new NestedMultiOutput<>(ByteArrayCodec.INSTANCE), List.of("GETSLOTMIGRATIONS"));
+    List<Map<String, Object>> out = new java.util.ArrayList<>();
+    for (Object job : jobs) {
+      List<?> kv = (List<?>) job;
+      Map<String, Object> fields = new LinkedHashMap<>();
+      for (int i = 0; i + 1 < kv.size(); i += 2) {
+        Object v = kv.get(i + 1);
+        fields.put(
+            text(kv.get(i)), v instanceof byte[] b ? new String(b, StandardCharsets.UTF_8) : v);
+      }
+      out.add(fields);
+    }
+    return out;
+  }
+
+  /** CLUSTER CANCELSLOTMIGRATIONS (Valkey 9): cancels the migrations this node exports. */
+  public void cancelSlotMigrations() {
+    cluster(() -> new StatusOutput<>(ByteArrayCodec.INSTANCE), List.of("CANCELSLOTMIGRATIONS"));
+  }
+
+  /** The server's version from INFO server ({@code valkey_version}, else {@code redis_version}). */
+  public String serverVersion() {
+    Map<String, String> server = info("server");
+    return server.getOrDefault("valkey_version", server.get("redis_version"));
+  }
+
+  private <T> T cluster(
+      java.util.function.Supplier<CommandOutput<byte[], byte[], T>> output, List<String> args) {
+    return call(
+        c -> {
+          CommandArgs<byte[], byte[]> a = new CommandArgs<>(ByteArrayCodec.INSTANCE);
+          args.forEach(a::add);
+          return c.dispatch(CommandType.CLUSTER, output.get(), a);
+        });
+  }
+
+  private static String text(Object o) {
+    return o instanceof byte[] b ? new String(b, StandardCharsets.UTF_8) : String.valueOf(o);
   }
 
   private static Map<String, String> fields(String text) {

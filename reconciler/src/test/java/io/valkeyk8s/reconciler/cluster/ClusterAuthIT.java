@@ -31,10 +31,11 @@ import org.junit.jupiter.api.TestMethodOrder;
 /**
  * The cluster as the chart runs it: every node with the users of config/users.acl (default off),
  * replicas syncing as the replication user, the reconciler as admin, the application as client.
- * Init 3x1, 10 000 keys, scale-up to 4 (MIGRATE with AUTH2), scale-down to 3 through a CLUSTER
- * FAILOVER of a departing primary, then a kill -9 of a primary under the healer. Replication links
- * must be up after every step: a replica that cannot authenticate still shows in CLUSTER NODES, so
- * the cluster checks alone would not notice.
+ * Init 3x1, 10 000 keys, scale-up to 4 (atomic slot migration: the source logs in to the target as
+ * the replication user), scale-down to 3 through a CLUSTER FAILOVER of a departing primary, then a
+ * kill -9 of a primary under the healer. Replication links must be up after every step: a replica
+ * that cannot authenticate still shows in CLUSTER NODES, so the cluster checks alone would not
+ * notice.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(OrderAnnotation.class)
@@ -117,13 +118,24 @@ class ClusterAuthIT {
 
   @Test
   @Order(2)
-  void scaleUpMigratesKeysAsAdmin() throws Exception {
+  void scaleUpMigratesKeysBetweenAuthenticatedNodes() throws Exception {
     h.scaleStatefulSet(8);
     ScaleUpCommand up = h.scaleUp(4, 1);
-    AtomicLong moved = new AtomicLong();
-    up.migrationHook((slot, keys) -> moved.addAndGet(keys));
+    AtomicLong jobs = new AtomicLong();
+    up.migrationHook((slot, keys) -> jobs.incrementAndGet());
     assertThat(h.run(up)).as(String.valueOf(up.lastError())).isZero();
-    assertThat(moved.get()).as("keys moved with MIGRATE ... AUTH2 admin").isPositive();
+    assertThat(jobs.get()).as("atomic slot migration jobs started").isPositive();
+    // The sources logged in to the new primary as the replication user (masteruser) and it ran
+    // the slots' contents as that user: what config/users.acl must allow.
+    try (NodeClients clients = h.clients()) {
+      NodeClient pod6 = clients.at(h.address(6), "valkey-6").step("test");
+      long keysThere = pod6.call(c -> c.dbsize());
+      assertThat(keysThere).as("keys on the new primary").isPositive();
+      assertThat(pod6.slotMigrations())
+          .as("import jobs on the new primary")
+          .isNotEmpty()
+          .allSatisfy(j -> assertThat(j).containsEntry("state", "success"));
+    }
     h.assertClusterOk(4, 1);
     awaitReplicationLinksUp();
     assertThat(h.missingKeys(KEYS)).isZero();

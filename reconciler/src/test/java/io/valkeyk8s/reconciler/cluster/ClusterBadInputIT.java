@@ -30,8 +30,8 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * Refusals: too few masters, an unreachable node, a failing cluster. Each names what and where, and
- * leaves the cluster serving.
+ * Refusals: too few masters, an unreachable node, a failing cluster, a migration target stopped, a
+ * server without atomic slot migration. Each names what and where, and leaves the cluster serving.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(OrderAnnotation.class)
@@ -149,7 +149,7 @@ class ClusterBadInputIT {
     AtomicInteger batches = new AtomicInteger();
     up.migrationHook(
         (slot, keys) -> {
-          if (batches.incrementAndGet() == 30) {
+          if (batches.incrementAndGet() == 1) {
             try (NodeClients clients = h.clients()) {
               // Let the target's replica have what was moved so far: the test is about the
               // reconciler, not async replication.
@@ -158,10 +158,8 @@ class ClusterBadInputIT {
                   .step("test")
                   .call(c -> c.waitForReplication(1, 5000));
             }
-            // SIGTERM, as when a pod is deleted: Valkey waits for its replica before exiting. With
-            // kill -9 the keys other workers moved after the WAIT would be lost with the node,
-            // which
-            // is MIGRATE's nature (the source deletes on the target's OK), not the reconciler's.
+            // SIGTERM, as when a pod is deleted, while the first atomic migration job runs: the job
+            // fails and its slots stay with the source.
             target.stop();
           }
         });
@@ -214,6 +212,25 @@ class ClusterBadInputIT {
     h.relaunch(target, false);
     ScaleUpCommand rerun = h.scaleUp(4, 1);
     assertThat(h.run(rerun)).as(String.valueOf(rerun.lastError())).isZero();
+    h.assertClusterOk(4, 1);
+    assertThat(h.missingKeys(KEYS)).isZero();
+  }
+
+  @Test
+  @Order(5)
+  void aServerWithoutAtomicSlotMigrationIsRefusedWithExitTwo() throws Exception {
+    // Every node here runs Valkey 9.1; the command is told to need a newer one, so the refusal is
+    // that of a real server's INFO answer.
+    String version;
+    try (NodeClients clients = h.clients()) {
+      version = clients.at(h.address(0), "valkey-0").step("test").serverVersion();
+    }
+    ScaleDownCommand down = h.scaleDown(3, 1);
+    down.requireVersion("99.0.0");
+    assertThat(h.run(down)).isEqualTo(2);
+    assertThat(down.lastError())
+        .contains("runs Valkey " + version + "; moving slots needs Valkey 99.0.0 or newer")
+        .doesNotContain("\n");
     h.assertClusterOk(4, 1);
     assertThat(h.missingKeys(KEYS)).isZero();
   }

@@ -11,6 +11,10 @@ import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisAdvancedClusterAsyncCommands;
+import io.lettuce.core.internal.HostAndPort;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DnsResolvers;
+import io.lettuce.core.resource.MappingSocketAddressResolver;
 import io.valkeyk8s.reconciler.cluster.command.InitCommand;
 import io.valkeyk8s.reconciler.cluster.command.OneShotCommand;
 import io.valkeyk8s.reconciler.cluster.command.ScaleDownCommand;
@@ -98,13 +102,17 @@ final class ClusterHarness implements AutoCloseable {
     publishPods();
   }
 
-  /** Starts cluster nodes until there are count of them (index = pod ordinal). */
+  /**
+   * Starts cluster nodes until there are count of them (index = pod ordinal), each announcing its
+   * pod's DNS name as the chart's pods do (cluster-announce-hostname).
+   */
   static void startUpTo(LoopbackValkey valkey, List<ValkeyProcess> nodes, int count)
       throws IOException {
     while (nodes.size() < count) {
-      nodes.add(
-          valkey.startServer(
-              "valkey-" + nodes.size(), valkey.newHost(), LoopbackValkey.CLUSTER_NODE));
+      String name = "valkey-" + nodes.size();
+      List<String> settings = new ArrayList<>(LoopbackValkey.CLUSTER_NODE);
+      settings.add("cluster-announce-hostname " + name + ".valkey-headless.valkey-it.svc");
+      nodes.add(valkey.startServer(name, valkey.newHost(), settings));
     }
   }
 
@@ -327,7 +335,28 @@ final class ClusterHarness implements AutoCloseable {
                   return uri.build();
                 })
             .toList();
-    return RedisClusterClient.create(seeds);
+    return RedisClusterClient.create(resolving(nodes), seeds);
+  }
+
+  /**
+   * Client resources that resolve the pod DNS names the nodes announce (as the chart's pods do) to
+   * the nodes' loopback addresses; the caller shuts them down.
+   */
+  static ClientResources resolving(List<ValkeyProcess> nodes) {
+    return ClientResources.builder()
+        .socketAddressResolver(
+            MappingSocketAddressResolver.create(
+                DnsResolvers.UNRESOLVED,
+                hostAndPort ->
+                    nodes.stream()
+                        .filter(
+                            n ->
+                                hostAndPort.getHostText().startsWith(n.name() + ".")
+                                    || hostAndPort.getHostText().equals(n.name()))
+                        .findFirst()
+                        .map(n -> HostAndPort.of(n.host(), hostAndPort.getPort()))
+                        .orElse(hostAndPort)))
+        .build();
   }
 
   /** Writes key:i = value-i for i in [0, count), pipelined. */
@@ -350,6 +379,7 @@ final class ClusterHarness implements AutoCloseable {
           .isTrue();
     } finally {
       client.shutdown();
+      client.getResources().shutdown();
     }
   }
 
@@ -403,6 +433,7 @@ final class ClusterHarness implements AutoCloseable {
       return missing;
     } finally {
       client.shutdown();
+      client.getResources().shutdown();
     }
   }
 

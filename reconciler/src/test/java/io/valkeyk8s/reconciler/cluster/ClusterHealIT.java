@@ -6,11 +6,14 @@ import static org.awaitility.Awaitility.await;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.valkeyk8s.reconciler.cluster.heal.HealPass;
+import io.valkeyk8s.reconciler.cluster.topology.ClusterView;
 import io.valkeyk8s.reconciler.kube.Controller;
+import io.valkeyk8s.reconciler.valkey.NodeClient;
 import io.valkeyk8s.reconciler.valkey.NodeClients;
 import io.valkeyk8s.testsupport.ValkeyProcess;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer.OrderAnnotation;
@@ -21,7 +24,9 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * The long-running healer against a 3x1 cluster: labels by layout, a kill -9 of a primary (labels
- * follow the failover), and a restart of every node on new addresses (heals to ok).
+ * follow the failover), a restart of every node on new addresses (heals to ok), a replica's and a
+ * primary's pod back on an empty volume (each rejoins its shard as a replica; its earlier id is
+ * forgotten only once the new node is in sync), and every pod lost at once (formed anew, empty).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(OrderAnnotation.class)
@@ -135,15 +140,14 @@ class ClusterHealIT {
   @Order(4)
   void podBackOnAnEmptyVolumeIsForgottenAndAdoptedAgain() throws Exception {
     int ordinal = HealPass.REPLICA.equals(h.kube.labels(5).get(HealPass.ROLE_LABEL)) ? 5 : 4;
-    ValkeyProcess node = h.node(ordinal);
-    String oldId;
+    String primaryId;
     try (NodeClients clients = h.clients()) {
-      oldId = clients.at(ClusterHarness.address(node), "valkey-" + ordinal).step("test").myId();
+      primaryId =
+          ClusterView.read(clients.at(h.address(ordinal), "valkey-" + ordinal).step("test"))
+              .myself()
+              .masterId();
     }
-    node.stop();
-    node.wipe();
-    h.relaunch(node, true);
-    h.publishPods();
+    String newId = loseDataAndComeBack(ordinal);
 
     await("the lost node is forgotten and the fresh one replicates shard 2")
         .atMost(PATIENCE)
@@ -157,8 +161,137 @@ class ClusterHealIT {
               }
             });
     awaitLabels(ordinal, HealPass.REPLICA, "2");
+    assertThat(replicaOf(ordinal))
+        .as("the new node replicates its old primary")
+        .isEqualTo(primaryId);
+    watcher.join(Duration.ofSeconds(10));
+    assertThat(forgottenBeforeSync.get())
+        .as("the earlier id was forgotten while the new node " + newId + " was not in sync yet")
+        .isNull();
     assertThat(healer.registry().get("valkey_cluster_forgets").counter().count()).isPositive();
     assertThat(healer.registry().get("valkey_cluster_adoptions").counter().count()).isPositive();
     assertThat(h.missingKeys(KEYS)).isZero();
+  }
+
+  @Test
+  @Order(5)
+  void primaryBackWithoutItsDataRejoinsItsShardAsAReplica() throws Exception {
+    int ordinal = HealPass.PRIMARY.equals(h.kube.labels(0).get(HealPass.ROLE_LABEL)) ? 0 : 1;
+    int partner = 1 - ordinal;
+    String partnerId;
+    try (NodeClients clients = h.clients()) {
+      partnerId = clients.at(h.address(partner), "valkey-" + partner).step("test").myId();
+    }
+    loseDataAndComeBack(ordinal);
+
+    await("the partner took shard 0 over and the new node replicates it")
+        .atMost(PATIENCE)
+        .pollInterval(Duration.ofSeconds(1))
+        .untilAsserted(
+            () -> {
+              h.assertClusterOk(3, 1);
+              assertThat(replicaOf(ordinal)).isEqualTo(partnerId);
+              try (NodeClients clients = h.clients()) {
+                assertThat(h.members(clients))
+                    .allSatisfy(m -> assertThat(m.view().knows(oldId)).isFalse());
+              }
+            });
+    awaitLabels(partner, HealPass.PRIMARY, "0");
+    awaitLabels(ordinal, HealPass.REPLICA, "0");
+    watcher.join(Duration.ofSeconds(10));
+    assertThat(forgottenBeforeSync.get()).isNull();
+    assertThat(h.missingKeys(KEYS)).isZero();
+  }
+
+  @Test
+  @Order(6)
+  void everyPodLostAtOnceIsFormedAnewEmpty() throws Exception {
+    for (ValkeyProcess node : h.nodes) {
+      node.stop();
+      node.wipe();
+    }
+    for (ValkeyProcess node : h.nodes) {
+      h.relaunch(node, true);
+    }
+    h.publishPods();
+
+    // The data is gone (that is what persistence is for); the service comes back, empty.
+    await("a new cluster formed by the healer")
+        .atMost(PATIENCE)
+        .pollInterval(Duration.ofSeconds(1))
+        .untilAsserted(() -> h.assertClusterOk(3, 1));
+    assertThat(healer.registry().get("valkey_cluster_reforms").counter().count()).isEqualTo(1);
+    assertThat(h.missingKeys(KEYS)).isEqualTo(KEYS);
+    h.writeKeys(KEYS);
+    assertThat(h.missingKeys(KEYS)).isZero();
+  }
+
+  private String oldId;
+  private final AtomicReference<String> forgottenBeforeSync = new AtomicReference<>();
+
+  /**
+   * Stops the pod's node, wipes its data and starts it on a new address (a pod recreated on an
+   * empty volume); returns the new node id. Until the earlier id is forgotten everywhere, a watcher
+   * checks every 100 ms that it is not forgotten while the new node is not a replica in sync (what
+   * readiness relies on), and records the first time it was.
+   */
+  private String loseDataAndComeBack(int ordinal) throws Exception {
+    ValkeyProcess node = h.node(ordinal);
+    try (NodeClients clients = h.clients()) {
+      oldId = clients.at(ClusterHarness.address(node), "valkey-" + ordinal).step("test").myId();
+    }
+    node.stop();
+    node.wipe();
+    h.relaunch(node, true);
+    h.publishPods();
+    String newId;
+    try (NodeClients clients = h.clients()) {
+      newId = clients.at(ClusterHarness.address(node), "valkey-" + ordinal).step("test").myId();
+    }
+    forgottenBeforeSync.set(null);
+    watcher =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  long deadline = System.nanoTime() + PATIENCE.toNanos();
+                  try (NodeClients clients = h.clients()) {
+                    while (System.nanoTime() < deadline) {
+                      boolean known = false;
+                      for (int i = 0; i < h.nodes.size(); i++) {
+                        if (i != ordinal) {
+                          known |=
+                              ClusterView.read(clients.at(h.address(i), "valkey-" + i).step("w"))
+                                  .knows(oldId);
+                        }
+                      }
+                      if (!known) {
+                        NodeClient fresh = clients.at(h.address(ordinal), "new").step("w");
+                        Map<String, String> repl = fresh.info("replication");
+                        if (!"up".equals(repl.get("master_link_status"))
+                            || !"0".equals(repl.get("master_sync_in_progress"))) {
+                          forgottenBeforeSync.compareAndSet(null, repl.toString());
+                        }
+                        return;
+                      }
+                      Thread.sleep(100);
+                    }
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  } catch (RuntimeException e) {
+                    forgottenBeforeSync.compareAndSet(null, "watcher failed: " + e);
+                  }
+                });
+    return newId;
+  }
+
+  private Thread watcher;
+
+  /** The master id the pod's node replicates (null for a master). */
+  private String replicaOf(int ordinal) {
+    try (NodeClients clients = h.clients()) {
+      return ClusterView.read(clients.at(h.address(ordinal), "valkey-" + ordinal).step("test"))
+          .myself()
+          .masterId();
+    }
   }
 }

@@ -6,6 +6,7 @@ import io.valkeyk8s.reconciler.cluster.topology.ClusterPod;
 import io.valkeyk8s.reconciler.cluster.topology.MigrationHook;
 import io.valkeyk8s.reconciler.cluster.topology.ShardLayout;
 import io.valkeyk8s.reconciler.cluster.topology.SlotMigrator;
+import io.valkeyk8s.reconciler.cluster.topology.UnsupportedServerException;
 import io.valkeyk8s.reconciler.core.Config;
 import io.valkeyk8s.reconciler.core.ConfigException;
 import io.valkeyk8s.reconciler.core.StepFailedException;
@@ -44,6 +45,7 @@ public abstract class OneShotCommand implements Callable<Integer> {
   private final Map<String, String> env;
   private final Supplier<KubernetesClient> kube;
   private MigrationHook hook = MigrationHook.NONE;
+  private String minimumVersion;
   private volatile String lastError;
 
   /**
@@ -59,9 +61,20 @@ public abstract class OneShotCommand implements Callable<Integer> {
     this.timeoutSeconds = seconds;
   }
 
-  /** Test seam: called after every MIGRATE batch (e.g. to stop a run half way). */
+  /**
+   * Test seam: called after every MIGRATESLOTS job started (and every MIGRATE batch of a repair of
+   * an open slot), e.g. to stop a run half way.
+   */
   public void migrationHook(MigrationHook hook) {
     this.hook = hook;
+  }
+
+  /**
+   * Test seam: the server version moving slots requires (default that of atomic slot migration), to
+   * see the refusal against a real, newer server.
+   */
+  public void requireVersion(String minimum) {
+    this.minimumVersion = minimum;
   }
 
   /**
@@ -111,9 +124,14 @@ public abstract class OneShotCommand implements Callable<Integer> {
               new SlotMigrator(hook),
               timeout);
       lastError = null;
+      if (minimumVersion != null) {
+        ops.requireVersion(minimumVersion);
+      }
       execute(ops);
       LOG.info("action=done command={}", name());
       return OK;
+    } catch (UnsupportedServerException e) {
+      return failed(BAD_SETTINGS, name() + ": " + e.getMessage());
     } catch (StepFailedException e) {
       return failed(STEP_FAILED, name() + ": " + e.getMessage());
     } catch (InterruptedException e) {

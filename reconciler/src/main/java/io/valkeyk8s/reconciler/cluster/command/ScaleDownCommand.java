@@ -10,6 +10,10 @@ import io.valkeyk8s.reconciler.cluster.topology.SlotMigrator;
 import io.valkeyk8s.reconciler.cluster.topology.Snapshot;
 import io.valkeyk8s.reconciler.cluster.topology.Wait;
 import io.valkeyk8s.reconciler.core.StepFailedException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -58,14 +62,14 @@ public final class ScaleDownCommand extends OneShotCommand {
     ops.requireHealthy("scale-down", before);
     ops.repairOpenSlots("scale-down: close open slots");
 
-    failOverDepartingPrimaries(ops, ops.snapshot("scale-down: read nodes").requireAllReachable());
+    handOverDepartingPrimaries(ops);
 
     Snapshot snapshot = ops.snapshot("scale-down: read nodes").requireAllReachable();
     List<PodNode> masters = ops.designatedMasters(snapshot);
     int moved =
         ops.balance(
             "scale-down: move slots to the " + masters.size() + " staying masters", masters);
-    LOG.info("action=slots-moved slots={} keys={}", moved, ops.migrator().keysMoved());
+    LOG.info("action=slots-moved slots={}", moved);
 
     Snapshot after = ops.snapshot("scale-down: read nodes").requireAllReachable();
     ops.attachReplicas("scale-down: attach staying replicas", after, ops.designatedMasters(after));
@@ -77,39 +81,132 @@ public final class ScaleDownCommand extends OneShotCommand {
   }
 
   /**
-   * A primary on a departing pod with a replica on a staying pod hands over with CLUSTER FAILOVER.
+   * A primary on a departing pod hands its shard to a staying pod with CLUSTER FAILOVER: to its own
+   * staying replica, or, when the staying pods would otherwise serve fewer than M shards (a whole
+   * shard departs, e.g. 3x2 to 3x1 removes pods 6, 7 and 8), to a spare staying replica (one of a
+   * primary with more than replicasPerMaster) first attached to it and synced. A departing primary
+   * with neither gives its slots away in the balance step.
    */
-  private void failOverDepartingPrimaries(ClusterOps ops, Snapshot snapshot) {
+  private void handOverDepartingPrimaries(ClusterOps ops) {
     ShardLayout layout = ops.layout();
-    for (PodNode primary : snapshot.mastersWithSlots()) {
-      if (!layout.isDeparting(primary.ordinal())) {
-        continue;
+    // Each round hands over one shard; the bound only guards against a failover that reverts.
+    for (int round = 0; round <= 2 * layout.podCount(); round++) {
+      Snapshot snapshot = ops.snapshot("scale-down: read nodes").requireAllReachable();
+      List<PodNode> departing =
+          snapshot.mastersWithSlots().stream()
+              .filter(m -> layout.isDeparting(m.ordinal()))
+              .toList();
+      if (departing.isEmpty()) {
+        return;
       }
-      Optional<PodNode> heir =
-          snapshot.members().stream()
-              .filter(
-                  m ->
-                      !layout.isDeparting(m.ordinal())
-                          && primary.id().equals(m.view().myself().masterId()))
-              .findFirst();
-      if (heir.isEmpty()) {
-        continue; // its slots move to staying masters instead
+      long stayingShards =
+          snapshot.mastersWithSlots().stream()
+              .filter(m -> !layout.isDeparting(m.ordinal()))
+              .count();
+      PodNode primary = null;
+      PodNode heir = null;
+      for (PodNode p : departing) {
+        Optional<PodNode> own =
+            snapshot.members().stream()
+                .filter(
+                    m ->
+                        !layout.isDeparting(m.ordinal())
+                            && p.id().equals(m.view().myself().masterId()))
+                .min(Comparator.comparingInt(PodNode::ordinal));
+        if (own.isPresent()) {
+          primary = p;
+          heir = own.get();
+          break;
+        }
       }
-      String step = "scale-down: fail over " + primary.describe() + " to " + heir.get().describe();
-      LOG.info(
-          "action=failover pod={} from=replica to=primary reason=\"its primary {} is on a departing"
-              + " pod\"",
-          heir.get().pod().name(),
-          primary.pod().name());
-      heir.get().client().step(step).failover();
-      Wait.until(
-          step,
-          java.time.Duration.ofSeconds(60),
-          () ->
-              ClusterView.read(heir.get().client().step(step)).myself().isMaster()
-                  ? null
-                  : heir.get().describe() + " is not master yet");
+      if (heir == null && stayingShards < layout.masters()) {
+        Optional<PodNode> spare = spareReplica(snapshot, layout);
+        if (spare.isPresent()) {
+          primary = departing.get(0);
+          heir = spare.get();
+          attachSpare(ops, heir, primary);
+        }
+      }
+      if (heir == null) {
+        return; // the remaining departing primaries give their slots away
+      }
+      failOver(heir, primary);
     }
+    throw new StepFailedException(
+        "scale-down: hand over departing primaries", null, "failovers did not stay in place");
+  }
+
+  /**
+   * A staying replica whose primary keeps more than replicasPerMaster staying replicas: the last
+   * one (highest ordinal) of the primary with the most.
+   */
+  private static Optional<PodNode> spareReplica(Snapshot snapshot, ShardLayout layout) {
+    Map<String, List<PodNode>> byPrimary = new HashMap<>();
+    snapshot.members().stream()
+        .filter(m -> !layout.isDeparting(m.ordinal()) && m.view().myself().isReplica())
+        .forEach(
+            m ->
+                byPrimary
+                    .computeIfAbsent(m.view().myself().masterId(), k -> new ArrayList<>())
+                    .add(m));
+    return byPrimary.entrySet().stream()
+        .filter(
+            e ->
+                e.getValue().size() > layout.replicasPerMaster()
+                    && snapshot
+                        .byId(e.getKey())
+                        .filter(p -> !layout.isDeparting(p.ordinal()) && p.slotCount() > 0)
+                        .isPresent())
+        .max(Comparator.comparingInt(e -> e.getValue().size()))
+        .flatMap(e -> e.getValue().stream().max(Comparator.comparingInt(PodNode::ordinal)));
+  }
+
+  /** CLUSTER REPLICATE of the spare to the departing primary, then waits until it is in sync. */
+  private static void attachSpare(ClusterOps ops, PodNode spare, PodNode primary) {
+    String step = "scale-down: attach " + spare.describe() + " to " + primary.describe();
+    LOG.info(
+        "action=replicate pod={} from=replica-of-{} to=replica-of-{} reason=\"the whole shard of {}"
+            + " departs: a spare replica takes it over\"",
+        spare.pod().name(),
+        spare.view().myself().masterId(),
+        primary.pod().name(),
+        primary.pod().name());
+    spare.client().step(step).replicate(primary.id());
+    Wait.until(
+        step,
+        Duration.ofSeconds(120),
+        () -> {
+          if (!primary
+              .id()
+              .equals(ClusterView.read(spare.client().step(step)).myself().masterId())) {
+            return spare.describe() + " does not replicate " + primary.describe() + " yet";
+          }
+          Map<String, String> repl = spare.client().step(step).info("replication");
+          return "up".equals(repl.get("master_link_status"))
+                  && "0".equals(repl.get("master_sync_in_progress"))
+              ? null
+              : spare.describe()
+                  + " is not in sync yet: master_link_status:"
+                  + repl.get("master_link_status");
+        });
+  }
+
+  /** CLUSTER FAILOVER on the heir (it catches up with its paused primary first); waits for it. */
+  private static void failOver(PodNode heir, PodNode primary) {
+    String step = "scale-down: fail over " + primary.describe() + " to " + heir.describe();
+    LOG.info(
+        "action=failover pod={} from=replica to=primary reason=\"its primary {} is on a departing"
+            + " pod\"",
+        heir.pod().name(),
+        primary.pod().name());
+    heir.client().step(step).failover();
+    Wait.until(
+        step,
+        Duration.ofSeconds(60),
+        () ->
+            ClusterView.read(heir.client().step(step)).myself().isMaster()
+                ? null
+                : heir.describe() + " is not master yet");
   }
 
   /**
@@ -165,7 +262,7 @@ public final class ScaleDownCommand extends OneShotCommand {
     }
     Wait.until(
         "scale-down: wait until departing nodes are forgotten",
-        java.time.Duration.ofSeconds(60),
+        Duration.ofSeconds(60),
         () -> {
           for (PodNode m : staying) {
             for (ClusterNode n : ClusterView.read(m.client().step("read CLUSTER NODES")).nodes()) {

@@ -60,7 +60,9 @@ public final class ScaleUpCommand extends OneShotCommand {
     int replicas = ops.attachReplicas("scale-up: attach replicas", joined, masters);
     LOG.info("action=replicas-attached replicas={}", replicas);
     int moved = ops.balance("scale-up: balance slots over " + masters.size() + " masters", masters);
-    LOG.info("action=slots-moved slots={} keys={}", moved, ops.migrator().keysMoved());
+    LOG.info("action=slots-moved slots={}", moved);
+    Snapshot balanced = ops.snapshotOfLayout("scale-up: read balanced nodes");
+    ops.attachReplicas("scale-up: attach the rest", balanced, ops.designatedMasters(balanced));
     ops.waitHealthy(
         "scale-up: wait for cluster_state:ok", nodes.stream().map(PodNode::pod).toList());
     LOG.info("action=cluster-ok masters={}", masters.size());

@@ -62,7 +62,9 @@ public final class ClusterCommand implements Callable<Integer> {
             controller.labels(),
             ShardLayout.of(cluster),
             controller.leadership(),
-            new HealMetrics(controller.registry()));
+            new HealMetrics(controller.registry()),
+            // Every pod lost at once: formed anew only after this long (an install is far faster).
+            config.resync().multipliedBy(10));
     controller.health().readiness("heal-pass", pass::completed);
     // A pass may wait out the 30 s timeouts of several frozen nodes.
     controller.reconcileWith(pass, Duration.ofMinutes(2).plus(config.resync().multipliedBy(5)));

@@ -13,6 +13,7 @@ final class HealMetrics {
   final Counter labelChanges;
   final Counter adoptions;
   final Counter failedPasses;
+  final Counter reforms;
   final AtomicInteger clusterOk = new AtomicInteger();
   final AtomicInteger reachable = new AtomicInteger();
 
@@ -37,6 +38,10 @@ final class HealMetrics {
         Counter.builder("valkey_cluster_adoptions")
             .description(
                 "Fresh or empty nodes met and attached as replicas of their shard's primary")
+            .register(registry);
+    reforms =
+        Counter.builder("valkey_cluster_reforms")
+            .description("New, empty clusters formed after every pod lost its data at once")
             .register(registry);
     failedPasses =
         Counter.builder("valkey_cluster_heal_failures")

@@ -3,8 +3,12 @@ package io.valkeyk8s.reconciler.cluster.heal;
 import io.valkeyk8s.reconciler.cluster.topology.ClusterNode;
 import io.valkeyk8s.reconciler.cluster.topology.ClusterOps;
 import io.valkeyk8s.reconciler.cluster.topology.ClusterPod;
+import io.valkeyk8s.reconciler.cluster.topology.ClusterView;
+import io.valkeyk8s.reconciler.cluster.topology.Formation;
+import io.valkeyk8s.reconciler.cluster.topology.MigrationHook;
 import io.valkeyk8s.reconciler.cluster.topology.PodNode;
 import io.valkeyk8s.reconciler.cluster.topology.ShardLayout;
+import io.valkeyk8s.reconciler.cluster.topology.SlotMigrator;
 import io.valkeyk8s.reconciler.cluster.topology.Snapshot;
 import io.valkeyk8s.reconciler.core.ReconcileLoop;
 import io.valkeyk8s.reconciler.core.StepFailedException;
@@ -14,6 +18,7 @@ import io.valkeyk8s.reconciler.kube.Leadership;
 import io.valkeyk8s.reconciler.kube.PodIndex;
 import io.valkeyk8s.reconciler.valkey.NodeClients;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -48,7 +53,11 @@ public final class HealPass implements ReconcileLoop.Pass<String> {
   private final Leadership leadership;
   private final HealMetrics metrics;
   private final WaitLog waits = new WaitLog(LOG);
+  private final Duration reformAfter;
+  private final ClusterOps ops;
   private volatile boolean completed;
+  private boolean sawFormed;
+  private long everyPodLostSince = -1;
 
   HealPass(
       PodIndex pods,
@@ -57,8 +66,17 @@ public final class HealPass implements ReconcileLoop.Pass<String> {
       LabelWriter labels,
       ShardLayout layout,
       Leadership leadership,
-      HealMetrics metrics) {
+      HealMetrics metrics,
+      Duration reformAfter) {
     this.pods = pods;
+    this.reformAfter = reformAfter;
+    this.ops =
+        new ClusterOps(
+            () -> ClusterPod.of(pods, port),
+            clients,
+            layout,
+            new SlotMigrator(MigrationHook.NONE),
+            Duration.ofMinutes(1));
     this.port = port;
     this.clients = clients;
     this.labels = labels;
@@ -100,6 +118,13 @@ public final class HealPass implements ReconcileLoop.Pass<String> {
   private void heal() {
     Snapshot snapshot = Snapshot.take("heal: read nodes", ClusterPod.of(pods, port), clients);
     snapshot
+        .reference()
+        .filter(r -> r.view().assignedSlots().cardinality() == ShardLayout.SLOTS)
+        .ifPresent(r -> sawFormed = true);
+    if (reformIfEveryPodLost(snapshot)) {
+      return;
+    }
+    snapshot
         .unreachable()
         .forEach(
             (pod, e) ->
@@ -112,7 +137,7 @@ public final class HealPass implements ReconcileLoop.Pass<String> {
       waits.waiting("action=wait reason=\"" + e.getMessage() + "\"");
     }
     if (snapshot.unreachable().isEmpty()) {
-      metrics.forgets.increment(forgetVanished(joined));
+      metrics.forgets.increment(forgetVanished(snapshot));
     }
     metrics.adoptions.increment(adopt(snapshot));
     metrics.labelChanges.increment(label(snapshot));
@@ -137,9 +162,70 @@ public final class HealPass implements ReconcileLoop.Pass<String> {
   }
 
   /**
-   * A pod that lost its data (emptyDir, new volume) comes back as a fresh node: when its shard
-   * still has a primary serving slots, it is met (this pass) and made that primary's replica (a
-   * later pass). Pods of a shard without a serving primary are left to the scale-up hook.
+   * Every pod lost its data at once (no persistence and every pod restarted together, or every
+   * volume gone): each pod of the layout answers as a lone, empty node, and nothing else would ever
+   * form the cluster again (init ran once, at install). Once this process has seen the cluster
+   * formed, and this state has lasted {@code reformAfter} (an install forms its cluster long
+   * before), the healer forms a new, empty cluster as init does. The data is gone either way
+   * (NOTES.txt and the chart README say so); this only brings the service back. Returns true while
+   * the pass should do nothing else.
+   */
+  private boolean reformIfEveryPodLost(Snapshot snapshot) {
+    List<PodNode> staying =
+        snapshot.members().stream().filter(m -> !layout.isDeparting(m.ordinal())).toList();
+    boolean everyPodLost =
+        snapshot.unreachable().isEmpty()
+            && staying.size() == layout.podCount()
+            && staying.stream().allMatch(m -> m.view().isAlone());
+    if (!everyPodLost) {
+      everyPodLostSince = -1;
+      return false;
+    }
+    if (!sawFormed) {
+      waits.waiting(
+          "action=wait reason=\"every pod is a lone node: the cluster is init's to form\"");
+      return false;
+    }
+    long now = System.nanoTime();
+    if (everyPodLostSince < 0) {
+      everyPodLostSince = now;
+    }
+    if (now - everyPodLostSince < reformAfter.toNanos()) {
+      waits.waiting(
+          "action=wait reason=\"every pod lost its data: the cluster is formed anew after "
+              + reformAfter.toSeconds()
+              + " s of this\"");
+      return true;
+    }
+    for (PodNode m : staying) {
+      long keys = m.client().step("heal: count keys").call(c -> c.dbsize());
+      if (keys > 0) {
+        waits.waiting(
+            "action=wait pod="
+                + m.pod().name()
+                + " reason=\"a lone node holds "
+                + keys
+                + " keys: not forming a cluster over them\"");
+        return true;
+      }
+    }
+    LOG.warn(
+        "action=reform pods={} reason=\"every pod came back without data (a cluster seen formed"
+            + " before): forming a new, empty cluster\"",
+        staying.size());
+    Formation.form(ops, "heal: re-form");
+    metrics.reforms.increment();
+    everyPodLostSince = -1;
+    return true;
+  }
+
+  /**
+   * A pod that lost its data (emptyDir, new volume) comes back as a new node while the cluster
+   * still lists the pod's host name under its earlier node id. It rejoins its shard as a replica:
+   * met (this pass), then {@code CLUSTER REPLICATE} of the primary its earlier node replicated, or,
+   * when the earlier node was itself the primary (its replica took over), of the primary with the
+   * fewest replicas (a later pass). The earlier id is forgotten only once the new node is in sync
+   * ({@link #forgetVanished}). Fresh pods without an earlier id are the hook Jobs' to place.
    */
   private int adopt(Snapshot snapshot) {
     Optional<PodNode> reference = snapshot.reference();
@@ -147,43 +233,69 @@ public final class HealPass implements ReconcileLoop.Pass<String> {
         || reference.get().view().assignedSlots().cardinality() != ShardLayout.SLOTS) {
       return 0; // not formed yet: init's job
     }
+    ClusterView cluster = reference.get().view();
+    Map<String, ClusterNode> named = namedNodes(snapshot);
     int adopted = 0;
     for (PodNode node : snapshot.members()) {
       if (layout.isDeparting(node.ordinal()) || !node.isMaster() || node.slotCount() > 0) {
         continue;
       }
-      int shard = layout.shardOf(node.ordinal());
-      Optional<PodNode> primary =
-          snapshot.mastersWithSlots().stream()
-              .filter(m -> m != node && layout.shardOf(m.ordinal()) == shard)
-              .findFirst();
-      if (primary.isEmpty()) {
+      List<ClusterNode> earlier =
+          named.values().stream()
+              .filter(n -> !n.id().equals(node.id()) && n.announces(node.pod().name()))
+              .map(n -> cluster.node(n.id()).orElse(n))
+              .toList();
+      if (earlier.isEmpty()) {
         continue;
       }
       try {
         if (node.view().isAlone()) {
           LOG.info(
-              "action=meet pod={} from={} to={} reason=\"a fresh node in shard {}\"",
+              "action=meet pod={} from={} to={} reason=\"the pod came back without its data (it was"
+                  + " node {})\"",
               node.pod().name(),
               reference.get().pod().name(),
               node.pod().address(),
-              shard);
+              earlier.get(0).id());
           reference
               .get()
               .client()
-              .step("heal: meet fresh node " + node.describe())
+              .step("heal: meet the new node of " + node.describe())
               .meet(node.pod().address());
-        } else if (node.view().knows(primary.get().id())) {
-          LOG.info(
-              "action=replicate pod={} from=master to=replica-of-{} reason=\"an empty master in"
-                  + " shard {}\"",
-              node.pod().name(),
-              primary.get().pod().name(),
-              shard);
-          node.client()
-              .step("heal: replicate " + primary.get().describe())
-              .replicate(primary.get().id());
+          adopted++;
+          continue;
         }
+        if (earlier.stream().anyMatch(n -> n.slotCount() > 0)
+            || cluster.nodes().stream().anyMatch(n -> n.slotCount() > 0 && n.isUnhealthy())) {
+          // Its shard's replica has not taken the slots over yet (the failure detection takes
+          // cluster-node-timeout): only then is that replica the primary with the fewest replicas.
+          waits.waiting(
+              "action=wait pod="
+                  + node.pod().name()
+                  + " reason=\"a failed primary still owns slots: waiting for its replica to take"
+                  + " over\"");
+          continue;
+        }
+        Optional<PodNode> primary = primaryFor(snapshot, cluster, earlier);
+        if (primary.isEmpty() || !node.view().knows(primary.get().id())) {
+          waits.waiting(
+              "action=wait pod="
+                  + node.pod().name()
+                  + " reason=\"its shard's primary is not known to the new node yet\"");
+          continue;
+        }
+        LOG.info(
+            "action=replicate pod={} from=master to=replica-of-{} reason=\"the pod came back"
+                + " without its data; its earlier node {} {}\"",
+            node.pod().name(),
+            primary.get().pod().name(),
+            earlier.get(0).id(),
+            earlier.get(0).masterId() == null
+                ? "was a primary"
+                : "replicated " + earlier.get(0).masterId());
+        node.client()
+            .step("heal: replicate " + primary.get().describe())
+            .replicate(primary.get().id());
         adopted++;
       } catch (StepFailedException e) {
         waits.waiting(
@@ -194,12 +306,41 @@ public final class HealPass implements ReconcileLoop.Pass<String> {
   }
 
   /**
-   * Forgets nodes that every reachable node can list but no pod runs: failed, without slots. Only
-   * when every pod answered, so that a pod that is just restarting is never forgotten.
+   * The primary the pod's earlier node replicated, if it still serves slots; else the serving
+   * primary with the fewest replicas (the shard whose primary was this pod lost its replica when
+   * the replica took over).
    */
-  private int forgetVanished(List<PodNode> joined) {
+  private static Optional<PodNode> primaryFor(
+      Snapshot snapshot, ClusterView cluster, List<ClusterNode> earlier) {
+    for (ClusterNode e : earlier) {
+      if (e.masterId() != null) {
+        Optional<PodNode> own =
+            snapshot.byId(e.masterId()).filter(m -> m.isMaster() && m.slotCount() > 0);
+        if (own.isPresent()) {
+          return own;
+        }
+      }
+    }
+    return snapshot.mastersWithSlots().stream()
+        .min(
+            Comparator.comparingLong(
+                    (PodNode m) ->
+                        cluster.replicasOf(m.id()).stream().filter(r -> !r.isFailed()).count())
+                .thenComparingInt(PodNode::ordinal));
+  }
+
+  /**
+   * Forgets nodes that every reachable node can list but no pod runs: failed, without slots. Only
+   * when every pod answered, so that a pod that is just restarting is never forgotten; and the
+   * earlier id of a pod that came back without its data only once its new node is a replica in
+   * sync, so that until then readiness keeps the pod not ready (a rolling update waits for it).
+   */
+  private int forgetVanished(Snapshot snapshot) {
+    List<PodNode> joined = snapshot.joined();
     Set<String> live = new HashSet<>();
     joined.forEach(m -> live.add(m.id()));
+    // FORGET on one node spreads (Valkey gossips forgotten nodes): never before the new node syncs.
+    Map<String, ClusterNode> withHostname = namedNodes(snapshot);
     int forgets = 0;
     for (PodNode m : joined) {
       for (ClusterNode n : m.view().nodes()) {
@@ -208,28 +349,82 @@ public final class HealPass implements ReconcileLoop.Pass<String> {
                 && (n.isFailed() || n.flags().contains("noaddr"))
                 && n.slotCount() == 0
                 && !n.id().equals(m.view().myself().masterId());
-        if (vanished) {
-          LOG.info(
-              "action=forget pod={} node={} from={} to=forgotten reason=\"no pod runs it, flags {}\"",
-              m.pod().name(),
-              n.id(),
-              n.address(),
-              n.flags());
-          try {
-            m.client().step("heal: forget vanished node " + n.id()).forget(n.id());
-            forgets++;
-          } catch (StepFailedException e) {
-            waits.waiting(
-                "action=wait pod=" + m.pod().name() + " reason=\"" + e.getMessage() + "\"");
-          }
+        if (!vanished) {
+          continue;
+        }
+        ClusterNode named = withHostname.getOrDefault(n.id(), n);
+        Optional<PodNode> successor =
+            snapshot.members().stream().filter(p -> named.announces(p.pod().name())).findFirst();
+        if (successor.isPresent() && !inSync(successor.get())) {
+          waits.waiting(
+              "action=wait pod="
+                  + successor.get().pod().name()
+                  + " reason=\"its earlier node "
+                  + n.id()
+                  + " is forgotten once the new node is a replica in sync\"");
+          continue;
+        }
+        LOG.info(
+            "action=forget pod={} node={} from={} to=forgotten reason=\"no pod runs it, flags {}{}\"",
+            m.pod().name(),
+            n.id(),
+            n.address(),
+            n.flags(),
+            successor.map(p -> "; " + p.pod().name() + " runs a new node in sync").orElse(""));
+        try {
+          m.client().step("heal: forget vanished node " + n.id()).forget(n.id());
+          forgets++;
+        } catch (StepFailedException e) {
+          waits.waiting("action=wait pod=" + m.pod().name() + " reason=\"" + e.getMessage() + "\"");
         }
       }
     }
     return forgets;
   }
 
-  /** Role from the node itself; shard from the pod ordinal of the primary it belongs to. */
+  /**
+   * Every node some member lists with a host name, by id. A node learns another's host name from
+   * that node itself, not from gossip: the new node of a pod lists the pod's earlier id without it.
+   */
+  private static Map<String, ClusterNode> namedNodes(Snapshot snapshot) {
+    Map<String, ClusterNode> named = new HashMap<>();
+    snapshot
+        .joined()
+        .forEach(
+            m ->
+                m.view().nodes().stream()
+                    .filter(n -> n.hostname() != null)
+                    .forEach(n -> named.putIfAbsent(n.id(), n)));
+    return named;
+  }
+
+  /** A replica whose link is up and whose full sync is over. */
+  private static boolean inSync(PodNode node) {
+    if (!node.view().myself().isReplica()) {
+      return false;
+    }
+    try {
+      Map<String, String> repl = node.client().step("heal: read replication").info("replication");
+      return "up".equals(repl.get("master_link_status"))
+          && "0".equals(repl.get("master_sync_in_progress"));
+    } catch (StepFailedException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Role from the node itself; shard from the slots of its primary: shard k is the primary with the
+   * k-th lowest first slot, which stays the same across failovers and replica changes.
+   */
   private int label(Snapshot snapshot) {
+    Map<String, Integer> shardOf = new HashMap<>();
+    List<PodNode> primaries =
+        snapshot.mastersWithSlots().stream()
+            .sorted(Comparator.comparingInt(m -> m.view().myself().slots().nextSetBit(0)))
+            .toList();
+    for (int i = 0; i < primaries.size(); i++) {
+      shardOf.put(primaries.get(i).id(), i);
+    }
     int changes = 0;
     for (ClusterPod pod : snapshot.pods()) {
       Optional<PodNode> member =
@@ -243,15 +438,19 @@ public final class HealPass implements ReconcileLoop.Pass<String> {
         why = member.isEmpty() ? "node unreachable" : "node not part of the cluster";
       } else {
         ClusterNode self = member.get().view().myself();
-        if (self.isMaster()) {
+        if (self.isMaster() && self.slotCount() > 0) {
           role = PRIMARY;
-          shard = String.valueOf(layout.shardOf(pod.ordinal()));
+          shard = String.valueOf(shardOf.get(self.id()));
           why = "node is a master serving " + self.slotCount() + " slots";
+        } else if (self.isMaster()) {
+          role = null;
+          shard = null;
+          why = "node is a master without slots";
         } else {
           role = REPLICA;
           Optional<PodNode> master = snapshot.byId(self.masterId());
-          shard =
-              String.valueOf(layout.shardOf(master.map(PodNode::ordinal).orElse(pod.ordinal())));
+          Integer k = shardOf.get(self.masterId());
+          shard = k == null ? null : String.valueOf(k);
           why = "node replicates " + master.map(PodNode::describe).orElse(self.masterId());
         }
       }

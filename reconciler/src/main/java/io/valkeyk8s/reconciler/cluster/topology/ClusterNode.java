@@ -9,6 +9,7 @@ import java.util.Set;
  * One line of CLUSTER NODES as seen by one node.
  *
  * @param address null when the viewer does not know it (noaddr)
+ * @param hostname the announced host name (cluster-announce-hostname), null when none
  * @param masterId null for a master
  * @param migrating open slots this node migrates, slot to target node id (only on the viewer's own
  *     line)
@@ -18,6 +19,7 @@ import java.util.Set;
 public record ClusterNode(
     String id,
     Address address,
+    String hostname,
     Set<String> flags,
     String masterId,
     long configEpoch,
@@ -52,5 +54,13 @@ public record ClusterNode(
 
   public int slotCount() {
     return slots.cardinality();
+  }
+
+  /**
+   * True when the node announces this pod's name as its host name: the pod name itself or its DNS
+   * name ({@code <pod>.<headless service>...}).
+   */
+  public boolean announces(String podName) {
+    return hostname != null && (hostname.equals(podName) || hostname.startsWith(podName + "."));
   }
 }

@@ -15,12 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,9 +30,9 @@ public final class ClusterOps {
   private final NodeClients clients;
   private final ShardLayout layout;
   private final SlotMigrator migrator;
+  private final AtomicSlotMigration atomic;
   private final Duration timeout;
   static final Duration HEALTH_GRACE = Duration.ofSeconds(20);
-  static final int MIGRATION_WORKERS = 8;
 
   public ClusterOps(
       Supplier<List<ClusterPod>> pods,
@@ -50,6 +44,8 @@ public final class ClusterOps {
     this.clients = clients;
     this.layout = layout;
     this.migrator = migrator;
+    this.atomic =
+        new AtomicSlotMigration(migrator == null ? MigrationHook.NONE : migrator.hook(), timeout);
     this.timeout = timeout;
   }
 
@@ -253,76 +249,85 @@ public final class ClusterOps {
   }
 
   /**
-   * For each shard 0..M-1, the node that should serve its slots: the master already serving slots
-   * in that shard's pods, else the shard's lowest ordinal if it is a master.
+   * The M masters that should serve slots, from the state: staying masters that serve slots (the M
+   * largest when there are more), then, when fewer, empty staying masters as new shards (the
+   * ordinal layout's first pods of a shard first, then the lowest ordinal). Lowest ordinal first.
+   * Masters are never chosen by ordinal alone: failovers, replica changes and rolling restarts move
+   * primaries to any pod.
    */
   public List<PodNode> designatedMasters(Snapshot snapshot) {
-    List<PodNode> out = new ArrayList<>();
-    for (int shard = 0; shard < layout.masters(); shard++) {
-      int s = shard;
-      List<PodNode> inShard =
-          snapshot.members().stream()
-              .filter(m -> layout.shardOf(m.ordinal()) == s && !layout.isDeparting(m.ordinal()))
-              .toList();
-      Optional<PodNode> serving =
-          inShard.stream()
-              .filter(m -> m.isMaster() && m.slotCount() > 0)
-              .max(Comparator.comparingInt(PodNode::slotCount));
-      Optional<PodNode> chosen =
-          serving
-              .or(
-                  () ->
-                      inShard.stream()
-                          .filter(m -> m.ordinal() == layout.leaderOrdinal(s) && m.isMaster())
-                          .findFirst())
-              .or(() -> inShard.stream().filter(PodNode::isMaster).findFirst());
-      out.add(
-          chosen.orElseThrow(
-              () ->
-                  new StepFailedException(
-                      "choose the primary of shard " + s,
-                      "pod ordinal " + layout.leaderOrdinal(s),
-                      "no master node among the shard's pods")));
+    List<PodNode> staying =
+        snapshot.members().stream().filter(m -> !layout.isDeparting(m.ordinal())).toList();
+    List<PodNode> chosen =
+        new ArrayList<>(
+            staying.stream()
+                .filter(m -> m.isMaster() && m.slotCount() > 0)
+                .sorted(
+                    Comparator.comparingInt(PodNode::slotCount)
+                        .reversed()
+                        .thenComparingInt(PodNode::ordinal))
+                .limit(layout.masters())
+                .toList());
+    staying.stream()
+        .filter(m -> m.isMaster() && m.slotCount() == 0)
+        .sorted(
+            Comparator.comparing((PodNode m) -> !layout.isLeader(m.ordinal()))
+                .thenComparingInt(PodNode::ordinal))
+        .limit(Math.max(0, layout.masters() - chosen.size()))
+        .forEach(chosen::add);
+    if (chosen.size() < layout.masters()) {
+      throw new StepFailedException(
+          "choose " + layout.masters() + " masters",
+          null,
+          "only "
+              + chosen.size()
+              + " staying nodes are masters (serving slots or empty); the others replicate");
     }
-    return out;
+    chosen.sort(Comparator.comparingInt(PodNode::ordinal));
+    return chosen;
   }
 
   /**
-   * Every node that is not a designated master and does not yet replicate one becomes a replica of
-   * the master with the fewest replicas (its own shard's master first among equals). Waits until
-   * attached.
+   * Makes every staying node that is not a chosen master a replica of one: a node that replicates
+   * none of them goes to the master with the fewest replicas (a fresh pod to its layout shard's
+   * master among equals), and a replica of a master with more than replicasPerMaster moves to a
+   * master with fewer. Nodes that still serve slots are left for after their slots moved. Waits
+   * until attached and in sync.
    */
   public int attachReplicas(String step, Snapshot snapshot, List<PodNode> masters) {
     List<String> masterIds = masters.stream().map(PodNode::id).toList();
-    ClusterView reference = ClusterView.read(masters.get(0).client().step(step));
     Map<String, Integer> replicaCount = new LinkedHashMap<>();
-    for (PodNode m : masters) {
-      replicaCount.put(
-          m.id(),
-          (int)
-              reference.replicasOf(m.id()).stream()
-                  .filter(
-                      r ->
-                          snapshot
-                              .byId(r.id())
-                              .filter(x -> !layout.isDeparting(x.ordinal()))
-                              .isPresent())
-                  .count());
+    masters.forEach(m -> replicaCount.put(m.id(), 0));
+    List<PodNode> staying =
+        snapshot.members().stream()
+            .filter(m -> !layout.isDeparting(m.ordinal()) && !masterIds.contains(m.id()))
+            .toList();
+    for (PodNode node : staying) {
+      String current = node.view().myself().masterId();
+      if (current != null && replicaCount.containsKey(current)) {
+        replicaCount.merge(current, 1, Integer::sum);
+      }
     }
     Map<PodNode, PodNode> attached = new LinkedHashMap<>();
-    for (PodNode node : snapshot.members()) {
-      if (layout.isDeparting(node.ordinal()) || masterIds.contains(node.id())) {
-        continue;
-      }
+    // Unattached nodes in ordinal order, then surplus replicas from the highest ordinal down.
+    List<PodNode> order = new ArrayList<>();
+    staying.stream()
+        .filter(n -> !replicaCount.containsKey(String.valueOf(n.view().myself().masterId())))
+        .forEach(order::add);
+    staying.stream()
+        .filter(n -> replicaCount.containsKey(String.valueOf(n.view().myself().masterId())))
+        .sorted(Comparator.comparingInt(PodNode::ordinal).reversed())
+        .forEach(order::add);
+    for (PodNode node : order) {
       String current = node.view().myself().masterId();
-      if (current != null && masterIds.contains(current)) {
-        continue;
-      }
+      boolean attachedNow = current != null && replicaCount.containsKey(current);
       if (node.isMaster() && node.slotCount() > 0) {
-        throw new StepFailedException(
-            step,
-            node.describe(),
-            "serves slots but is not the chosen master of its shard; move its slots first");
+        LOG.info(
+            "action=wait pod={} reason=\"{}: serves slots but is not a chosen master; attached after"
+                + " its slots moved\"",
+            node.pod().name(),
+            step);
+        continue;
       }
       PodNode master =
           masters.stream()
@@ -332,15 +337,24 @@ public final class ClusterOps {
                           m -> layout.shardOf(m.ordinal()) != layout.shardOf(node.ordinal()))
                       .thenComparingInt(PodNode::ordinal))
               .orElseThrow();
+      if (attachedNow
+          && (replicaCount.get(current) <= layout.replicasPerMaster()
+              || replicaCount.get(master.id()) >= layout.replicasPerMaster())) {
+        continue; // where it is, or nowhere better
+      }
       LOG.info(
-          "action=replicate pod={} from={} to=replica-of-{} reason=\"shard {}, its primary had {}"
-              + " replicas\"",
+          "action=replicate pod={} from={} to=replica-of-{} reason=\"{}: that primary had {}"
+              + " replicas{}\"",
           node.pod().name(),
           current == null ? "master" : "replica-of-" + current,
           master.pod().name(),
-          layout.shardOf(master.ordinal()),
-          replicaCount.get(master.id()));
+          step,
+          replicaCount.get(master.id()),
+          attachedNow ? ", the current one " + replicaCount.get(current) : "");
       node.client().step(step + ": replicate " + master.pod().name()).replicate(master.id());
+      if (attachedNow) {
+        replicaCount.merge(current, -1, Integer::sum);
+      }
       replicaCount.merge(master.id(), 1, Integer::sum);
       attached.put(node, master);
     }
@@ -386,88 +400,101 @@ public final class ClusterOps {
         });
   }
 
+  /** Attempts of {@link #balance} when jobs fail while source and target still answer. */
+  static final int BALANCE_ATTEMPTS = 3;
+
   /**
    * Moves slots so the given masters are within one slot of each other and no other master serves
-   * any.
+   * any, with atomic slot migration ({@link AtomicSlotMigration}): first the jobs an interrupted
+   * run left running end, then the plan is made from the slots as the nodes own them. A job that
+   * fails while its source and target both still answer (a passing cause: a replica briefly away, a
+   * fork busy with a full sync) is planned and started again, {@value #BALANCE_ATTEMPTS} attempts
+   * in all; otherwise a failed job fails the step (its slots stayed with the source; a rerun plans
+   * again). Returns the slots moved.
    */
   public int balance(String step, List<PodNode> keep) {
-    Snapshot snapshot = snapshot(step);
-    ClusterView reference = ClusterView.read(keep.get(0).client().step(step));
-    Map<String, BitSet> owned = new LinkedHashMap<>();
-    for (ClusterNode n : reference.nodes()) {
-      if (n.isMaster() && n.slotCount() > 0) {
-        owned.put(n.id(), n.slots());
-      }
-    }
-    List<SlotBalancer.Move> moves =
-        SlotBalancer.plan(keep.stream().map(PodNode::id).toList(), owned);
-    if (moves.isEmpty()) {
-      return 0;
-    }
-    waitReplicasInSync(step + ": wait for replicas to sync before moving slots");
-    Map<String, PodNode> byId = new HashMap<>();
-    snapshot.members().forEach(m -> byId.put(m.id(), m));
-    moves.forEach(
-        m -> {
-          requireMember(byId, m.from(), step);
-          requireMember(byId, m.to(), step);
-        });
-    LOG.info("action=move-slots slots={} reason=\"{}\"", moves.size(), step);
-    // Several slots in flight: each SETSLOT blocks its connection until the primary's replicas
-    // acknowledge it, so every worker has its own connections and throughput comes from overlap.
-    Queue<SlotBalancer.Move> queue = new ConcurrentLinkedQueue<>(moves);
-    int workers = Math.min(MIGRATION_WORKERS, moves.size());
-    ExecutorService pool = Executors.newFixedThreadPool(workers);
-    AtomicBoolean failed = new AtomicBoolean();
-    List<Future<?>> futures = new ArrayList<>();
-    for (int w = 0; w < workers; w++) {
-      futures.add(
-          pool.submit(
-              () -> {
-                try (NodeClients own = clients.fork()) {
-                  SlotBalancer.Move move;
-                  while (!failed.get()
-                      && !Thread.currentThread().isInterrupted()
-                      && (move = queue.poll()) != null) {
-                    PodNode source = byId.get(move.from());
-                    PodNode target = byId.get(move.to());
-                    try {
-                      migrator.move(
-                          move.slot(),
-                          source.pod().node(own, step),
-                          source.id(),
-                          target.pod().node(own, step),
-                          target.id(),
-                          List.of());
-                    } catch (RuntimeException e) {
-                      failed.set(true);
-                      throw e;
-                    }
-                  }
-                }
-                return null;
-              }));
-    }
-    pool.shutdown();
-    RuntimeException first = null;
-    for (Future<?> f : futures) {
-      try {
-        f.get();
-      } catch (java.util.concurrent.ExecutionException e) {
-        if (first == null) {
-          first =
-              e.getCause() instanceof RuntimeException r ? r : new RuntimeException(e.getCause());
+    long before = atomic.slotsMoved();
+    List<String> keepIds = keep.stream().map(PodNode::id).toList();
+    for (int attempt = 1; ; attempt++) {
+      Snapshot snapshot = snapshot(step);
+      List<PodNode> masters = snapshot.members().stream().filter(PodNode::isMaster).toList();
+      atomic.awaitIdle(step, masters);
+      ClusterView reference = ClusterView.read(keep.get(0).client().step(step));
+      Map<String, BitSet> owned = new LinkedHashMap<>();
+      for (ClusterNode n : reference.nodes()) {
+        if (n.isMaster() && n.slotCount() > 0) {
+          owned.put(n.id(), n.slots());
         }
-      } catch (InterruptedException e) {
-        pool.shutdownNow();
-        Thread.currentThread().interrupt();
-        throw new StepFailedException(step, null, "interrupted");
+      }
+      List<SlotBalancer.Move> moves = SlotBalancer.plan(keepIds, owned);
+      if (moves.isEmpty()) {
+        return (int) (atomic.slotsMoved() - before);
+      }
+      requireAtomicSlotMigration(snapshot);
+      Map<String, PodNode> byId = new HashMap<>();
+      snapshot.members().forEach(m -> byId.put(m.id(), m));
+      moves.forEach(
+          m -> {
+            requireMember(byId, m.from(), step);
+            requireMember(byId, m.to(), step);
+          });
+      waitReplicasInSync(step + ": wait for replicas to sync before moving slots");
+      LOG.info("action=move-slots slots={} reason=\"{}\"", moves.size(), step);
+      List<AtomicSlotMigration.Failed> failed = atomic.run(step, moves, byId);
+      if (failed.isEmpty()) {
+        return (int) (atomic.slotsMoved() - before);
+      }
+      AtomicSlotMigration.Failed first = failed.get(0);
+      String text =
+          first.text() + (failed.size() > 1 ? " (and " + (failed.size() - 1) + " more jobs)" : "");
+      if (attempt < BALANCE_ATTEMPTS
+          && failed.stream().allMatch(AtomicSlotMigration.Failed::bothAnswer)) {
+        LOG.warn(
+            "action=retry step=\"{}\" attempt={} reason=\"{}; source and target answer, so"
+                + " planning and starting the moves again\"",
+            step,
+            attempt + 1,
+            text);
+        Wait.sleep(Duration.ofSeconds(1));
+        continue;
+      }
+      throw new StepFailedException(
+          step, first.target(), text + "; the slots stayed with their source, a rerun moves them");
+    }
+  }
+
+  /** The oldest Valkey that has atomic slot migration. */
+  static final String ATOMIC_SLOT_MIGRATION_SINCE = "9.0.0";
+
+  /**
+   * Refuses (exit 2) to move slots when a node runs a Valkey without atomic slot migration: one
+   * line naming the node, the version found and the version needed.
+   */
+  public void requireAtomicSlotMigration(Snapshot snapshot) {
+    for (PodNode m : snapshot.members()) {
+      String version = m.client().step("read the server version").serverVersion();
+      if (ServerVersion.compare(version, minimumVersion) < 0) {
+        throw new UnsupportedServerException(
+            m.describe()
+                + " runs Valkey "
+                + version
+                + "; moving slots needs Valkey "
+                + minimumVersion
+                + " or newer (atomic slot migration, CLUSTER MIGRATESLOTS)");
       }
     }
-    if (first != null) {
-      throw first;
-    }
-    return moves.size();
+  }
+
+  private String minimumVersion = ATOMIC_SLOT_MIGRATION_SINCE;
+
+  /** Test seam: the version {@link #requireAtomicSlotMigration} requires. */
+  public void requireVersion(String minimum) {
+    this.minimumVersion = minimum;
+  }
+
+  /** The atomic migrations of this run: slots moved. */
+  public AtomicSlotMigration atomic() {
+    return atomic;
   }
 
   private static PodNode requireMember(Map<String, PodNode> byId, String id, String step) {

@@ -71,6 +71,7 @@ public final class ClusterView {
     return new ClusterNode(
         f[0],
         address(f[1]),
+        hostname(f[1]),
         Set.of(f[2].split(",")),
         "-".equals(f[3]) ? null : f[3],
         Long.parseLong(f[6]),
@@ -89,6 +90,17 @@ public final class ClusterView {
     }
     int port = Integer.parseInt(hostPort.substring(colon + 1));
     return port == 0 ? null : new Address(hostPort.substring(0, colon), port);
+  }
+
+  /** The host name after the comma of {@code ip:port@cport,hostname}; null when absent. */
+  private static String hostname(String field) {
+    int comma = field.indexOf(',');
+    if (comma < 0 || comma == field.length() - 1) {
+      return null;
+    }
+    // Later comma-separated fields are auxiliary (key=value) in some versions.
+    String name = field.substring(comma + 1).split(",", 2)[0];
+    return name.isEmpty() || name.contains("=") ? null : name;
   }
 
   /** CLUSTER NODES of this node, parsed. */

@@ -13,16 +13,16 @@ import java.util.Map;
  * Plans the fewest slot moves that leave the chosen masters within one slot of each other and every
  * other master empty.
  */
-final class SlotBalancer {
+public final class SlotBalancer {
   private SlotBalancer() {}
 
-  record Move(int slot, String from, String to) {}
+  public record Move(int slot, String from, String to) {}
 
   /**
    * @param keep masters that should serve slots, in shard order
    * @param owned slots owned by every master that has any (including masters not in keep)
    */
-  static List<Move> plan(List<String> keep, Map<String, BitSet> owned) {
+  public static List<Move> plan(List<String> keep, Map<String, BitSet> owned) {
     int total = owned.values().stream().mapToInt(BitSet::cardinality).sum();
     int base = total / keep.size();
     int extra = total % keep.size();

@@ -2,6 +2,7 @@ package io.valkeyk8s.reconciler.cluster.topology;
 
 import io.valkeyk8s.reconciler.core.StepFailedException;
 import io.valkeyk8s.reconciler.valkey.NodeClient;
+import java.time.Duration;
 import java.util.BitSet;
 import java.util.Collection;
 import java.util.List;
@@ -10,8 +11,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Moves one slot between masters with the CLUSTER SETSLOT IMPORTING / MIGRATING / NODE protocol and
- * MIGRATE in batches. Nothing is undone on failure: the slot stays open and {@link OpenSlotRepair}
+ * The key-by-key path: moves one slot between masters with the CLUSTER SETSLOT IMPORTING /
+ * MIGRATING / NODE protocol and MIGRATE in batches. Slots are moved with {@link
+ * AtomicSlotMigration}; this path remains for {@link OpenSlotRepair}, which finishes a slot that a
+ * key-by-key migration (an earlier release of this reconciler, valkey-cli) left open, and for the
+ * benchmark that compares both. Nothing is undone on failure: the slot stays open and the repair
  * finishes it on the next run.
  */
 public final class SlotMigrator {
@@ -19,12 +23,19 @@ public final class SlotMigrator {
   static final int BATCH_KEYS = 500;
   static final long MIGRATE_TIMEOUT_MS = 60_000;
 
+  /** How long a SETSLOT refused with NOREPLICAS (a replica briefly away) is sent again. */
+  static final Duration NO_REPLICAS_PATIENCE = Duration.ofSeconds(30);
+
   private final MigrationHook hook;
   private final AtomicLong keysMoved = new AtomicLong();
   private final AtomicLong slotsMoved = new AtomicLong();
 
   public SlotMigrator(MigrationHook hook) {
     this.hook = hook;
+  }
+
+  MigrationHook hook() {
+    return hook;
   }
 
   public long keysMoved() {
@@ -60,10 +71,16 @@ public final class SlotMigrator {
     ClusterNode sourceSelf =
         ClusterView.read(source.client().step("read source of open slot " + slot)).myself();
     if (!targetSelf.slots().get(slot) && !source.id().equals(targetSelf.importing().get(slot))) {
-      target.client().step("import slot " + slot).setSlotImporting(slot, source.id());
+      Wait.retryingNoReplicas(
+          "import slot " + slot,
+          NO_REPLICAS_PATIENCE,
+          () -> target.client().step("import slot " + slot).setSlotImporting(slot, source.id()));
     }
     if (sourceSelf.slots().get(slot) && !target.id().equals(sourceSelf.migrating().get(slot))) {
-      source.client().step("migrate slot " + slot).setSlotMigrating(slot, target.id());
+      Wait.retryingNoReplicas(
+          "migrate slot " + slot,
+          NO_REPLICAS_PATIENCE,
+          () -> source.client().step("migrate slot " + slot).setSlotMigrating(slot, target.id()));
     }
     drain(slot, source.client(), target.client());
     assign(slot, target.id(), target.client(), source.client(), otherMasters);
@@ -76,7 +93,10 @@ public final class SlotMigrator {
       if (keys.isEmpty()) {
         return;
       }
-      source.step(step).migrate(target.address(), keys, MIGRATE_TIMEOUT_MS);
+      Wait.retryingNoReplicas(
+          step,
+          NO_REPLICAS_PATIENCE,
+          () -> source.step(step).migrate(target.address(), keys, MIGRATE_TIMEOUT_MS));
       keysMoved.addAndGet(keys.size());
       hook.afterBatch(slot, keys.size());
       if (keys.size() < BATCH_KEYS) {
@@ -95,7 +115,8 @@ public final class SlotMigrator {
       NodeClient source,
       Collection<NodeClient> otherMasters) {
     String step = "assign slot " + slot + " to " + target.describe();
-    target.step(step).setSlotNode(slot, targetId);
+    Wait.retryingNoReplicas(
+        step, NO_REPLICAS_PATIENCE, () -> target.step(step).setSlotNode(slot, targetId));
     try {
       source.step(step).setSlotNode(slot, targetId);
     } catch (StepFailedException e) {

@@ -19,6 +19,11 @@ public final class Wait {
    * @param problem returns null when the condition holds, otherwise what is still wrong
    */
   public static void until(String step, Duration timeout, Supplier<String> problem) {
+    until(step, timeout, problem, Duration.ofMillis(200));
+  }
+
+  /** As {@link #until(String, Duration, Supplier)}, polling every {@code poll}. */
+  public static void until(String step, Duration timeout, Supplier<String> problem, Duration poll) {
     long deadline = System.nanoTime() + timeout.toNanos();
     String last = null;
     String logged = null;
@@ -39,8 +44,44 @@ public final class Wait {
         throw new StepFailedException(
             step, null, "not done after " + timeout.toSeconds() + " s: " + last);
       }
-      sleep(Duration.ofMillis(200));
+      sleep(poll);
     }
+  }
+
+  /**
+   * Runs a command again while it fails with NOREPLICAS, at most {@code timeout}: a primary whose
+   * replica is briefly away (reconnecting, in a full sync, re-pointed) refuses writes under
+   * min-replicas-to-write and times out waiting for the replica's ack of a replicated CLUSTER
+   * SETSLOT; both pass once the replica is back. Any other failure is thrown at once.
+   */
+  public static void retryingNoReplicas(String step, Duration timeout, Runnable command) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    boolean logged = false;
+    while (true) {
+      try {
+        command.run();
+        return;
+      } catch (StepFailedException e) {
+        if (!isNoReplicas(e) || System.nanoTime() > deadline) {
+          throw e;
+        }
+        if (!logged) {
+          LOG.info("action=wait step=\"{}\" reason=\"{}; retrying\"", step, e.getMessage());
+          logged = true;
+        }
+        sleep(Duration.ofMillis(500));
+      }
+    }
+  }
+
+  /** The server refused because too few replicas acknowledged (NOREPLICAS). */
+  public static boolean isNoReplicas(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t.getMessage() != null && t.getMessage().contains("NOREPLICAS")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   public static void sleep(Duration duration) {

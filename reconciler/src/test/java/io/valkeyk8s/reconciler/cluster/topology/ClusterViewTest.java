@@ -14,6 +14,8 @@ class ClusterViewTest {
           "bbb 10.0.0.2:6379@16379 master - 0 1700000000000 2 connected 5461-10922 [7000-<-aaa]",
           "ccc 10.0.0.3:6379@16379 slave aaa 0 1700000000000 1 connected",
           "ddd :0@0 master,fail,noaddr - 1 1700000000000 3 disconnected",
+          "eee 10.0.0.4:6379@16379,valkey-3.valkey-headless.ns.svc.cluster.local slave,fail aaa 1"
+              + " 1700000000000 1 disconnected",
           "");
 
   @Test
@@ -33,10 +35,20 @@ class ClusterViewTest {
     assertThat(gone.isUnhealthy()).isTrue();
     assertThat(gone.connected()).isFalse();
     assertThat(view.assignedSlots().cardinality()).isEqualTo(10923);
+    assertThat(view.node("ddd").orElseThrow().hostname()).isNull();
     assertThat(view.ownerOf(6000).orElseThrow().id()).isEqualTo("bbb");
     assertThat(view.ownerOf(12000)).isEmpty();
-    assertThat(view.replicasOf("aaa")).extracting(ClusterNode::id).containsExactly("ccc");
+    assertThat(view.replicasOf("aaa")).extracting(ClusterNode::id).containsExactly("ccc", "eee");
     assertThat(view.isAlone()).isFalse();
+  }
+
+  @Test
+  void hostNamesTellWhichPodANodeRunsIn() {
+    ClusterView view = ClusterView.parse(NODES);
+    assertThat(view.myself().hostname()).isEqualTo("valkey-0");
+    assertThat(view.node("bbb").orElseThrow().hostname()).isNull();
+    assertThat(view.node("eee").orElseThrow().announces("valkey-3")).isTrue();
+    assertThat(view.node("eee").orElseThrow().announces("valkey-30")).isFalse();
   }
 
   @Test
