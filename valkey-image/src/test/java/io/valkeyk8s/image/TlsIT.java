@@ -11,6 +11,10 @@ import com.github.dockerjava.api.model.Volume;
 import io.valkeyk8s.testsupport.TestCertificates;
 import java.io.InputStream;
 import java.math.BigInteger;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -184,8 +188,35 @@ class TlsIT {
     assertThat(valkeySays(primary, "CONFIG", "GET", "port")).endsWith("\n0");
   }
 
+  /**
+   * The chart's exporter sidecar as the chart configures it with TLS on (rediss://, the Secret's
+   * CA, the server's certificate as client certificate): it reads the server. Without the CA it
+   * does not trust the server (no verification is skipped), so redis_up stays 0.
+   */
   @Test
   @Order(4)
+  void theMetricsExporterReadsTheServerOverTls() throws Exception {
+    try (GenericContainer<?> exporter = exporter(true)) {
+      exporter.start();
+      await()
+          .atMost(PATIENCE)
+          .untilAsserted(
+              () ->
+                  assertThat(metrics(exporter))
+                      .contains("redis_up 1")
+                      .contains("redis_instance_info{")
+                      .contains("role=\"master\""));
+    }
+    try (GenericContainer<?> exporter = exporter(false)) {
+      exporter.start();
+      await()
+          .atMost(PATIENCE)
+          .untilAsserted(() -> assertThat(metrics(exporter)).contains("redis_up 0"));
+    }
+  }
+
+  @Test
+  @Order(5)
   void aRenewedCertificateIsServedWithoutARestart() throws Exception {
     String runId = field(valkeySays(primary, "INFO", "server"), "run_id");
     BigInteger before = servedSerial(primary);
@@ -213,7 +244,7 @@ class TlsIT {
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void prestopHandsOverOverTls() throws Exception {
     ExecResult prestop = primary.execInContainer("valkey-entrypoint", "prestop");
     System.out.print(prestop.getStderr());
@@ -229,7 +260,7 @@ class TlsIT {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void badTlsSettingsStopTheContainerWithOneLine() throws Exception {
     Map<String, String> env = new HashMap<>(ValkeyContainers.passwords());
     env.put("VALKEY_TLS", "yes");
@@ -249,6 +280,33 @@ class TlsIT {
   private static void assertOneLine(ValkeyContainers.Exit exit, String message) {
     assertThat(exit.code()).as(exit.output()).isEqualTo(2);
     assertThat(exit.lines()).containsExactly("valkey-entrypoint: error: " + message);
+  }
+
+  /** The exporter image with the chart's TLS settings; {@code withCa} false leaves the CA out. */
+  private static GenericContainer<?> exporter(boolean withCa) {
+    GenericContainer<?> exporter =
+        new GenericContainer<>(System.getProperty("exporter.image"))
+            .withNetwork(network)
+            .withExposedPorts(9121)
+            .withEnv("REDIS_ADDR", "rediss://valkey-0:6379")
+            .withEnv("REDIS_USER", "admin")
+            .withEnv("REDIS_PASSWORD", ADMIN_PASSWORD)
+            .withEnv("REDIS_EXPORTER_TLS_CLIENT_CERT_FILE", "/etc/valkey/tls/tls.crt")
+            .withEnv("REDIS_EXPORTER_TLS_CLIENT_KEY_FILE", "/etc/valkey/tls/tls.key")
+            .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig().withBinds(mount()));
+    return withCa
+        ? exporter.withEnv("REDIS_EXPORTER_TLS_CA_CERT_FILE", "/etc/valkey/tls/ca.crt")
+        : exporter;
+  }
+
+  private static String metrics(GenericContainer<?> exporter) throws Exception {
+    URI uri =
+        URI.create(
+            "http://" + exporter.getHost() + ":" + exporter.getMappedPort(9121) + "/metrics");
+    try (HttpClient http = HttpClient.newHttpClient()) {
+      return http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString())
+          .body();
+    }
   }
 
   /** A container of one pod role with TLS on, reachable on the network by its pod name. */
