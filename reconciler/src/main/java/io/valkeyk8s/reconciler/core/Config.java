@@ -106,7 +106,27 @@ public record Config(
       Password sentinelPassword,
       String masterName,
       String labelName,
-      String labelValue) {
+      String labelValue,
+      HandoverFailover handoverFailover) {
+
+    /**
+     * How a planned handover asks Sentinel to fail over (VALKEY_HANDOVER_FAILOVER): the reconciler
+     * pauses the primary and forces the failover (the default: measured faster,
+     * PlannedHandoverBenchmark), or the primary hands over itself ({@code SENTINEL FAILOVER <name>
+     * COORDINATED}, Valkey 9.0+).
+     */
+    public enum HandoverFailover {
+      COORDINATED,
+      FORCED;
+
+      static HandoverFailover parse(String name, String raw) {
+        return switch (raw.toLowerCase(java.util.Locale.ROOT)) {
+          case "coordinated" -> COORDINATED;
+          case "forced" -> FORCED;
+          default -> throw new ConfigException(name, "'" + raw + "' is not coordinated or forced");
+        };
+      }
+    }
 
     public static Sentinel fromEnv(Map<String, String> vars) {
       Env env = new Env(vars);
@@ -116,7 +136,9 @@ public record Config(
           env.password("VALKEY_SENTINEL_PASSWORD"),
           env.string("VALKEY_MASTER_NAME", "myprimary"),
           env.labelName("MASTER_POD_LABEL_NAME", "valkey-master"),
-          env.labelValue("MASTER_POD_LABEL_VALUE", "true"));
+          env.labelValue("MASTER_POD_LABEL_VALUE", "true"),
+          HandoverFailover.parse(
+              "VALKEY_HANDOVER_FAILOVER", env.string("VALKEY_HANDOVER_FAILOVER", "forced")));
     }
 
     @Override
@@ -130,7 +152,9 @@ public record Config(
           + " label="
           + labelName
           + "="
-          + labelValue;
+          + labelValue
+          + " handover="
+          + handoverFailover.name().toLowerCase(java.util.Locale.ROOT);
     }
   }
 

@@ -1,6 +1,7 @@
 package io.valkeyk8s.reconciler.sentinel;
 
 import io.fabric8.kubernetes.api.model.Pod;
+import io.valkeyk8s.reconciler.core.Config;
 import io.valkeyk8s.reconciler.valkey.Address;
 import io.valkeyk8s.reconciler.valkey.NodeClients;
 import io.valkeyk8s.reconciler.valkey.Role;
@@ -29,7 +30,14 @@ import org.slf4j.LoggerFactory;
  * selected as soon as it answers ROLE master, about a second before the Sentinels announce the
  * switch (they notice a promotion with their once-a-second INFO), and re-points the other replicas
  * to it at once, so that a primary with min-replicas-to-write takes writes as soon as the label
- * reaches it. No acknowledged write is lost: the old primary stays paused until it is demoted.
+ * reaches it. No acknowledged write is lost: the old primary, paused and caught up, is demoted at
+ * that moment too (REPLICAOF the promoted replica), so a write still waiting in its pause fails
+ * with READONLY; Sentinel converts a live old primary only after the pause has ended, and a write
+ * that reached it through a stale route was then taken and lost (PlannedHandoverBenchmark).
+ *
+ * <p>With VALKEY_HANDOVER_FAILOVER=coordinated the Sentinel is asked for SENTINEL FAILOVER
+ * COORDINATED instead (the primary pauses, waits and demotes itself), the label follows the
+ * Sentinels' majority, and a refusal falls back to pause + forced failover, logged.
  */
 final class Handover {
   private static final Logger log = LoggerFactory.getLogger(Handover.class);
@@ -54,6 +62,9 @@ final class Handover {
   private final Map<String, Long> attempts = new ConcurrentHashMap<>();
   private final Map<String, Long> preparing = new ConcurrentHashMap<>();
   private final Set<Address> deprioritized = ConcurrentHashMap.newKeySet();
+  private final Set<String> coordinatedAsked = ConcurrentHashMap.newKeySet();
+  private final Config.Sentinel.HandoverFailover failover;
+  private volatile String unsupported;
   private volatile InFlight inFlight;
   private volatile boolean repointed;
 
@@ -62,17 +73,25 @@ final class Handover {
    * it.
    */
   private record InFlight(
-      Address primary, List<Address> replicas, Address sentinel, long startedNanos) {}
+      Address primary,
+      List<Address> replicas,
+      Address sentinel,
+      long startedNanos,
+      boolean coordinated) {}
 
   /**
    * @param leavingNow decides, when asked, which node and Sentinel addresses belong to pods that
    *     are going away (terminating, removed by a scale-down, or gone)
+   * @param failover coordinated (the primary hands over itself) or forced (paused, then failed over
+   *     by Sentinel)
    */
   Handover(
       NodeClients nodes,
       Sentinels sentinels,
       SentinelMetrics metrics,
-      Supplier<Predicate<Address>> leavingNow) {
+      Supplier<Predicate<Address>> leavingNow,
+      Config.Sentinel.HandoverFailover failover) {
+    this.failover = failover;
     this.nodes = nodes;
     this.sentinels = sentinels;
     this.metrics = metrics;
@@ -116,15 +135,25 @@ final class Handover {
     attempts.put(uid, now);
     deprioritized.clear(); // a pod recreated at one of these addresses starts with the default
     long started = System.nanoTime();
-    nodes.at(primary).pauseWrites(PAUSE);
-    long lag = waitForCatchUp(primary, staying);
+    boolean coordinated = coordinatedFor(uid, pod);
+    long lag = 0;
     Optional<Address> sentinel =
-        ready.filter(sentinels::failoverOn).or(() -> sentinels.failover(leaving));
+        coordinated ? coordinatedFailover(ready, leaving) : Optional.empty();
     if (sentinel.isEmpty()) {
-      nodes.at(primary).unpause();
-    } else {
+      coordinated = false;
+      nodes.at(primary).pauseWrites(PAUSE);
+      lag = waitForCatchUp(primary, staying);
+      sentinel = ready.filter(sentinels::failoverOn).or(() -> sentinels.failover(leaving));
+      if (sentinel.isEmpty()) {
+        nodes.at(primary).unpause();
+      }
+    }
+    if (sentinel.isPresent()) {
       repointed = false;
-      inFlight = new InFlight(primary, staying, sentinel.get(), started);
+      inFlight = new InFlight(primary, staying, sentinel.get(), started, coordinated);
+      if (coordinated) {
+        coordinatedAsked.add(uid);
+      }
     }
     metrics.handovers.increment();
     log.info(
@@ -134,9 +163,74 @@ final class Handover {
         lag,
         departing,
         (started - preparingSince) / 1_000_000,
-        sentinel.map(s -> "requested from " + s).orElse("refused"),
+        sentinel
+            .map(s -> (inFlight.coordinated() ? "coordinated" : "forced") + " requested from " + s)
+            .orElse("refused"),
         (System.nanoTime() - started) / 1_000_000);
     return false;
+  }
+
+  /**
+   * Whether this handover asks for a coordinated failover: when configured, unless a Sentinel
+   * refused one as unsupported, or one asked for this pod earlier did not switch (the primary
+   * refused FAILOVER, e.g. a Sentinel ACL user without +failover): then pause and force.
+   */
+  private boolean coordinatedFor(String uid, Pod pod) {
+    if (failover != Config.Sentinel.HandoverFailover.COORDINATED || unsupported != null) {
+      return false;
+    }
+    if (coordinatedAsked.remove(uid)) {
+      log.warn(
+          "action=handover-fallback pod={} reason=\"the coordinated failover asked for this pod did not switch the primary: pausing it and forcing the failover\"",
+          pod.getMetadata().getName());
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * SENTINEL FAILOVER COORDINATED on the prepared Sentinel, else on one of a pod that stays; the
+   * Sentinel that accepted. When every Sentinel refused, the next handovers force the failover if
+   * the answers say the command is unknown or not allowed (logged once), this one alone otherwise.
+   */
+  private Optional<Address> coordinatedFailover(
+      Optional<Address> ready, Predicate<Address> leaving) {
+    List<Address> order = new ArrayList<>();
+    ready.ifPresent(order::add);
+    sentinels.members().stream()
+        .filter(s -> !order.contains(s))
+        .sorted(java.util.Comparator.comparing(leaving::test)) // staying pods first
+        .forEach(order::add);
+    Map<Address, String> refusals = new java.util.LinkedHashMap<>();
+    for (Address s : order) {
+      Optional<String> refusal = sentinels.coordinatedFailoverOn(s);
+      if (refusal.isEmpty()) {
+        return Optional.of(s);
+      }
+      refusals.put(s, refusal.get());
+    }
+    boolean notSupported =
+        !refusals.isEmpty() && refusals.values().stream().allMatch(Handover::meansUnsupported);
+    if (notSupported) {
+      unsupported = refusals.toString();
+      log.warn(
+          "action=handover-fallback answers=\"{}\" reason=\"SENTINEL FAILOVER COORDINATED is not available (needs Valkey 9.0+ Sentinels, and +failover for their ACL user on the servers): every handover pauses the primary and forces the failover from now on\"",
+          unsupported);
+    } else {
+      log.warn(
+          "action=handover-fallback answers=\"{}\" reason=\"no Sentinel accepted SENTINEL FAILOVER COORDINATED: pausing the primary and forcing the failover\"",
+          refusals);
+    }
+    return Optional.empty();
+  }
+
+  /** An answer that says the Sentinel cannot do a coordinated failover at all. */
+  private static boolean meansUnsupported(String answer) {
+    String a = answer.toLowerCase(java.util.Locale.ROOT);
+    return a.startsWith("noperm")
+        || a.contains("unknown")
+        || a.contains("syntax")
+        || a.contains("wrong number");
   }
 
   /** replica-priority 0 on a replica whose pod is going away: Sentinel never promotes it. */
@@ -204,6 +298,12 @@ final class Handover {
           null; // the Sentinels announced the switch (or it did not happen): back to the majority
       return Optional.empty();
     }
+    if (f.coordinated()) {
+      // The primary hands over by itself; moving the label early and re-pointing replicas while
+      // the Sentinel runs its own state machine made Sentinel fail over again in 2 of 10
+      // measured handovers, losing the writes taken meanwhile: follow the majority only.
+      return Optional.empty();
+    }
     Optional<Address> selected = sentinels.promotedReplica(f.sentinel());
     if (selected.isEmpty() || !isPrimary(selected.get())) {
       return Optional.empty();
@@ -220,6 +320,19 @@ final class Handover {
    * promotion.
    */
   private void repointReplicas(InFlight f, Address promoted) {
+    try {
+      nodes.at(f.primary()).replicaOf(promoted);
+      log.info(
+          "action=demote node={} primary={} reason=\"planned handover promoted it: the paused old primary turns replica now, so a write still waiting in its pause fails instead of being taken after the pause\"",
+          f.primary(),
+          promoted);
+    } catch (RuntimeException e) {
+      log.warn(
+          "action=demote-failed node={} primary={} error=\"{}\"",
+          f.primary(),
+          promoted,
+          e.getMessage());
+    }
     for (Address replica : f.replicas()) {
       if (replica.equals(promoted)) {
         continue;

@@ -87,7 +87,8 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
         new Fencer(
             nodes, metrics, node -> pods.byAddress(node.host()).map(p -> p.getMetadata().getUid()));
     this.departures = new Departures(client, config.namespace());
-    this.handover = new Handover(nodes, sentinels, metrics, this::leavingNow);
+    this.handover =
+        new Handover(nodes, sentinels, metrics, this::leavingNow, sentinel.handoverFailover());
     this.tables = new SentinelTableReset(sentinels, pods, metrics);
   }
 

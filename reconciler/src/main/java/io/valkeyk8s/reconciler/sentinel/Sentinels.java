@@ -6,6 +6,7 @@ import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.output.ListOfMapsOutput;
+import io.lettuce.core.output.StatusOutput;
 import io.lettuce.core.output.ValueOutput;
 import io.lettuce.core.protocol.CommandArgs;
 import io.lettuce.core.protocol.CommandType;
@@ -298,6 +299,34 @@ public final class Sentinels implements AutoCloseable {
       log.warn(
           "action=sentinel-failover-refused sentinel={} error=\"{}\"", m.address, e.getMessage());
       return false;
+    }
+  }
+
+  /**
+   * SENTINEL FAILOVER &lt;name&gt; COORDINATED on this member (Valkey 9.0+: the Sentinel asks the
+   * primary for FAILOVER TO the replica it picks, so the primary pauses its writes, waits until
+   * that replica has every byte and demotes itself before the replica takes over). Empty when it
+   * accepted (INPROG counts as accepted), else its answer or why it could not be asked.
+   */
+  public Optional<String> coordinatedFailoverOn(Address sentinel) {
+    SentinelLink m = members.get(sentinel);
+    if (m == null || m.commands == null || !m.commands.isOpen()) {
+      return Optional.of("not connected");
+    }
+    try {
+      m.commands
+          .sync()
+          .dispatch(
+              CommandType.SENTINEL,
+              new StatusOutput<>(StringCodec.UTF8),
+              new CommandArgs<>(StringCodec.UTF8)
+                  .add("FAILOVER")
+                  .add(config.masterName())
+                  .add("COORDINATED"));
+      return Optional.empty();
+    } catch (RuntimeException e) {
+      String answer = String.valueOf(e.getMessage());
+      return answer.startsWith("INPROG") ? Optional.empty() : Optional.of(answer);
     }
   }
 

@@ -82,7 +82,10 @@ class SlotMigrationBenchmark {
     List<Step> steps = new ArrayList<>();
     for (int keys : KEYS) {
       for (String method : METHODS) {
-        steps.addAll(run(keys, method));
+        for (Step step : run(keys, method)) {
+          System.out.printf("step done: %s%n", step);
+          steps.add(step);
+        }
       }
     }
     System.out.printf("%n=== scale 3 -> 4 -> 3 masters (1 replica each), writer every 1 ms ===%n");
@@ -236,13 +239,7 @@ class SlotMigrationBenchmark {
                   while ((m = queue.poll()) != null) {
                     PodNode from = snapshot.byId(m.from()).orElseThrow();
                     PodNode to = snapshot.byId(m.to()).orElseThrow();
-                    migrator.move(
-                        m.slot(),
-                        from.pod().node(own, "move"),
-                        from.id(),
-                        to.pod().node(own, "move"),
-                        to.id(),
-                        List.of());
+                    moveRetryingNoReplicas(migrator, m, from, to, own);
                   }
                 }
                 return null;
@@ -251,6 +248,32 @@ class SlotMigrationBenchmark {
     pool.shutdown();
     for (Future<?> f : futures) {
       f.get();
+    }
+  }
+
+  /**
+   * One slot the old way. The importing node writes with RESTORE: while its replica's link lags
+   * under the load, min-replicas-to-write answers NOREPLICAS; the old path retried the slot.
+   */
+  private static void moveRetryingNoReplicas(
+      SlotMigrator migrator, SlotBalancer.Move m, PodNode from, PodNode to, NodeClients own)
+      throws InterruptedException {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        migrator.move(
+            m.slot(),
+            from.pod().node(own, "move"),
+            from.id(),
+            to.pod().node(own, "move"),
+            to.id(),
+            List.of());
+        return;
+      } catch (RuntimeException e) {
+        if (attempt >= 100 || !String.valueOf(e.getMessage()).contains("NOREPLICAS")) {
+          throw e;
+        }
+        Thread.sleep(100);
+      }
     }
   }
 

@@ -70,6 +70,21 @@ class ConfigTest {
     assertThat(s.labelName()).isEqualTo("valkey-master");
     assertThat(s.labelValue()).isEqualTo("true");
     assertThat(s.sentinelPassword().current()).isEmpty();
+    assertThat(s.handoverFailover()).isEqualTo(Config.Sentinel.HandoverFailover.FORCED);
+  }
+
+  @Test
+  void theHandoverFailoverIsForcedOrCoordinated() {
+    assertThat(
+            Config.Sentinel.fromEnv(
+                    Map.of("VALKEY_SENTINEL_HOST", "s", "VALKEY_HANDOVER_FAILOVER", "Coordinated"))
+                .handoverFailover())
+        .isEqualTo(Config.Sentinel.HandoverFailover.COORDINATED);
+    assertThatThrownBy(
+            () ->
+                Config.Sentinel.fromEnv(
+                    Map.of("VALKEY_SENTINEL_HOST", "s", "VALKEY_HANDOVER_FAILOVER", "polite")))
+        .hasMessage("VALKEY_HANDOVER_FAILOVER: 'polite' is not coordinated or forced");
   }
 
   private static Config.Cluster cluster(Map<String, String> env) {
