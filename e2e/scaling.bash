@@ -219,9 +219,10 @@ EOT
 # when it never answers, the probe pod's state and last log lines say why.
 probe_checkpoint() {
   local out="" try
-  for try in 1 2 3 4 5; do
+  # Up to 60 s: on a loaded 2-core machine the probe's JVM took over 27 s to listen.
+  for try in $(seq 1 20); do
     out=$(kubectl get --raw "/api/v1/namespaces/$NS/pods/$1:8080/proxy/verify" 2>&1) && break
-    echo "probe /verify not reached (try $try of 5): $out"
+    echo "probe /verify not reached (try $try of 20): $out"
     out=""
     sleep 3
   done
@@ -280,14 +281,13 @@ wait_cluster_replicas() {
   return 1
 }
 
-# Steps of cluster_scaling per suite (CI budget: both cluster suites in about 10 min):
-# "masters" = masters +E2E_CLUSTER_MASTERS_STEP and back, "replicas" = replicasPerMaster +1
-# and back, "roll" = a rolling restart. E2E_CLUSTER_SCALING=full runs every step in every suite.
-E2E_CLUSTER_MASTERS_STEP="${E2E_CLUSTER_MASTERS_STEP:-1}"
+# Steps of cluster_scaling: "masters" = masters +E2E_CLUSTER_MASTERS_STEP (default 2) and back,
+# "replicas" = replicasPerMaster +1 and back, "roll" = a rolling restart: the whole sequence of
+# issue 10 in both cluster suites. E2E_CLUSTER_SCALING=quick runs the shorter subset for local
+# iterations (cluster-default "masters roll", the others "masters").
+E2E_CLUSTER_MASTERS_STEP="${E2E_CLUSTER_MASTERS_STEP:-2}"
 cluster_scaling_steps() { # SUITE
-  if [[ "${E2E_CLUSTER_SCALING:-}" == full ]]; then echo "masters replicas roll"; return; fi
-  # The rolling restart without persistence is the case that lost every key before (issue 10);
-  # with persistence the masters step alone keeps the whole e2e within CI's budget.
+  if [[ "${E2E_CLUSTER_SCALING:-full}" != quick ]]; then echo "masters replicas roll"; return; fi
   if [[ "$1" == cluster-default ]]; then echo "masters roll"; else echo "masters"; fi
 }
 

@@ -50,8 +50,9 @@ die() { log "error: $*"; exit 2; }
 # to fail over before it starts as primary anyway (its data is the newest then).
 : "${VALKEY_SELF_PRIMARY_WAIT_SECONDS:=30}"
 # Bounds of the preStop handover.
-: "${VALKEY_PRESTOP_TIMEOUT_SECONDS:=20}"
-: "${VALKEY_PRESTOP_RECONCILER_WAIT_SECONDS:=5}"
+: "${VALKEY_PRESTOP_TIMEOUT_SECONDS:=25}"
+# Above the reconciler's 12 s bound on preparing a scale-down's handover (sentinel/Handover).
+: "${VALKEY_PRESTOP_RECONCILER_WAIT_SECONDS:=15}"
 # TLS (config/tls.conf): off unless VALKEY_TLS is true; the files come from a mounted Secret.
 : "${VALKEY_TLS:=false}"
 : "${VALKEY_TLS_CERT_FILE:=/etc/valkey/tls/tls.crt}"
