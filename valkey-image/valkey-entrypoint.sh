@@ -527,6 +527,7 @@ add_password() {
   [[ -n "$as" ]] && args+=(--user "$as")
   [[ -n "$acl_user" ]] || acl_user=default
   accepts localhost "$port" "$user" "$want" && return 0
+  rotation_pending=$((rotation_pending + 1))
   if [[ "$(cli_secret "$auth" ">$want" "${args[@]}" ACL SETUSER "$acl_user")" == OK ]]; then
     log "credentials: port $port now accepts the new password of user $acl_user (the old one too, for ${VALKEY_ROTATION_GRACE_SECONDS} s)"
   else
@@ -544,6 +545,7 @@ retire_old_passwords() {
     unset "rotation_since[$key]"
     return 0
   fi
+  rotation_pending=$((rotation_pending + 1))
   : "${rotation_since[$key]:=$SECONDS}"
   (( SECONDS - rotation_since[$key] >= VALKEY_ROTATION_GRACE_SECONDS )) || return 0
   "$ready_check" || return 0
@@ -562,6 +564,7 @@ replication_switched() {
 }
 switch_replication() {
   replication_switched && return 0
+  rotation_pending=$((rotation_pending + 1))
   all_peers_accept "$VALKEY_PORT" replication "$replication_want" || return 0
   if [[ "$(cli_secret "$valkey_auth" "$replication_want" --user admin -p "$VALKEY_PORT" CONFIG SET masterauth)" == OK ]]; then
     log "credentials: this Valkey now authenticates to its primary with the new replication password (every peer accepts it)"
@@ -573,6 +576,7 @@ sentinel_switched() {
 }
 switch_sentinel() {
   sentinel_switched && return 0
+  rotation_pending=$((rotation_pending + 1))
   all_peers_accept "$VALKEY_PORT" sentinel "$sentinel_want" || return 0
   all_peers_accept "$SENTINEL_PORT" '' "$sentinel_want" || return 0
   if [[ "$(cli_secret "$sentinel_auth" "$sentinel_want" -p "$SENTINEL_PORT" SENTINEL SET "$SENTINEL_MASTER_NAME" auth-pass)" == OK &&
@@ -582,10 +586,16 @@ switch_sentinel() {
 }
 
 # One level-triggered pass: whatever the files say now is made true, step by step.
-valkey_auth='' sentinel_auth='' replication_want='' sentinel_want=''
+# rotation_pending counts what is not done yet (0: this pod matches the files).
+valkey_auth='' sentinel_auth='' replication_want='' sentinel_want='' rotation_pending=0
 rotate_once() {
+  rotation_pending=0
   valkey_auth=$(working_password localhost "$VALKEY_PORT" admin "$(mounted_password admin || true)" \
-    "$valkey_auth" "$VALKEY_ADMIN_PASSWORD") || { log "credentials: no admin password works on this Valkey (not up yet?)"; return 0; }
+    "$valkey_auth" "$VALKEY_ADMIN_PASSWORD") || {
+    rotation_pending=1
+    log "credentials: no admin password works on this Valkey (not up yet?)"
+    return 0
+  }
   local user want
   for user in admin client replication sentinel; do
     want=$(mounted_password "$user") || continue
@@ -598,6 +608,7 @@ rotate_once() {
       switch_sentinel
       retire_old_passwords "$SENTINEL_PORT" "$sentinel_auth" '' "$sentinel_want" '' sentinel_switched
     else
+      rotation_pending=$((rotation_pending + 1))
       log "credentials: no sentinel password works on this Sentinel (not up yet?)"
     fi
   fi
@@ -627,8 +638,16 @@ run_watch_credentials() {
   : "${VALKEY_SENTINEL_PASSWORD:=}"
   trap 'exit 0' TERM INT
   log "credentials: watching $VALKEY_CREDENTIALS_DIR every ${VALKEY_CREDENTIALS_POLL_SECONDS} s; an old password stays accepted for ${VALKEY_ROTATION_GRACE_SECONDS} s after a change"
+  # Once this pod matches the files, a pass costs only reading them, until they change
+  # (or a minute went by: a full pass then, should anything have drifted).
+  local files settled='' settled_at=0 user
   while :; do
-    rotate_once
+    files=''
+    for user in admin client replication sentinel; do files+="$(mounted_password "$user" || true)/"; done
+    if [[ "$files" != "$settled" ]] || (( SECONDS - settled_at >= 60 )); then
+      rotate_once
+      if (( rotation_pending == 0 )); then settled=$files settled_at=$SECONDS; else settled=''; fi
+    fi
     sleep "$VALKEY_CREDENTIALS_POLL_SECONDS" & wait $!
   done
 }
