@@ -13,6 +13,8 @@
 #   valkey-entrypoint alive [sentinel] liveness probe: the server (or Sentinel) answers
 #                                at all, over TLS when that is on (a TCP probe would
 #                                make a TLS server log a failed handshake every time)
+#   valkey-entrypoint watch-credentials   sidecar: follows password changes in the mounted
+#                                credentials files without restarting Valkey or Sentinel
 #
 # Templates come from /etc/valkey/templates when mounted, else from the copy in
 # the image. They are rendered with envsubst and an explicit variable list into
@@ -59,6 +61,11 @@ die() { log "error: $*"; exit 2; }
 : "${VALKEY_TLS_KEY_FILE:=/etc/valkey/tls/tls.key}"
 : "${VALKEY_TLS_CA_FILE:=/etc/valkey/tls/ca.crt}"
 : "${VALKEY_TLS_AUTH_CLIENTS:=no}"
+# Password rotation (watch-credentials): one file per user (admin, client, replication,
+# sentinel) in a mounted Secret; the probes prefer these files to the environment.
+: "${VALKEY_CREDENTIALS_DIR:=/etc/valkey/credentials}"
+: "${VALKEY_CREDENTIALS_POLL_SECONDS:=5}"
+: "${VALKEY_ROTATION_GRACE_SECONDS:=300}"
 export VALKEY_MODE VALKEY_PORT VALKEY_DATA_DIR VALKEY_RUN_DIR VALKEY_ANNOUNCE_HOSTNAME \
   VALKEY_MIN_REPLICAS_TO_WRITE VALKEY_MIN_REPLICAS_MAX_LAG VALKEY_MAXMEMORY \
   SENTINEL_PORT SENTINEL_MASTER_NAME SENTINEL_QUORUM SENTINEL_DOWN_AFTER_MS \
@@ -400,6 +407,8 @@ run_prestop() {
   [[ -n "${VALKEY_ADMIN_PASSWORD:-}" && -n "${VALKEY_SENTINEL_PASSWORD:-}" ]] ||
     { log "prestop: passwords not set; nothing to do"; exit 0; }
   [[ "$VALKEY_MODE" == sentinel ]] || exit 0
+  prefer_mounted VALKEY_ADMIN_PASSWORD admin admin "$VALKEY_PORT"
+  prefer_mounted VALKEY_SENTINEL_PASSWORD sentinel '' "$SENTINEL_PORT"
   local role
   role=$(cli "$VALKEY_ADMIN_PASSWORD" --user admin -p "$VALKEY_PORT" ROLE | head -n 1) || true
   [[ "$role" == master ]] || { log "prestop: this pod is not the primary ($role); nothing to do"; exit 0; }
@@ -441,6 +450,207 @@ run_prestop() {
   done
   log "prestop: the role did not move within ${VALKEY_PRESTOP_TIMEOUT_SECONDS} s"
   exit 0
+}
+
+# --- password rotation -------------------------------------------------------------
+
+# The password in the mounted credentials file of user $1, when the file is there and
+# holds a usable one (the same rules as require_password). Read on every call: the
+# kubelet replaces the files when the Secret changes.
+mounted_password() {
+  local file="$VALKEY_CREDENTIALS_DIR/$1" value=''
+  [[ -f "$file" && -r "$file" ]] || return 1
+  IFS= read -r -d '' value <"$file" || true
+  [[ -n "$value" && "$value" != *[[:space:]\"\'\\]* ]] || return 1
+  printf '%s' "$value"
+}
+
+# Succeeds when the server at $1:$2 accepts password $4 for user $3 (empty: the
+# default user, as on Sentinel). Every user of users.acl may PING.
+accepts() {
+  local args=(-h "$1" -p "$2")
+  [[ -n "$3" ]] && args+=(--user "$3")
+  [[ "$(CLI_TIMEOUT=2 cli "$4" "${args[@]}" PING)" == PONG ]]
+}
+
+# Prints the first non-empty password among $4... that $1:$2 accepts for user $3.
+working_password() {
+  local host=$1 port=$2 user=$3 candidate
+  shift 3
+  for candidate in "$@"; do
+    [[ -n "$candidate" ]] && accepts "$host" "$port" "$user" "$candidate" &&
+      { printf '%s' "$candidate"; return 0; }
+  done
+  return 1
+}
+
+# Sets variable $1 to the mounted password of user $2 when this pod's server on port
+# $4 accepts it for ACL user $3: after a rotation's grace period the environment's
+# password (read at container start) is refused, the mounted one is current.
+prefer_mounted() {
+  local mounted
+  mounted=$(mounted_password "$2") && accepts localhost "$4" "$3" "$mounted" &&
+    printf -v "$1" '%s' "$mounted"
+  return 0
+}
+
+# Runs a command whose last argument is secret: valkey-cli -x takes it from stdin, so
+# it is never on a command line. $1 authenticates, $2 is the secret, then host,
+# port, user options and the command.
+cli_secret() {
+  local password=$1 secret=$2
+  shift 2
+  printf '%s' "$secret" | cli "$password" -x "$@"
+}
+
+# Succeeds when every peer's server on port $1 accepts password $3 for user $2.
+all_peers_accept() {
+  local peer found=''
+  for peer in $(peers); do
+    found=yes
+    accepts "$peer" "$1" "$2" "$3" || return 1
+  done
+  [[ -n "$found" ]]
+}
+
+# How many passwords ACL user $1 has on localhost:$2 (authenticated with $3, as $4).
+password_count() {
+  local args=(-p "$2")
+  [[ -n "$4" ]] && args+=(--user "$4")
+  cli "$3" "${args[@]}" ACL GETUSER "$1" |
+    awk '$0 == "passwords" {on = 1; next} $0 == "commands" {on = 0} on && NF {n++} END {print n + 0}'
+}
+
+# Adds password $4 to ACL user $3 on localhost:$1 (authenticated with $2, as $5) when
+# that server does not take it yet; the old passwords stay until the grace period ends.
+add_password() {
+  local port=$1 auth=$2 user=$3 want=$4 as=$5 args=(-p "$1") acl_user=$3
+  [[ -n "$as" ]] && args+=(--user "$as")
+  [[ -n "$acl_user" ]] || acl_user=default
+  accepts localhost "$port" "$user" "$want" && return 0
+  rotation_pending=$((rotation_pending + 1))
+  if [[ "$(cli_secret "$auth" ">$want" "${args[@]}" ACL SETUSER "$acl_user")" == OK ]]; then
+    log "credentials: port $port now accepts the new password of user $acl_user (the old one too, for ${VALKEY_ROTATION_GRACE_SECONDS} s)"
+  else
+    log "credentials: could not add the new password of user $acl_user on port $port; retrying"
+  fi
+}
+
+# Once user $3 on localhost:$1 has held more than one password for the grace period
+# and $6 (a command) says every outward use has switched, keeps only password $4.
+declare -A rotation_since=()
+retire_old_passwords() {
+  local port=$1 auth=$2 user=$3 want=$4 as=$5 ready_check=$6 args=(-p "$1") acl_user=${3:-default} key="$1/${3:-default}"
+  [[ -n "$as" ]] && args+=(--user "$as")
+  if (( $(password_count "$acl_user" "$port" "$auth" "$as") <= 1 )); then
+    unset "rotation_since[$key]"
+    return 0
+  fi
+  rotation_pending=$((rotation_pending + 1))
+  : "${rotation_since[$key]:=$SECONDS}"
+  (( SECONDS - rotation_since[$key] >= VALKEY_ROTATION_GRACE_SECONDS )) || return 0
+  "$ready_check" || return 0
+  if [[ "$(cli_secret "$auth" ">$want" "${args[@]}" ACL SETUSER "$acl_user" resetpass)" == OK ]]; then
+    log "credentials: port $port no longer accepts the old password of user $acl_user (grace period of ${VALKEY_ROTATION_GRACE_SECONDS} s over)"
+    unset "rotation_since[$key]"
+  fi
+}
+
+always() { return 0; }
+
+# Outward uses switch only once every peer takes the new password, so no link
+# (replication, Sentinel to a server or to another Sentinel) fails on a reconnect.
+replication_switched() {
+  [[ "$(cli "$valkey_auth" --user admin -p "$VALKEY_PORT" CONFIG GET masterauth | sed -n 2p)" == "$replication_want" ]]
+}
+switch_replication() {
+  replication_switched && return 0
+  rotation_pending=$((rotation_pending + 1))
+  all_peers_accept "$VALKEY_PORT" replication "$replication_want" || return 0
+  if [[ "$(cli_secret "$valkey_auth" "$replication_want" --user admin -p "$VALKEY_PORT" CONFIG SET masterauth)" == OK ]]; then
+    log "credentials: this Valkey now authenticates to its primary with the new replication password (every peer accepts it)"
+  fi
+}
+
+sentinel_switched() {
+  [[ "$(cli "$sentinel_auth" -p "$SENTINEL_PORT" SENTINEL CONFIG GET sentinel-pass | sed -n 2p)" == "$sentinel_want" ]]
+}
+switch_sentinel() {
+  sentinel_switched && return 0
+  rotation_pending=$((rotation_pending + 1))
+  all_peers_accept "$VALKEY_PORT" sentinel "$sentinel_want" || return 0
+  all_peers_accept "$SENTINEL_PORT" '' "$sentinel_want" || return 0
+  if [[ "$(cli_secret "$sentinel_auth" "$sentinel_want" -p "$SENTINEL_PORT" SENTINEL SET "$SENTINEL_MASTER_NAME" auth-pass)" == OK &&
+    "$(cli_secret "$sentinel_auth" "$sentinel_want" -p "$SENTINEL_PORT" SENTINEL CONFIG SET sentinel-pass)" == OK ]]; then
+    log "credentials: this Sentinel now authenticates to the servers and the other Sentinels with the mounted sentinel password (every peer accepts it)"
+  fi
+}
+
+# One level-triggered pass: whatever the files say now is made true, step by step.
+# rotation_pending counts what is not done yet (0: this pod matches the files).
+valkey_auth='' sentinel_auth='' replication_want='' sentinel_want='' rotation_pending=0
+rotate_once() {
+  rotation_pending=0
+  valkey_auth=$(working_password localhost "$VALKEY_PORT" admin "$(mounted_password admin || true)" \
+    "$valkey_auth" "$VALKEY_ADMIN_PASSWORD") || {
+    rotation_pending=1
+    log "credentials: no admin password works on this Valkey (not up yet?)"
+    return 0
+  }
+  local user want
+  for user in admin client replication sentinel; do
+    want=$(mounted_password "$user") || continue
+    add_password "$VALKEY_PORT" "$valkey_auth" "$user" "$want" admin
+  done
+  if replication_want=$(mounted_password replication); then switch_replication; fi
+  if [[ "$VALKEY_MODE" == sentinel ]] && sentinel_want=$(mounted_password sentinel); then
+    if sentinel_auth=$(working_password localhost "$SENTINEL_PORT" '' "$sentinel_want" "$sentinel_auth" "$VALKEY_SENTINEL_PASSWORD"); then
+      add_password "$SENTINEL_PORT" "$sentinel_auth" '' "$sentinel_want" ''
+      switch_sentinel
+      retire_old_passwords "$SENTINEL_PORT" "$sentinel_auth" '' "$sentinel_want" '' sentinel_switched
+    else
+      rotation_pending=$((rotation_pending + 1))
+      log "credentials: no sentinel password works on this Sentinel (not up yet?)"
+    fi
+  fi
+  for user in admin client replication sentinel; do
+    want=$(mounted_password "$user") || continue
+    case "$user" in
+      replication) retire_old_passwords "$VALKEY_PORT" "$valkey_auth" "$user" "$want" admin replication_switched ;;
+      sentinel) retire_old_passwords "$VALKEY_PORT" "$valkey_auth" "$user" "$want" admin \
+        "$([[ "$VALKEY_MODE" == sentinel ]] && echo sentinel_switched || echo always)" ;;
+      *) retire_old_passwords "$VALKEY_PORT" "$valkey_auth" "$user" "$want" admin always ;;
+    esac
+    # The admin password that works may just have been retired.
+    if [[ "$user" == admin ]]; then valkey_auth=$(mounted_password admin); fi
+  done
+}
+
+# Sidecar of every data pod: polls the mounted credentials (the kubelet refreshes a
+# Secret volume about a minute after the Secret changes) and rotates in place. Keeps
+# nothing on disk: a restarted container reads the Secret's current values from env.
+run_watch_credentials() {
+  require_number VALKEY_CREDENTIALS_POLL_SECONDS
+  require_number VALKEY_ROTATION_GRACE_SECONDS
+  (( VALKEY_CREDENTIALS_POLL_SECONDS >= 1 )) || die "VALKEY_CREDENTIALS_POLL_SECONDS must be at least 1, got '$VALKEY_CREDENTIALS_POLL_SECONDS'"
+  [[ -d "$VALKEY_CREDENTIALS_DIR" ]] || die "VALKEY_CREDENTIALS_DIR $VALKEY_CREDENTIALS_DIR is not a directory (is the credentials Secret mounted?)"
+  require_password VALKEY_ADMIN_PASSWORD
+  check_common
+  : "${VALKEY_SENTINEL_PASSWORD:=}"
+  trap 'exit 0' TERM INT
+  log "credentials: watching $VALKEY_CREDENTIALS_DIR every ${VALKEY_CREDENTIALS_POLL_SECONDS} s; an old password stays accepted for ${VALKEY_ROTATION_GRACE_SECONDS} s after a change"
+  # Once this pod matches the files, a pass costs only reading them, until they change
+  # (or a minute went by: a full pass then, should anything have drifted).
+  local files settled='' settled_at=0 user
+  while :; do
+    files=''
+    for user in admin client replication sentinel; do files+="$(mounted_password "$user" || true)/"; done
+    if [[ "$files" != "$settled" ]] || (( SECONDS - settled_at >= 60 )); then
+      rotate_once
+      if (( rotation_pending == 0 )); then settled=$files settled_at=$SECONDS; else settled=''; fi
+    fi
+    sleep "$VALKEY_CREDENTIALS_POLL_SECONDS" & wait $!
+  done
 }
 
 # --- readiness ---------------------------------------------------------------------
@@ -501,6 +711,7 @@ cluster_ready() {
 run_ready() {
   [[ -n "${VALKEY_ADMIN_PASSWORD:-}" ]] || not_ready "VALKEY_ADMIN_PASSWORD is not set"
   CLI_TIMEOUT=1
+  prefer_mounted VALKEY_ADMIN_PASSWORD admin admin "$VALKEY_PORT"
   local info
   info=$(cli "$VALKEY_ADMIN_PASSWORD" --user admin -p "$VALKEY_PORT" INFO) || not_ready "no answer on port $VALKEY_PORT"
   [[ "$(field loading <<<"$info")" == 0 ]] || not_ready "loading its data"
@@ -516,6 +727,7 @@ run_ready() {
 run_sentinel_ready() {
   [[ -n "${VALKEY_SENTINEL_PASSWORD:-}" ]] || not_ready "VALKEY_SENTINEL_PASSWORD is not set"
   CLI_TIMEOUT=1
+  prefer_mounted VALKEY_SENTINEL_PASSWORD sentinel '' "$SENTINEL_PORT"
   [[ "$(cli "$VALKEY_SENTINEL_PASSWORD" -p "$SENTINEL_PORT" PING)" == PONG ]] ||
     not_ready "Sentinel does not answer PING on port $SENTINEL_PORT"
   exit 0
@@ -542,5 +754,6 @@ case "${1:-}" in
   ready) run_ready ;;
   sentinel-ready) run_sentinel_ready ;;
   alive) run_alive "${2:-}" ;;
-  *) die "unknown role '${1:-}' (expected valkey, sentinel, prestop, ready, sentinel-ready or alive)" ;;
+  watch-credentials) run_watch_credentials ;;
+  *) die "unknown role '${1:-}' (expected valkey, sentinel, prestop, ready, sentinel-ready, alive or watch-credentials)" ;;
 esac

@@ -99,6 +99,7 @@ cluster
 {{- if not (has (toString .Values.hooks.restartPolicy) (list "OnFailure" "Never")) -}}
 {{- fail (printf "hooks.restartPolicy must be OnFailure or Never, got %q" (toString .Values.hooks.restartPolicy)) -}}
 {{- end -}}
+{{- $_ := include "valkey.rotationGracePeriod" . -}}
 {{- include "valkey.validateMetrics" . -}}
 {{- include "valkey.validateTls" . -}}
 {{- if and (eq $mode "cluster") (or .Values.externalAccess.service.enabled .Values.externalAccess.ingressNginxTcp.enabled) -}}
@@ -202,8 +203,18 @@ seccompProfile:
   type: RuntimeDefault
 {{- end -}}
 
-{{/* Environment of the reconciler, shared by its Deployment and the hook Jobs. */}}
+{{/* Environment of the hook Jobs: the reconciler's, the admin password from the Secret (a Job is short-lived). */}}
 {{- define "valkey.reconcilerEnv" -}}
+{{ include "valkey.reconcilerCommonEnv" . }}
+- name: VALKEY_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "valkey.credentialsSecret" . }}
+      key: {{ .Values.credentials.dataKeys.adminPassword }}
+{{- end -}}
+
+{{/* Environment shared by the reconciler Deployment and the hook Jobs, without the password. */}}
+{{- define "valkey.reconcilerCommonEnv" -}}
 - name: POD_NAMESPACE
   valueFrom:
     fieldRef:
@@ -219,11 +230,6 @@ seccompProfile:
   value: "6379"
 - name: VALKEY_USERNAME
   value: admin
-- name: VALKEY_PASSWORD
-  valueFrom:
-    secretKeyRef:
-      name: {{ include "valkey.credentialsSecret" . }}
-      key: {{ .Values.credentials.dataKeys.adminPassword }}
 - name: HTTP_PORT
   value: "8080"
 {{- include "valkey.tlsClientEnv" . }}
@@ -299,6 +305,82 @@ them: the entrypoint checks the required ones whatever the role.
 - name: SENTINEL_MASTER_NAME
   value: {{ .Values.sentinel.masterName | quote }}
 {{- end }}
+{{- end -}}
+
+{{- define "valkey.rotationGracePeriod" -}}
+{{- include "valkey.int" (dict "value" .Values.credentials.rotationGracePeriodSeconds "key" "credentials.rotationGracePeriodSeconds" "min" 0) -}}
+{{- end -}}
+
+{{/*
+The passwords as files, one per user (admin, client, replication, sentinel), for
+rotation without restarts: the kubelet refreshes a Secret volume in place, the
+env of a running container never changes. "users" picks the files a pod gets.
+*/}}
+{{- define "valkey.credentialsVolume" -}}
+{{- $users := .users -}}
+{{- with .root -}}
+- name: credentials
+  projected:
+    defaultMode: 0440
+    sources:
+      {{- if or (has "admin" $users) (has "client" $users) }}
+      - secret:
+          name: {{ include "valkey.credentialsSecret" . }}
+          items:
+            {{- if has "admin" $users }}
+            - key: {{ .Values.credentials.dataKeys.adminPassword }}
+              path: admin
+            {{- end }}
+            {{- if has "client" $users }}
+            - key: {{ .Values.credentials.dataKeys.clientPassword }}
+              path: client
+            {{- end }}
+      {{- end }}
+      {{- if or (has "replication" $users) (has "sentinel" $users) }}
+      - secret:
+          name: {{ include "valkey.internalSecret" . }}
+          items:
+            {{- if has "replication" $users }}
+            - key: replicationPassword
+              path: replication
+            {{- end }}
+            {{- if has "sentinel" $users }}
+            - key: sentinelPassword
+              path: sentinel
+            {{- end }}
+      {{- end }}
+{{- end -}}
+{{- end -}}
+
+{{- define "valkey.credentialsVolumeMount" -}}
+- name: credentials
+  mountPath: /etc/valkey/credentials
+  readOnly: true
+{{- end -}}
+
+{{/*
+Sidecar of every data pod: follows a change of the mounted passwords in place
+(valkey-entrypoint watch-credentials, valkey-image/README.md).
+*/}}
+{{- define "valkey.credentialsContainer" -}}
+- name: credentials
+  image: {{ .Values.image }}
+  imagePullPolicy: {{ .Values.imagePullPolicy }}
+  command: [valkey-entrypoint]
+  args: [watch-credentials]
+  env:
+    {{- include "valkey.podEnv" . | nindent 4 }}
+    {{- include "valkey.passwordEnv" . | nindent 4 }}
+    {{- include "valkey.sentinelEnv" . | nindent 4 }}
+    - name: VALKEY_ROTATION_GRACE_SECONDS
+      value: {{ include "valkey.rotationGracePeriod" . | quote }}
+  resources:
+    {{- toYaml .Values.credentials.watcherResources | nindent 4 }}
+  securityContext:
+    {{- include "valkey.containerSecurityContext" . | nindent 4 }}
+  volumeMounts:
+    {{- include "valkey.credentialsVolumeMount" . | nindent 4 }}
+    {{- with include "valkey.tlsPodVolumeMount" . }}{{ . | nindent 4 }}{{ end }}
 {{- end -}}
 
 {{/* RBAC rules shared by the reconciler and the hook Jobs. */}}
