@@ -1,6 +1,5 @@
 package io.valkeyk8s.image;
 
-import static io.valkeyk8s.image.ValkeyContainers.ADMIN_PASSWORD;
 import static io.valkeyk8s.image.ValkeyContainers.SENTINEL_PASSWORD;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -257,11 +256,7 @@ class SentinelReplicaIT {
 
   private static String valkeySays(GenericContainer<?> container, String... command)
       throws Exception {
-    return cli(
-        container,
-        ValkeyContainers.VALKEY_PORT,
-        List.of("--user", "admin", "-a", ADMIN_PASSWORD),
-        command);
+    return ValkeyContainers.adminCli(container, command);
   }
 
   private static String sentinelSays(GenericContainer<?> container, String... command)

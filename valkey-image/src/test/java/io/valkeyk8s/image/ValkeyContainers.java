@@ -89,6 +89,26 @@ final class ValkeyContainers {
             .build());
   }
 
+  /**
+   * valkey-cli as admin inside the container against its own server; its standard output, trimmed.
+   * Test-only: the password is on the command line of a throwaway container.
+   */
+  static String adminCli(GenericContainer<?> container, String... command) throws Exception {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "valkey-cli",
+                "--no-auth-warning",
+                "-p",
+                String.valueOf(VALKEY_PORT),
+                "--user",
+                "admin",
+                "-a",
+                ADMIN_PASSWORD));
+    args.addAll(List.of(command));
+    return container.execInContainer(args.toArray(String[]::new)).getStdout().trim();
+  }
+
   /** What a container that is expected to stop by itself printed, and its exit code. */
   record Exit(long code, String output) {
     List<String> lines() {

@@ -3,7 +3,6 @@ package io.valkeyk8s.reconciler.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.valkeyk8s.reconciler.cluster.command.InitCommand;
 import io.valkeyk8s.reconciler.cluster.heal.ClusterCommand;
@@ -57,8 +56,7 @@ class ClusterTlsIT {
     for (int i = 0; i < nodes.size(); i++) {
       // Only the stable name, as cert-manager issues it from the chart's Certificate.
       tls.replaceCertificate(nodes.get(i), tls.ca().server("valkey-" + i, List.of(stableName(i))));
-      createPod(i);
-      kube.pod(i, nodes.get(i).host());
+      kube.pod(i, nodes.get(i).host(), SUBDOMAIN);
     }
     Thread.sleep(LoopbackTls.RELOAD.multipliedBy(3).toMillis());
   }
@@ -82,34 +80,6 @@ class ClusterTlsIT {
         + "."
         + KubeApi.NAMESPACE
         + ".svc.cluster.local";
-  }
-
-  /** The StatefulSet's pod with its host name and subdomain, which make its stable name. */
-  private void createPod(int ordinal) {
-    String name = KubeApi.RELEASE + "-" + ordinal;
-    kube.client()
-        .pods()
-        .inNamespace(KubeApi.NAMESPACE)
-        .resource(
-            new PodBuilder()
-                .withNewMetadata()
-                .withName(name)
-                .withLabels(
-                    Map.of(
-                        "app.kubernetes.io/name", "valkey",
-                        "app.kubernetes.io/instance", KubeApi.RELEASE,
-                        "app.kubernetes.io/component", "valkey"))
-                .endMetadata()
-                .withNewSpec()
-                .withHostname(name)
-                .withSubdomain(SUBDOMAIN)
-                .addNewContainer()
-                .withName("valkey")
-                .withImage("valkey:test")
-                .endContainer()
-                .endSpec()
-                .build())
-        .create();
   }
 
   private Map<String, String> env(String caFile) {

@@ -40,6 +40,14 @@ final class KubeApi implements AutoCloseable {
    * (re)started pod.
    */
   void pod(int ordinal, String ip) {
+    pod(ordinal, ip, null);
+  }
+
+  /**
+   * The same; with a subdomain the pod also gets its host name, which with the subdomain makes the
+   * stable DNS name a StatefulSet's pod has (TLS certificates name it).
+   */
+  void pod(int ordinal, String ip, String subdomain) {
     String name = RELEASE + "-" + ordinal;
     Pod existing = client.pods().inNamespace(NAMESPACE).withName(name).get();
     if (existing == null) {
@@ -58,6 +66,8 @@ final class KubeApi implements AutoCloseable {
                               "app.kubernetes.io/component", "valkey"))
                       .endMetadata()
                       .withNewSpec()
+                      .withHostname(subdomain == null ? null : name)
+                      .withSubdomain(subdomain)
                       .addNewContainer()
                       .withName("valkey")
                       .withImage("valkey:test")
