@@ -99,6 +99,8 @@ public record Config(
    * @param masterName the name Sentinel monitors the primary under (VALKEY_MASTER_NAME)
    * @param labelName label that marks the primary pod (MASTER_POD_LABEL_NAME)
    * @param labelValue its value (MASTER_POD_LABEL_VALUE)
+   * @param fastFailover request a failover at once when the kubelet reports the primary's Valkey
+   *     container terminated, instead of waiting for down-after (VALKEY_FAST_FAILOVER)
    */
   public record Sentinel(
       String sentinelHost,
@@ -106,7 +108,8 @@ public record Config(
       Password sentinelPassword,
       String masterName,
       String labelName,
-      String labelValue) {
+      String labelValue,
+      boolean fastFailover) {
 
     public static Sentinel fromEnv(Map<String, String> vars) {
       Env env = new Env(vars);
@@ -116,7 +119,8 @@ public record Config(
           env.password("VALKEY_SENTINEL_PASSWORD"),
           env.string("VALKEY_MASTER_NAME", "myprimary"),
           env.labelName("MASTER_POD_LABEL_NAME", "valkey-master"),
-          env.labelValue("MASTER_POD_LABEL_VALUE", "true"));
+          env.labelValue("MASTER_POD_LABEL_VALUE", "true"),
+          env.flag("VALKEY_FAST_FAILOVER", true));
     }
 
     @Override
@@ -130,7 +134,9 @@ public record Config(
           + " label="
           + labelName
           + "="
-          + labelValue;
+          + labelValue
+          + " fast_failover="
+          + fastFailover;
     }
   }
 

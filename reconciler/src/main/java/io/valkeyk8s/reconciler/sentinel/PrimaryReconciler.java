@@ -58,6 +58,7 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
   private final Handover handover;
   private final SentinelTableReset tables;
   private final Departures departures;
+  private final Optional<FastFailover> fastFailover;
   private volatile boolean truthFresh;
   private final WaitLog waits = new WaitLog(log);
   private Address lastPrimary;
@@ -89,6 +90,10 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
     this.departures = new Departures(client, config.namespace());
     this.handover = new Handover(nodes, sentinels, metrics, this::leavingNow);
     this.tables = new SentinelTableReset(sentinels, pods, metrics);
+    this.fastFailover =
+        sentinel.fastFailover()
+            ? Optional.of(new FastFailover(sentinels, pods, metrics))
+            : Optional.empty();
   }
 
   /** True when the last pass got a majority answer from the Sentinels. */
@@ -123,6 +128,9 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
       return Optional.of(LATER);
     }
     Address primary = handedOver.orElseGet(() -> truth.primary().get());
+    if (handedOver.isEmpty() && crashed(primary)) {
+      return Optional.of(FOLLOWING); // the Sentinels announce the switch in a second or two
+    }
     Role role;
     try {
       role = nodes.at(primary).role();
@@ -209,6 +217,22 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
       return Optional.of(LATER);
     }
     return next;
+  }
+
+  /**
+   * The crash fast path, before ROLE (a dead primary does not answer it): only for the labelled pod
+   * of the majority's primary, never for one a handover is moving, nor a terminating or vanished
+   * pod. True when a failover was requested now.
+   */
+  private boolean crashed(Address primary) {
+    if (fastFailover.isEmpty() || handover.following()) {
+      return false;
+    }
+    return pods.byAddress(primary.host())
+        .filter(this::hasLabel)
+        .filter(p -> !Departures.isTerminating(p))
+        .map(p -> fastFailover.get().check(primary, p))
+        .orElse(false);
   }
 
   /**

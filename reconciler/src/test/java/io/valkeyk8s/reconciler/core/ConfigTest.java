@@ -70,6 +70,25 @@ class ConfigTest {
     assertThat(s.labelName()).isEqualTo("valkey-master");
     assertThat(s.labelValue()).isEqualTo("true");
     assertThat(s.sentinelPassword().current()).isEmpty();
+    assertThat(s.fastFailover()).isTrue();
+  }
+
+  @Test
+  void theCrashFastPathCanBeSwitchedOff() {
+    assertThat(
+            Config.Sentinel.fromEnv(
+                    Map.of("VALKEY_SENTINEL_HOST", "sentinel", "VALKEY_FAST_FAILOVER", "FALSE"))
+                .fastFailover())
+        .isFalse();
+  }
+
+  @Test
+  void aFastFailoverSettingThatIsNoBooleanIsRefused() {
+    assertThatThrownBy(
+            () ->
+                Config.Sentinel.fromEnv(
+                    Map.of("VALKEY_SENTINEL_HOST", "sentinel", "VALKEY_FAST_FAILOVER", "yes")))
+        .hasMessage("VALKEY_FAST_FAILOVER: 'yes' is not true or false");
   }
 
   private static Config.Cluster cluster(Map<String, String> env) {
