@@ -46,6 +46,16 @@ class MainTest {
         .contains("MASTER_POD_LABEL_NAME: 'bad name' is not a valid Kubernetes label name");
   }
 
+  @Test
+  void aBadFastFailoverSettingExitsTwoInOneLine() {
+    assertThat(run(Map.of("VALKEY_SENTINEL_HOST", "s", "VALKEY_FAST_FAILOVER", "on"), "sentinel"))
+        .isEqualTo(2);
+    assertThat(err.toString())
+        .isEqualTo(
+            "invalid configuration: VALKEY_FAST_FAILOVER: 'on' is not true or false"
+                + System.lineSeparator());
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"cluster", "init", "scale-up", "scale-down"})
   void everyClusterCommandRefusesFewerThanThreeMastersWithExitTwo(String command) {

@@ -99,6 +99,8 @@ public record Config(
    * @param masterName the name Sentinel monitors the primary under (VALKEY_MASTER_NAME)
    * @param labelName label that marks the primary pod (MASTER_POD_LABEL_NAME)
    * @param labelValue its value (MASTER_POD_LABEL_VALUE)
+   * @param fastFailover request a failover at once when the kubelet reports the primary's Valkey
+   *     container terminated, instead of waiting for down-after (VALKEY_FAST_FAILOVER)
    */
   public record Sentinel(
       String sentinelHost,
@@ -107,7 +109,8 @@ public record Config(
       String masterName,
       String labelName,
       String labelValue,
-      HandoverFailover handoverFailover) {
+      HandoverFailover handoverFailover,
+      boolean fastFailover) {
 
     /**
      * How a planned handover asks Sentinel to fail over (VALKEY_HANDOVER_FAILOVER): the reconciler
@@ -138,7 +141,8 @@ public record Config(
           env.labelName("MASTER_POD_LABEL_NAME", "valkey-master"),
           env.labelValue("MASTER_POD_LABEL_VALUE", "true"),
           HandoverFailover.parse(
-              "VALKEY_HANDOVER_FAILOVER", env.string("VALKEY_HANDOVER_FAILOVER", "forced")));
+              "VALKEY_HANDOVER_FAILOVER", env.string("VALKEY_HANDOVER_FAILOVER", "forced")),
+          env.flag("VALKEY_FAST_FAILOVER", true));
     }
 
     @Override
@@ -154,7 +158,9 @@ public record Config(
           + "="
           + labelValue
           + " handover="
-          + handoverFailover.name().toLowerCase(java.util.Locale.ROOT);
+          + handoverFailover.name().toLowerCase(java.util.Locale.ROOT)
+          + " fast_failover="
+          + fastFailover;
     }
   }
 

@@ -58,6 +58,7 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
   private final Handover handover;
   private final SentinelTableReset tables;
   private final Departures departures;
+  private final Optional<FastFailover> fastFailover;
   private volatile boolean truthFresh;
   private final WaitLog waits = new WaitLog(log);
   private Address lastPrimary;
@@ -90,6 +91,10 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
     this.handover =
         new Handover(nodes, sentinels, metrics, this::leavingNow, sentinel.handoverFailover());
     this.tables = new SentinelTableReset(sentinels, pods, metrics);
+    this.fastFailover =
+        sentinel.fastFailover()
+            ? Optional.of(new FastFailover(sentinels, nodes, pods, metrics))
+            : Optional.empty();
   }
 
   /** True when the last pass got a majority answer from the Sentinels. */
@@ -109,12 +114,17 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
   private Optional<Duration> converge() throws Exception {
     Sentinels.Truth truth = sentinels.ask();
     Optional<Address> handedOver = handover.promoted(truth.primary());
-    truthFresh = truth.primary().isPresent() || handedOver.isPresent();
+    Optional<Address> promotedAfterCrash =
+        handedOver.isPresent()
+            ? Optional.empty()
+            : fastFailover.flatMap(f -> f.promoted(truth.primary()));
+    truthFresh =
+        truth.primary().isPresent() || handedOver.isPresent() || promotedAfterCrash.isPresent();
     if (!truthFresh) {
       waits.waiting(
           "action=wait reason=\"no majority of Sentinels agrees on a primary\" "
               + truth.describe());
-      return Optional.of(handover.following() ? FOLLOWING : LATER);
+      return Optional.of(following() ? FOLLOWING : LATER);
     }
     if (!leadership.isLeader()) {
       return Optional.empty();
@@ -123,7 +133,19 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
       waits.waiting("action=wait reason=\"pod cache not watching the API server\"");
       return Optional.of(LATER);
     }
-    Address primary = handedOver.orElseGet(() -> truth.primary().get());
+    Address primary =
+        handedOver.or(() -> promotedAfterCrash).orElseGet(() -> truth.primary().get());
+    if (handedOver.isEmpty() && promotedAfterCrash.isEmpty() && crashed(primary)) {
+      return Optional.of(FOLLOWING); // the Sentinels announce the switch in a second or two
+    }
+    if (promotedAfterCrash.isEmpty()
+        && fastFailover.map(f -> f.awaitsPromotionAway(primary)).orElse(false)) {
+      waits.waiting(
+          "action=wait node="
+              + primary
+              + " reason=\"crashed: waiting for the failing-over Sentinel's promotion\"");
+      return Optional.of(FOLLOWING); // no ROLE: a dead node may make it wait for its timeout
+    }
     Role role;
     try {
       role = nodes.at(primary).role();
@@ -134,7 +156,7 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
               + " reason=\"cannot confirm the Sentinels' primary with ROLE: "
               + e.getMessage()
               + "\"");
-      return Optional.of(SOON);
+      return Optional.of(following() ? FOLLOWING : SOON);
     }
     if (!role.isPrimary()) {
       waits.waiting(
@@ -143,7 +165,7 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
               + " role="
               + role.role()
               + " reason=\"the Sentinels' primary does not say it is one\"");
-      return Optional.of(handover.following() ? FOLLOWING : SOON);
+      return Optional.of(following() ? FOLLOWING : SOON);
     }
     if (lastPrimary != null && !lastPrimary.equals(primary)) {
       metrics.failovers.increment();
@@ -157,12 +179,16 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
             ? "planned handover: the failing-over Sentinel promoted "
                 + primary
                 + " and it says ROLE master"
-            : "Sentinel majority "
-                + truth.votes().get(primary)
-                + "/"
-                + truth.asked()
-                + " and ROLE master at "
-                + primary;
+            : promotedAfterCrash.isPresent()
+                ? "crash fast path: the failing-over Sentinel promoted "
+                    + primary
+                    + " and it says ROLE master"
+                : "Sentinel majority "
+                    + truth.votes().get(primary)
+                    + "/"
+                    + truth.asked()
+                    + " and ROLE master at "
+                    + primary;
     List<Pod> others = labelledOthers(primaryPod);
     if (!others.isEmpty() && !unlabel(others, primary, why)) {
       if (!labelledOthers(primaryPod).isEmpty()) {
@@ -201,7 +227,7 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
       return Optional.of(handover.following() ? FOLLOWING : preparing ? PREPARING : SOON);
     }
     boolean fencing = fencer.run(primary);
-    if (handover.following()) {
+    if (following()) {
       return Optional.of(
           FOLLOWING); // also fences clients that reconnect to the old primary meanwhile
     }
@@ -210,6 +236,27 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
       return Optional.of(LATER);
     }
     return next;
+  }
+
+  /** A failover this reconciler requested (planned handover or crash) is being followed. */
+  private boolean following() {
+    return handover.following() || fastFailover.map(FastFailover::following).orElse(false);
+  }
+
+  /**
+   * The crash fast path, before ROLE (a dead primary does not answer it): only for the labelled pod
+   * of the majority's primary, never for one a handover is moving, nor a terminating or vanished
+   * pod. True when a failover was requested now.
+   */
+  private boolean crashed(Address primary) {
+    if (fastFailover.isEmpty() || handover.following() || fastFailover.get().following()) {
+      return false;
+    }
+    return pods.byAddress(primary.host())
+        .filter(this::hasLabel)
+        .filter(p -> !Departures.isTerminating(p))
+        .map(p -> fastFailover.get().check(primary, p))
+        .orElse(false);
   }
 
   /**

@@ -15,6 +15,7 @@ final class SentinelMetrics {
   final Counter labelsRemoved;
   final Counter fencedClients;
   final Counter handovers;
+  final Counter fastFailovers;
   final Counter sentinelResets;
 
   SentinelMetrics(MeterRegistry registry, IntSupplier connected, IntSupplier known) {
@@ -42,6 +43,11 @@ final class SentinelMetrics {
     handovers =
         Counter.builder("valkey_reconciler_handovers")
             .description("Planned handovers started for a terminating primary")
+            .register(registry);
+    fastFailovers =
+        Counter.builder("valkey_reconciler_fast_failovers")
+            .description(
+                "Failovers requested because the kubelet reported the primary's container terminated")
             .register(registry);
     sentinelResets =
         Counter.builder("valkey_reconciler_sentinel_resets")

@@ -330,6 +330,18 @@ public final class Sentinels implements AutoCloseable {
     }
   }
 
+  /**
+   * SENTINEL FAILOVER on the first member, in discovery order, that is not excluded and accepts it
+   * (INPROG counts as accepted); an excluded member is never asked. Returns that Sentinel.
+   */
+  public Optional<Address> failoverAvoiding(Predicate<Address> excluded) {
+    return members.values().stream()
+        .map(m -> m.address)
+        .filter(excluded.negate())
+        .filter(this::failoverOn)
+        .findFirst();
+  }
+
   /** The members, those that pass the test first, each group in discovery order. */
   private List<SentinelLink> preferring(Predicate<Address> first) {
     List<SentinelLink> ordered = new ArrayList<>();

@@ -71,6 +71,7 @@ class ConfigTest {
     assertThat(s.labelValue()).isEqualTo("true");
     assertThat(s.sentinelPassword().current()).isEmpty();
     assertThat(s.handoverFailover()).isEqualTo(Config.Sentinel.HandoverFailover.FORCED);
+    assertThat(s.fastFailover()).isTrue();
   }
 
   @Test
@@ -85,6 +86,24 @@ class ConfigTest {
                 Config.Sentinel.fromEnv(
                     Map.of("VALKEY_SENTINEL_HOST", "s", "VALKEY_HANDOVER_FAILOVER", "polite")))
         .hasMessage("VALKEY_HANDOVER_FAILOVER: 'polite' is not coordinated or forced");
+  }
+
+  @Test
+  void theCrashFastPathCanBeSwitchedOff() {
+    assertThat(
+            Config.Sentinel.fromEnv(
+                    Map.of("VALKEY_SENTINEL_HOST", "sentinel", "VALKEY_FAST_FAILOVER", "FALSE"))
+                .fastFailover())
+        .isFalse();
+  }
+
+  @Test
+  void aFastFailoverSettingThatIsNoBooleanIsRefused() {
+    assertThatThrownBy(
+            () ->
+                Config.Sentinel.fromEnv(
+                    Map.of("VALKEY_SENTINEL_HOST", "sentinel", "VALKEY_FAST_FAILOVER", "yes")))
+        .hasMessage("VALKEY_FAST_FAILOVER: 'yes' is not true or false");
   }
 
   private static Config.Cluster cluster(Map<String, String> env) {

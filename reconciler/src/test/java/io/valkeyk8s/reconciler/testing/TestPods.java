@@ -1,5 +1,7 @@
 package io.valkeyk8s.reconciler.testing;
 
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -150,6 +152,85 @@ public final class TestPods {
                     .withStartTime(Instant.now().toString())
                     .withConditions(
                         new PodConditionBuilder().withType("Ready").withStatus("True").build())
+                    .endStatus()
+                    .build());
+  }
+
+  /** Writes the valkey container's status as running under this container ID. */
+  public Pod containerRunning(String name, String containerId, int restartCount) {
+    return writeContainerStatus(name, containerRunningStatus(containerId, restartCount));
+  }
+
+  /** Writes the valkey container's status as a kubelet does when its process died (kill -9). */
+  public Pod containerTerminated(String name, String containerId, int restartCount) {
+    return writeContainerStatus(
+        name,
+        new ContainerStatusBuilder()
+            .withName("valkey")
+            .withImage("valkey:test")
+            .withImageID("valkey:test")
+            .withContainerID(containerId)
+            .withRestartCount(restartCount)
+            .withReady(false)
+            .withStarted(false)
+            .withNewState()
+            .withNewTerminated()
+            .withContainerID(containerId)
+            .withExitCode(137)
+            .withReason("Error")
+            .withFinishedAt(Instant.now().toString())
+            .endTerminated()
+            .endState()
+            .build());
+  }
+
+  /**
+   * Writes the valkey container's status as a kubelet does once it restarted a dead container: a
+   * new container running, the dead one in lastState.
+   */
+  public Pod containerRestarted(String name, String oldId, String newId, int restartCount) {
+    ContainerStatus running = containerRunningStatus(newId, restartCount);
+    return writeContainerStatus(
+        name,
+        new ContainerStatusBuilder(running)
+            .withNewLastState()
+            .withNewTerminated()
+            .withContainerID(oldId)
+            .withExitCode(137)
+            .withReason("Error")
+            .withFinishedAt(Instant.now().toString())
+            .endTerminated()
+            .endLastState()
+            .build());
+  }
+
+  private static ContainerStatus containerRunningStatus(String containerId, int restartCount) {
+    return new ContainerStatusBuilder()
+        .withName("valkey")
+        .withImage("valkey:test")
+        .withImageID("valkey:test")
+        .withContainerID(containerId)
+        .withRestartCount(restartCount)
+        .withReady(true)
+        .withStarted(true)
+        .withNewState()
+        .withNewRunning()
+        .withStartedAt(Instant.now().toString())
+        .endRunning()
+        .endState()
+        .build();
+  }
+
+  private Pod writeContainerStatus(String name, ContainerStatus status) {
+    return client
+        .pods()
+        .inNamespace(namespace)
+        .withName(name)
+        .editStatus(
+            p ->
+                new PodBuilder(p)
+                    .editOrNewStatus()
+                    .withContainerStatuses(status)
                     .endStatus()
                     .build());
   }

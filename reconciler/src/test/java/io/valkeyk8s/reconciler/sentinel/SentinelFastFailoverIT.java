@@ -1,0 +1,182 @@
+package io.valkeyk8s.reconciler.sentinel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.sentinel.api.StatefulRedisSentinelConnection;
+import io.valkeyk8s.reconciler.kube.Controller;
+import io.valkeyk8s.reconciler.testing.LogCapture;
+import io.valkeyk8s.testsupport.KubeApiServer;
+import io.valkeyk8s.testsupport.KubeApiServerExtension;
+import io.valkeyk8s.testsupport.SentinelSet;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The crash fast path against real parts (kube-apiserver + etcd, valkey-server and valkey-sentinel
+ * processes), the valkey containers' statuses written as a kubelet would. The Sentinels' down-after
+ * is set to a minute, longer than any wait here: a failover within a wait is the fast path's, and
+ * no failover within an observation window means the fast path stayed out.
+ */
+@ExtendWith(KubeApiServerExtension.class)
+class SentinelFastFailoverIT {
+  private static final Duration DOWN_AFTER = Duration.ofSeconds(60);
+
+  /** How long a case that must not fail over is watched. */
+  private static final Duration OBSERVE = Duration.ofSeconds(8);
+
+  private static final String PRIMARY = SentinelScenario.podName(0);
+  private final KubeApiServer api;
+  private SentinelScenario s;
+  private final Map<String, String> containerIds = new HashMap<>();
+
+  SentinelFastFailoverIT(KubeApiServer api) {
+    this.api = api;
+  }
+
+  @BeforeEach
+  void start() throws Exception {
+    s = new SentinelScenario(api);
+    for (int i = 0; i < s.valkey.size(); i++) {
+      String id = "containerd://" + UUID.randomUUID().toString().replace("-", "");
+      containerIds.put(SentinelScenario.podName(i), id);
+      s.pods.containerRunning(SentinelScenario.podName(i), id, 0);
+      try (StatefulRedisConnection<String, String> c = s.valkey.connect(i)) {
+        c.sync().configSet("min-replicas-to-write", "1");
+      }
+      try (StatefulRedisSentinelConnection<String, String> c =
+          s.valkey.valkey().client().connectSentinel(s.valkey.sentinelUri(i))) {
+        c.sync()
+            .set(
+                SentinelSet.MASTER,
+                "down-after-milliseconds",
+                String.valueOf(DOWN_AFTER.toMillis()));
+      }
+    }
+  }
+
+  @AfterEach
+  void stop() {
+    s.close();
+  }
+
+  @Test
+  void aKilledPrimaryReportedTerminatedIsFailedOverWithoutLosingAcknowledgedWrites()
+      throws Exception {
+    Controller r = s.startReconciler("r1");
+    assertThat(s.awaitLabelOnSentinelPrimary()).isEqualTo(PRIMARY);
+    List<String> missing;
+    try (LogCapture log = new LogCapture();
+        SentinelScenario.Writer writer = s.startWriter()) {
+      writer.awaitMore(200);
+      s.valkey.killValkey(0);
+      s.pods.containerTerminated(PRIMARY, containerIds.get(PRIMARY), 0);
+      s.awaitFailoverAwayFrom(0);
+      assertThat(s.awaitLabelOnSentinelPrimary()).isNotEqualTo(PRIMARY);
+      writer.awaitMore(200);
+      missing = writer.stopAndFindMissing();
+      assertThat(log.lines())
+          .anyMatch(
+              l ->
+                  l.contains("action=fast-failover pod=" + PRIMARY)
+                      && l.contains("container_id=" + containerIds.get(PRIMARY))
+                      && l.contains("exit_code=137"));
+    }
+    assertThat(missing).as("acknowledged writes missing on the new primary").isEmpty();
+    assertThat(fastFailovers(r)).isEqualTo(1.0);
+    s.assertNeverTwoLabelled();
+  }
+
+  @Test
+  void aKilledPrimaryTheKubeletRestartedIsFailedOver() throws Exception {
+    Controller r = s.startReconciler("r1");
+    assertThat(s.awaitLabelOnSentinelPrimary()).isEqualTo(PRIMARY);
+    // The terminated state was never seen: the kubelet restarted the container at once. The
+    // restarted container's entrypoint waits for the Sentinels to name another primary; here
+    // nothing runs on node 0.
+    s.valkey.killValkey(0);
+    s.pods.containerRestarted(
+        PRIMARY, containerIds.get(PRIMARY), "containerd://" + UUID.randomUUID(), 1);
+    s.awaitFailoverAwayFrom(0);
+    assertThat(s.awaitLabelOnSentinelPrimary()).isNotEqualTo(PRIMARY);
+    assertThat(fastFailovers(r)).isEqualTo(1.0);
+    s.assertNeverTwoLabelled();
+  }
+
+  @Test
+  void aFrozenPrimaryWhoseContainerStillRunsStaysTheSentinelsDecision() throws Exception {
+    Controller r = s.startReconciler("r1");
+    assertThat(s.awaitLabelOnSentinelPrimary()).isEqualTo(PRIMARY);
+    s.valkey.freezeValkey(0);
+    try {
+      assertPrimaryStaysOnNodeZero();
+    } finally {
+      s.valkey.thawValkey(0);
+    }
+    assertThat(s.awaitLabelOnSentinelPrimary()).isEqualTo(PRIMARY);
+    assertThat(fastFailovers(r)).isZero();
+    s.assertNeverTwoLabelled();
+  }
+
+  @Test
+  void aForceDeletedPrimaryPodIsNoEvidence() throws Exception {
+    Controller r = s.startReconciler("r1");
+    assertThat(s.awaitLabelOnSentinelPrimary()).isEqualTo(PRIMARY);
+    // As after a lost node: the pod object is gone, its container may still run (here it does).
+    s.client.pods().inNamespace(s.pods.namespace()).withName(PRIMARY).withGracePeriod(0).delete();
+    await().atMost(SentinelScenario.CONVERGE).until(() -> s.pods.get(PRIMARY) == null);
+    await()
+        .during(OBSERVE)
+        .atMost(OBSERVE.plusSeconds(5))
+        .pollInterval(Duration.ofMillis(100))
+        .until(() -> primaryNode() == 0);
+    assertThat(fastFailovers(r)).isZero();
+    s.assertNeverTwoLabelled();
+  }
+
+  @Test
+  void switchedOffTheCrashWaitsForDownAfter() throws Exception {
+    Map<String, String> env = s.env("r1");
+    env.put("VALKEY_FAST_FAILOVER", "false");
+    Controller r = s.startReconciler(env);
+    assertThat(s.awaitLabelOnSentinelPrimary()).isEqualTo(PRIMARY);
+    try (LogCapture log = new LogCapture()) {
+      s.valkey.killValkey(0);
+      s.pods.containerTerminated(PRIMARY, containerIds.get(PRIMARY), 0);
+      await()
+          .during(OBSERVE)
+          .atMost(OBSERVE.plusSeconds(5))
+          .pollInterval(Duration.ofMillis(100))
+          .until(() -> primaryNode() == 0);
+      assertThat(log.lines()).noneMatch(l -> l.contains("action=fast-failover"));
+    }
+    assertThat(fastFailovers(r)).isZero();
+    s.assertNeverTwoLabelled();
+  }
+
+  /** Watches the Sentinels and the label for the observation window: both stay on node 0. */
+  private void assertPrimaryStaysOnNodeZero() {
+    await()
+        .during(OBSERVE)
+        .atMost(OBSERVE.plusSeconds(5))
+        .pollInterval(Duration.ofMillis(100))
+        .until(() -> primaryNode() == 0 && s.watch.labelledPods().equals(List.of(PRIMARY)));
+  }
+
+  /** The node a majority of the Sentinels names, -1 when there is no majority. */
+  private int primaryNode() {
+    return s.valkey.primaryBySentinels().map(a -> s.valkey.nodeOf(a.getHostString())).orElse(-1);
+  }
+
+  private static double fastFailovers(Controller r) {
+    return r.registry().get("valkey_reconciler_fast_failovers").counter().count();
+  }
+}
