@@ -57,9 +57,10 @@ probe_ok() {
     { echo "writes did not resume before the probe ended"; return 1; }
 }
 
-# watch_pod_uids FILE: records "name uid" of every data pod event until killed.
+# watch_pod_uids FILE: records "name uid" of every data pod event until killed. Run with &:
+# exec makes the background job kubectl itself, so killing its PID stops the watch.
 watch_pod_uids() {
-  kubectl -n "$NS" get pods -l app.kubernetes.io/component=valkey --watch --output-watch-events \
+  exec kubectl -n "$NS" get pods -l app.kubernetes.io/component=valkey --watch --output-watch-events \
     -o jsonpath='{.object.metadata.name} {.object.metadata.uid}{"\n"}' >"$1" 2>/dev/null
 }
 
