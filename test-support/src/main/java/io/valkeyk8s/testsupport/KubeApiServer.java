@@ -21,6 +21,7 @@ import java.util.Optional;
  */
 public final class KubeApiServer implements AutoCloseable {
   public static final String VERSION = "1.34.4";
+  private static final int START_ATTEMPTS = 3;
 
   private final Server server;
   private final String kubeconfig;
@@ -53,18 +54,39 @@ public final class KubeApiServer implements AutoCloseable {
             .build();
     // kube-api-test picks free ports and then starts etcd and kube-apiserver on them; on a busy
     // machine another process may take a port in between, and the API server exits at once. A
-    // second start picks new ports.
-    Server server = new Server(config);
-    try {
-      server.start();
-    } catch (RuntimeException firstTry) {
-      System.err.println(
-          "kube-apiserver did not start (" + firstTry.getMessage() + "); trying once more");
-      server.stop();
-      server = new Server(config);
-      server.start();
+    // new start picks new ports.
+    for (int attempt = 1; ; attempt++) {
+      Server server = new Server(config);
+      try {
+        server.start();
+        return new KubeApiServer(server);
+      } catch (RuntimeException failed) {
+        if (attempt == START_ATTEMPTS) {
+          throw failed;
+        }
+        System.err.println(
+            "kube-apiserver did not start ("
+                + failed.getMessage()
+                + "); attempt "
+                + (attempt + 1)
+                + " of "
+                + START_ATTEMPTS);
+        stopQuietly(server);
+      }
     }
-    return new KubeApiServer(server);
+  }
+
+  /**
+   * Stops what a failed start left running. kube-api-test's stop also deletes etcd's data directory
+   * and throws when the failed start never made it (seen in CI: NoSuchFileException), which must
+   * not keep the next attempt from running.
+   */
+  private static void stopQuietly(Server server) {
+    try {
+      server.stop();
+    } catch (RuntimeException alreadyGone) {
+      System.err.println("cleaning up the failed start: " + alreadyGone.getMessage());
+    }
   }
 
   /** A new client; the caller closes it. */
