@@ -208,8 +208,13 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
           "Valkey primary (" + why + ")")) {
         metrics.labelsAdded.increment();
         Optional<Long> switchedAt = clock.settle(primary);
-        switchedAt.ifPresent(
-            t -> metrics.labelMove.record(System.nanoTime() - t, TimeUnit.NANOSECONDS));
+        if (switchedAt.isPresent()) {
+          metrics.labelMove.record(System.nanoTime() - switchedAt.get(), TimeUnit.NANOSECONDS);
+        } else if (handedOver.isPresent() || promotedAfterCrash.isPresent()) {
+          // Labelled on the promotion itself, before any Sentinel announced the switch: the
+          // label waited 0 s for it (a first labelling at start has no switch and counts none).
+          metrics.labelMove.record(Duration.ZERO);
+        }
         log.info(
             "action=label pod={} from=absent to={}={} since_switch_ms={} reason=\"{}\"",
             pod.getMetadata().getName(),

@@ -21,7 +21,8 @@ final class SentinelMetrics {
   SentinelMetrics(MeterRegistry registry, IntSupplier connected, IntSupplier known) {
     labelMove =
         Timer.builder("valkey_reconciler_label_move")
-            .description("First +switch-master from any Sentinel to the primary label written")
+            .description(
+                "First +switch-master from any Sentinel to the primary label written; 0 when the label moved on the promotion, before the switch was announced (planned handover, crash fast path)")
             .publishPercentileHistogram()
             .minimumExpectedValue(Duration.ofMillis(5))
             .maximumExpectedValue(Duration.ofSeconds(30))
