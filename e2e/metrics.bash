@@ -243,8 +243,9 @@ metrics_targets_up() {
 }
 
 # The alerts firing now are the ones the suite's earlier scenarios explain: in Sentinel
-# mode those made several failovers in a few minutes, so ValkeyFailoverStorm must fire;
-# nothing else may.
+# mode those made several failovers in a few minutes, so ValkeyFailoverStorm must fire; in
+# cluster mode the scaling sequence hands primaries over, so ValkeyClusterFailoverStorm
+# does; nothing else may.
 metrics_only_explained_alerts() {
   local mode failovers explained=() tolerated=() firing name
   mode=$(metrics_mode)
@@ -257,6 +258,18 @@ metrics_only_explained_alerts() {
       wait_alert 60 ValkeyFailoverStorm
     elif python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) >= 2.5 else 1)' "${failovers:-0}"; then
       tolerated+=(ValkeyFailoverStorm)
+    fi
+  elif [[ "$mode" == cluster ]]; then
+    # The rule's own expression: role changes of the nodes in 15 minutes. The scaling case's
+    # rolling restart and scale-downs hand primaries over, so ValkeyClusterFailoverStorm fires
+    # after the whole sequence; near its threshold of 6 either way is right (1 m resolution).
+    failovers=$(prom_value "sum(changes((max by (pod) (redis_instance_info{$(sel), valkey_mode=\"cluster\", role=\"master\"}) or 0 * max by (pod) (redis_instance_info{$(sel), valkey_mode=\"cluster\"}))[15m:1m]))")
+    echo "cluster role changes in the last 15 minutes: ${failovers:-none}"
+    if python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) >= 7 else 1)' "${failovers:-0}"; then
+      explained+=(ValkeyClusterFailoverStorm)
+      wait_alert 60 ValkeyClusterFailoverStorm
+    elif python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) >= 4 else 1)' "${failovers:-0}"; then
+      tolerated+=(ValkeyClusterFailoverStorm)
     fi
   fi
   firing=$(firing_alerts)
