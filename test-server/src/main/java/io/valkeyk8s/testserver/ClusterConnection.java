@@ -32,7 +32,8 @@ import reactor.core.Disposable;
  * opened on first use (a new primary after a failover, a new node during scale-up), and rejecting
  * commands meanwhile would count connection set-up as unavailability that applications do not see.
  * A write to a lost primary therefore fails by timeout until the topology names its successor.
- * Redirects are followed to any node the cluster names, also one not yet in the topology.
+ * Redirects are followed to any node the cluster names, also one not yet in the topology. A refresh
+ * adopts only a view that covers every slot ({@link CoveringViewClusterClient}).
  */
 public final class ClusterConnection implements ValkeyConnection {
   /** Reconnect backoff: 10 ms doubling to 500 ms (Lettuce's default grows to 30 s). */
@@ -54,7 +55,7 @@ public final class ClusterConnection implements ValkeyConnection {
             .computationThreadPoolSize(2)
             .reconnectDelay(RECONNECT_DELAY)
             .build();
-    this.client = RedisClusterClient.create(resources, connector.uri());
+    this.client = new CoveringViewClusterClient(resources, connector.uri());
     ClusterClientOptions.Builder options =
         ClusterClientOptions.builder()
             .autoReconnect(true)
