@@ -14,6 +14,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
+import java.util.function.ToIntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,6 +26,12 @@ import org.slf4j.LoggerFactory;
  * excludes each of them (priority 0 seen, or the replica down or disconnected): Sentinel picks
  * among the replicas it knows by priority and offset, and a departing replica promoted would take
  * the primary down with it moments later. Writes are not paused while that is awaited.
+ *
+ * <p>In a rolling update the same wait makes Sentinel pick the replica the roll restarts last:
+ * replicas the roll has yet to restart while a better one exists (one already restarted, else the
+ * one of lowest ordinal) get replica-priority {@value #LATER_PRIORITY} (still promotable, only less
+ * preferred), so a roll of N pods moves the primary at most twice instead of up to N times. The
+ * roll restarts them, and a restarted replica starts with the default priority again.
  *
  * <p>While the failover runs, {@link #promoted} names the replica the failing-over Sentinel
  * selected as soon as it answers ROLE master, about a second before the Sentinels announce the
@@ -52,6 +59,9 @@ final class Handover {
    */
   private static final long EXCLUDE_NANOS = Duration.ofSeconds(12).toNanos();
 
+  /** replica-priority of a replica the roll restarts before the preferred successor. */
+  static final int LATER_PRIORITY = 1000;
+
   /** How long a handover is followed; the Sentinels announce the switch well within it. */
   private static final long FOLLOW_NANOS = PAUSE.toNanos();
 
@@ -59,9 +69,11 @@ final class Handover {
   private final Sentinels sentinels;
   private final SentinelMetrics metrics;
   private final Supplier<Predicate<Address>> leavingNow;
+  private final Supplier<ToIntFunction<Address>> restartRank;
   private final Map<String, Long> attempts = new ConcurrentHashMap<>();
   private final Map<String, Long> preparing = new ConcurrentHashMap<>();
   private final Set<Address> deprioritized = ConcurrentHashMap.newKeySet();
+  private final Set<Address> disfavoured = ConcurrentHashMap.newKeySet();
   private final Set<String> coordinatedAsked = ConcurrentHashMap.newKeySet();
   private final Config.Sentinel.HandoverFailover failover;
   private volatile String unsupported;
@@ -82,6 +94,8 @@ final class Handover {
   /**
    * @param leavingNow decides, when asked, which node and Sentinel addresses belong to pods that
    *     are going away (terminating, removed by a scale-down, or gone)
+   * @param restartRank how soon a rolling update restarts a node's pod, when asked (0: not, or
+   *     already restarted; see {@link io.valkeyk8s.reconciler.kube.Departures#restartRank})
    * @param failover coordinated (the primary hands over itself) or forced (paused, then failed over
    *     by Sentinel)
    */
@@ -90,12 +104,14 @@ final class Handover {
       Sentinels sentinels,
       SentinelMetrics metrics,
       Supplier<Predicate<Address>> leavingNow,
+      Supplier<ToIntFunction<Address>> restartRank,
       Config.Sentinel.HandoverFailover failover) {
     this.failover = failover;
     this.nodes = nodes;
     this.sentinels = sentinels;
     this.metrics = metrics;
     this.leavingNow = leavingNow;
+    this.restartRank = restartRank;
   }
 
   /**
@@ -127,13 +143,17 @@ final class Handover {
       return false;
     }
     departing.forEach(this::deprioritize);
+    List<Address> later = restartedBeforeTheBest(staying);
+    later.forEach(this::disfavour);
     long preparingSince = preparing.computeIfAbsent(uid, k -> now);
-    Optional<Address> ready = sentinelExcluding(departing, leaving);
-    if (ready.isEmpty() && !departing.isEmpty() && now - preparingSince < EXCLUDE_NANOS) {
+    Optional<Address> ready = sentinelExcluding(departing, later, leaving);
+    boolean waitsForSentinel = !departing.isEmpty() || !later.isEmpty();
+    if (ready.isEmpty() && waitsForSentinel && now - preparingSince < EXCLUDE_NANOS) {
       return true; // writes go on meanwhile; the pod's preStop hook keeps it running
     }
     attempts.put(uid, now);
     deprioritized.clear(); // a pod recreated at one of these addresses starts with the default
+    disfavoured.clear();
     long started = System.nanoTime();
     boolean coordinated = coordinatedFor(uid, pod);
     long lag = 0;
@@ -157,11 +177,12 @@ final class Handover {
     }
     metrics.handovers.increment();
     log.info(
-        "action=handover pod={} node={} lag_bytes={} departing_replicas={} prepared_ms={} failover={} took_ms={} reason=\"primary pod is terminating\"",
+        "action=handover pod={} node={} lag_bytes={} departing_replicas={} restarted_later={} prepared_ms={} failover={} took_ms={} reason=\"primary pod is terminating\"",
         pod.getMetadata().getName(),
         primary,
         lag,
         departing,
+        later,
         (started - preparingSince) / 1_000_000,
         sentinel
             .map(s -> (inFlight.coordinated() ? "coordinated" : "forced") + " requested from " + s)
@@ -250,10 +271,37 @@ final class Handover {
   }
 
   /**
-   * The first Sentinel on a pod that stays that would promote none of the departing replicas and
-   * has a replica to promote.
+   * The replicas that stay whose pods a rolling update restarts before the best of them (one it
+   * restarted already, else the one of lowest ordinal): empty when no roll is going on.
    */
-  private Optional<Address> sentinelExcluding(List<Address> departing, Predicate<Address> leaving) {
+  private List<Address> restartedBeforeTheBest(List<Address> staying) {
+    ToIntFunction<Address> rank = restartRank.get();
+    int best = staying.stream().mapToInt(rank).min().orElse(0);
+    return staying.stream().filter(r -> rank.applyAsInt(r) > best).toList();
+  }
+
+  /** replica-priority {@value #LATER_PRIORITY}: Sentinel promotes it only if nothing better. */
+  private void disfavour(Address replica) {
+    if (!disfavoured.add(replica)) {
+      return;
+    }
+    try {
+      nodes.at(replica).configSet("replica-priority", String.valueOf(LATER_PRIORITY));
+      log.info(
+          "action=replica-priority node={} from=default to={} reason=\"the rolling update restarts its pod before the preferred successor's\"",
+          replica,
+          LATER_PRIORITY);
+    } catch (RuntimeException unreachable) {
+      // Sentinel sees it down or disconnected, which excludes it as well
+    }
+  }
+
+  /**
+   * The first Sentinel on a pod that stays that would promote none of the departing replicas, sees
+   * the disfavoured ones with their new priority, and has a replica to promote.
+   */
+  private Optional<Address> sentinelExcluding(
+      List<Address> departing, List<Address> later, Predicate<Address> leaving) {
     for (Address s : sentinels.members()) {
       if (leaving.test(s)) {
         continue;
@@ -266,10 +314,14 @@ final class Handover {
           table.get().replicas().stream()
               .filter(r -> departing.contains(r.address()))
               .allMatch(SentinelTable.Replica::excludedFromFailover);
+      boolean disfavouredSeen =
+          table.get().replicas().stream()
+              .filter(r -> later.contains(r.address()))
+              .allMatch(r -> r.excludedFromFailover() || r.priority() >= LATER_PRIORITY);
       boolean candidate =
           table.get().replicas().stream()
               .anyMatch(r -> !departing.contains(r.address()) && r.healthy() && r.priority() > 0);
-      if (excluded && candidate) {
+      if (excluded && disfavouredSeen && candidate) {
         return Optional.of(s);
       }
     }

@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import java.util.function.ToIntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -89,7 +90,13 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
             nodes, metrics, node -> pods.byAddress(node.host()).map(p -> p.getMetadata().getUid()));
     this.departures = new Departures(client, config.namespace());
     this.handover =
-        new Handover(nodes, sentinels, metrics, this::leavingNow, sentinel.handoverFailover());
+        new Handover(
+            nodes,
+            sentinels,
+            metrics,
+            this::leavingNow,
+            this::restartRank,
+            sentinel.handoverFailover());
     this.tables = new SentinelTableReset(sentinels, pods, metrics);
     this.fastFailover =
         sentinel.fastFailover()
@@ -268,6 +275,11 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
    * Decided now: true for a node or Sentinel whose pod is terminating or about to be removed by a
    * scale-down, or that matches no pod.
    */
+  private ToIntFunction<Address> restartRank() {
+    ToIntFunction<Pod> rank = departures.restartRank(pods.pods());
+    return address -> pods.byAddress(address.host()).map(rank::applyAsInt).orElse(0);
+  }
+
   private Predicate<Address> leavingNow() {
     Predicate<Pod> departing = departures.now(pods.pods());
     return address -> pods.byAddress(address.host()).map(departing::test).orElse(true);

@@ -76,7 +76,8 @@ class SlotMigrationBenchmark {
       long keysMoved,
       int failedWrites,
       double p99Ms,
-      int lost) {
+      int lost,
+      int slotsOnNewMaster) {
     double keysPerSecond() {
       return keysMoved / seconds;
     }
@@ -96,10 +97,10 @@ class SlotMigrationBenchmark {
     System.out.printf("%n=== scale 3 -> 4 -> 3 masters (1 replica each), writer every 1 ms ===%n");
     System.out.printf(
         "| keys | method | step | seconds | keys moved | keys/s | failed writes | p99 write (ms) |"
-            + " lost |%n|---|---|---|---|---|---|---|---|---|%n");
+            + " lost | slots on the new master after |%n|---|---|---|---|---|---|---|---|---|---|%n");
     for (Step s : steps) {
       System.out.printf(
-          "| %d | %s | %s | %.2f | %d | %.0f | %d | %.1f | %d |%n",
+          "| %d | %s | %s | %.2f | %d | %.0f | %d | %.1f | %d | %d |%n",
           s.keys(),
           s.method(),
           s.step(),
@@ -108,7 +109,8 @@ class SlotMigrationBenchmark {
           s.keysPerSecond(),
           s.failedWrites(),
           s.p99Ms(),
-          s.lost());
+          s.lost(),
+          s.slotsOnNewMaster());
     }
     for (int keys : KEYS) {
       for (String step : List.of("3 -> 4", "4 -> 3")) {
@@ -122,6 +124,10 @@ class SlotMigrationBenchmark {
       }
     }
     assertThat(steps).allSatisfy(s -> assertThat(s.lost()).as(s.toString()).isZero());
+    // Otherwise a method that stopped early would look fast.
+    assertThat(steps)
+        .filteredOn(s -> s.step().equals("4 -> 3"))
+        .allSatisfy(s -> assertThat(s.slotsOnNewMaster()).as(s.toString()).isZero());
   }
 
   private static double seconds(List<Step> steps, int keys, String method, String step) {
@@ -187,7 +193,17 @@ class SlotMigrationBenchmark {
         writer.stop.set(true);
         thread.join();
         four.waitHealthy("ok", pods.get());
-        long moved = Math.abs(dbsize(clients, nodes.get(6)) - keysBefore);
+        // 3 -> 4: what the new master holds once its key count stands still. 4 -> 3: everything it
+        // held (it ends with no slot, asserted below, and then turns replica of the master that
+        // took its last slots, so its own key count says nothing any more).
+        long moved = up ? settledDbsize(clients, nodes.get(6)) - keysBefore : keysBefore;
+        int slotsOnNew =
+            ClusterView.read(clients.at(ClusterHarness.address(nodes.get(0)), "valkey-0"))
+                .nodes()
+                .stream()
+                .filter(n -> n.id().equals(newMaster))
+                .mapToInt(ClusterNode::slotCount)
+                .sum();
         int lost = ClusterHarness.missingKeys(valkey, nodes, keys) + writer.lost(valkey, nodes);
         out.add(
             new Step(
@@ -198,7 +214,8 @@ class SlotMigrationBenchmark {
                 moved,
                 writer.failedDuringMove(),
                 writer.p99Ms(),
-                lost));
+                lost,
+                slotsOnNew));
       }
       return out;
     }
@@ -207,6 +224,20 @@ class SlotMigrationBenchmark {
   private static ClusterOps ops(Supplier<List<ClusterPod>> pods, NodeClients clients, int masters) {
     return new ClusterOps(
         pods, clients, new ShardLayout(masters, 1), new SlotMigrator(MigrationHook.NONE), TIMEOUT);
+  }
+
+  private static long settledDbsize(NodeClients clients, ValkeyProcess node)
+      throws InterruptedException {
+    long last = dbsize(clients, node);
+    for (int i = 0; i < 120; i++) {
+      Thread.sleep(500);
+      long now = dbsize(clients, node);
+      if (now == last) {
+        return now;
+      }
+      last = now;
+    }
+    return last;
   }
 
   private static long dbsize(NodeClients clients, ValkeyProcess node) {

@@ -104,6 +104,41 @@ public final class TestPods {
         .edit(s -> new StatefulSetBuilder(s).editSpec().withReplicas(replicas).endSpec().build());
   }
 
+  /**
+   * A rolling update as the reconciler can see it: every pod of the set labelled with the revision
+   * it was made from ({@code controller-revision-hash}), the StatefulSet's status naming the
+   * revision it updates to. No controller restarts anything.
+   */
+  public void rollingUpdate(String podsRevision, String updateRevision) {
+    for (Pod pod : client.pods().inNamespace(namespace).withLabels(DATA_LABELS).list().getItems()) {
+      client
+          .pods()
+          .inNamespace(namespace)
+          .withName(pod.getMetadata().getName())
+          .edit(
+              p ->
+                  new PodBuilder(p)
+                      .editMetadata()
+                      .addToLabels("controller-revision-hash", podsRevision)
+                      .endMetadata()
+                      .build());
+    }
+    client
+        .apps()
+        .statefulSets()
+        .inNamespace(namespace)
+        .withName(owner.getMetadata().getName())
+        .editStatus(
+            s ->
+                new StatefulSetBuilder(s)
+                    .withNewStatus()
+                    .withReplicas(s.getSpec().getReplicas())
+                    .withCurrentRevision(podsRevision)
+                    .withUpdateRevision(updateRevision)
+                    .endStatus()
+                    .build());
+  }
+
   /** Creates pod {@code name} of the set with IP {@code ip}, running and ready. */
   public Pod create(String name, String ip) {
     StatefulSet set = owner;
