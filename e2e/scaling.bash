@@ -282,6 +282,26 @@ wait_cluster_replicas() {
   return 1
 }
 
+# watch_slot_coverage FILE: every 2 s until killed, how each node sees the cluster, one line a
+# node: "<time> <node address> <cluster_state> <slots assigned in its view>", for whoever studies
+# a window of failing writes (a cluster client adopts one node's view). Run with &.
+# shellcheck disable=SC2016  # expanded by the container's shell
+watch_slot_coverage() {
+  while :; do
+    kubectl -n "$NS" exec "$RELEASE-0" -c valkey -- sh -c '
+      export REDISCLI_AUTH="$VALKEY_ADMIN_PASSWORD"
+      [ "${VALKEY_TLS:-false}" = true ] &&
+        set -- --tls --cacert "${VALKEY_TLS_CA_FILE:-/etc/valkey/tls/ca.crt}" --cert "${VALKEY_TLS_CERT_FILE:-/etc/valkey/tls/tls.crt}" --key "${VALKEY_TLS_KEY_FILE:-/etc/valkey/tls/tls.key}"
+      now=$(date -u +%H:%M:%S)
+      for node in $(valkey-cli --no-auth-warning --user admin "$@" CLUSTER NODES | awk "{split(\$2, a, \"@\"); print a[1]}"); do
+        info=$(timeout 2 valkey-cli --no-auth-warning --user admin "$@" -h "${node%:*}" -p "${node##*:}" CLUSTER INFO | tr -d "\r" |
+          awk -F: "/^cluster_state|^cluster_slots_assigned/ {printf \"%s \", \$2}")
+        echo "$now $node ${info:-unreachable}"
+      done' >>"$1" 2>&1
+    sleep 2
+  done
+}
+
 # Steps of cluster_scaling: "masters" = masters +E2E_CLUSTER_MASTERS_STEP (default 2) and back,
 # "replicas" = replicasPerMaster +1 and back, "roll" = a rolling restart: the whole sequence of
 # issue 10 in both cluster suites. E2E_CLUSTER_SCALING=quick runs the shorter subset for local
@@ -296,7 +316,7 @@ cluster_scaling_steps() { # SUITE
 # key and every acknowledged write is read back and no pod was replaced by a scale.
 cluster_scaling() {
   # shellcheck disable=SC2153 # SUITE is set by e2e/run
-  local suite=$SUITE masters replicas name=probe-scaling run_id report before after uids_log watcher step plus
+  local suite=$SUITE masters replicas name=probe-scaling run_id report before after uids_log watcher coverage step plus
   masters=$(installed_masters)
   replicas=$(helm get values "$RELEASE" -n "$NS" --all --revision 1 -o json | jq -r '.cluster.replicasPerMaster')
   plus=$E2E_CLUSTER_MASTERS_STEP
@@ -310,8 +330,10 @@ cluster_scaling() {
   # and half of it for the heap so Netty's buffers and the JVM fit beside it.
   E2E_PROBE_MEMORY_LIMIT=768Mi E2E_PROBE_RAM_PERCENT=50 \
     start_probe "$name" "$run_id" "$E2E_SCALE_PROBE_SECONDS" --cluster --http-port=8080
-  # A failing step ends the case at once: the probe and the UID watcher still stop (and report).
-  trap 'kill "${watcher:-}" 2>/dev/null || true; stop_probe "$name" "$report" >/dev/null 2>&1 || true' EXIT
+  watch_slot_coverage "$E2E_LOG_DIR/slot-coverage-$suite.log" &
+  coverage=$!
+  # A failing step ends the case at once: the probe and the watchers still stop (and report).
+  trap 'kill "${watcher:-}" "$coverage" 2>/dev/null || true; stop_probe "$name" "$report" >/dev/null 2>&1 || true' EXIT
   kubectl -n "$NS" wait --for=condition=Ready "pod/$name" --timeout=120s
   sleep 3
   probe_checkpoint "$name"
@@ -358,6 +380,10 @@ cluster_scaling() {
   done
 
   trap - EXIT
+  kill "$coverage" 2>/dev/null || true
+  # Each node's view that left slots uncovered, once per node and minute (the full log is beside it).
+  awk '$3 != "ok" || $4 != 16384 {k = $2 " " substr($1, 1, 5); if (!(k in seen)) {seen[k]; print "view not covering every slot:", $0}}' \
+    "$E2E_LOG_DIR/slot-coverage-$suite.log" | head -20 || true
   stop_probe "$name" "$report"
   probe_ok "$report"
 }
