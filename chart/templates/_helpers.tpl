@@ -396,6 +396,20 @@ Sidecar of every data pod: follows a change of the mounted passwords in place
   verbs: [create, patch]
 {{- end -}}
 
+{{/*
+"true" when the reconciler writes the primary Service's EndpointSlice (Sentinel mode,
+sentinel.primaryEndpoints=reconciler), else empty. Refuses an unknown value.
+*/}}
+{{- define "valkey.primarySliceByReconciler" -}}
+{{- $how := .Values.sentinel.primaryEndpoints | default "label" | toString -}}
+{{- if not (has $how (list "label" "reconciler")) -}}
+{{- fail (printf "sentinel.primaryEndpoints: '%s' is not label or reconciler" $how) -}}
+{{- end -}}
+{{- if and (eq $how "reconciler") (eq (include "valkey.mode" .) "sentinel") -}}
+true
+{{- end -}}
+{{- end -}}
+
 {{- define "valkey.hookRbacAnnotations" -}}
 helm.sh/hook: post-install,pre-upgrade,post-upgrade
 helm.sh/hook-weight: {{ .weight | quote }}

@@ -2,6 +2,7 @@ package io.valkeyk8s.reconciler.core;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The settings, read once from the environment and validated: what every mode shares, and each
@@ -101,6 +102,8 @@ public record Config(
    * @param labelValue its value (MASTER_POD_LABEL_VALUE)
    * @param fastFailover request a failover at once when the kubelet reports the primary's Valkey
    *     container terminated, instead of waiting for down-after (VALKEY_FAST_FAILOVER)
+   * @param primarySlice the EndpointSlice of the selector-less primary Service this reconciler
+   *     owns, when it writes one (VALKEY_PRIMARY_ENDPOINT_SLICE; empty: none)
    */
   public record Sentinel(
       String sentinelHost,
@@ -110,7 +113,43 @@ public record Config(
       String labelName,
       String labelValue,
       HandoverFailover handoverFailover,
-      boolean fastFailover) {
+      boolean fastFailover,
+      Optional<PrimarySlice> primarySlice) {
+
+    /**
+     * The EndpointSlice that routes the primary Service to the primary alone.
+     *
+     * @param name the slice's name (VALKEY_PRIMARY_ENDPOINT_SLICE)
+     * @param service the selector-less Service it serves (VALKEY_PRIMARY_SERVICE, required then)
+     * @param portName the Service port's name (VALKEY_PRIMARY_SERVICE_PORT_NAME); the number is
+     *     VALKEY_PORT
+     */
+    public record PrimarySlice(String name, String service, String portName) {
+      static Optional<PrimarySlice> fromEnv(Env env) {
+        String name = env.stringAllowEmpty("VALKEY_PRIMARY_ENDPOINT_SLICE", "");
+        if (name.isEmpty()) {
+          return Optional.empty();
+        }
+        objectName("VALKEY_PRIMARY_ENDPOINT_SLICE", name);
+        String service = env.required("VALKEY_PRIMARY_SERVICE");
+        if (!service.matches("[a-z]([-a-z0-9]{0,61}[a-z0-9])?")) {
+          throw new ConfigException(
+              "VALKEY_PRIMARY_SERVICE", "'" + service + "' is not a valid Service name");
+        }
+        String port = env.string("VALKEY_PRIMARY_SERVICE_PORT_NAME", "valkey");
+        if (!port.matches("[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?")) {
+          throw new ConfigException(
+              "VALKEY_PRIMARY_SERVICE_PORT_NAME", "'" + port + "' is not a valid port name");
+        }
+        return Optional.of(new PrimarySlice(name, service, port));
+      }
+
+      private static void objectName(String variable, String value) {
+        if (!value.matches("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")) {
+          throw new ConfigException(variable, "'" + value + "' is not a valid object name");
+        }
+      }
+    }
 
     /**
      * How a planned handover asks Sentinel to fail over (VALKEY_HANDOVER_FAILOVER): the reconciler
@@ -142,7 +181,8 @@ public record Config(
           env.labelValue("MASTER_POD_LABEL_VALUE", "true"),
           HandoverFailover.parse(
               "VALKEY_HANDOVER_FAILOVER", env.string("VALKEY_HANDOVER_FAILOVER", "forced")),
-          env.flag("VALKEY_FAST_FAILOVER", true));
+          env.flag("VALKEY_FAST_FAILOVER", true),
+          PrimarySlice.fromEnv(env));
     }
 
     @Override
@@ -160,7 +200,9 @@ public record Config(
           + " handover="
           + handoverFailover.name().toLowerCase(java.util.Locale.ROOT)
           + " fast_failover="
-          + fastFailover;
+          + fastFailover
+          + " primary_slice="
+          + primarySlice.map(s -> s.name() + "(service=" + s.service() + ")").orElse("-");
     }
   }
 

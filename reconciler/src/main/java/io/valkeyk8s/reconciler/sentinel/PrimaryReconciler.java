@@ -6,6 +6,7 @@ import io.valkeyk8s.reconciler.core.Config;
 import io.valkeyk8s.reconciler.core.ReconcileLoop;
 import io.valkeyk8s.reconciler.core.WaitLog;
 import io.valkeyk8s.reconciler.kube.Departures;
+import io.valkeyk8s.reconciler.kube.EndpointSliceWriter;
 import io.valkeyk8s.reconciler.kube.LabelWriter;
 import io.valkeyk8s.reconciler.kube.Leadership;
 import io.valkeyk8s.reconciler.kube.PodAddresses;
@@ -31,8 +32,9 @@ import org.slf4j.LoggerFactory;
  * Sentinel promoted, also confirmed by ROLE), read the pods, converge. Break before make: every
  * other labelled pod loses the label (the labelled pods are listed from the API server, not the
  * cache, so a cache that lags behind our own last write cannot hide one) before the primary gets
- * it. Nothing is written unless this replica leads, the truth is fresh and the pod cache is
- * watching.
+ * it. With an owned EndpointSlice, it is switched to the primary at the same point, in one update
+ * (or emptied when the Sentinels' primary is no primary). Nothing is written unless this replica
+ * leads, the truth is fresh and the pod cache is watching.
  */
 final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
   private static final Logger log = LoggerFactory.getLogger(PrimaryReconciler.class);
@@ -60,9 +62,13 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
   private final SentinelTableReset tables;
   private final Departures departures;
   private final Optional<FastFailover> fastFailover;
+  private final Optional<EndpointSliceWriter> slice;
   private volatile boolean truthFresh;
   private final WaitLog waits = new WaitLog(log);
   private Address lastPrimary;
+
+  /** The last pass could not write the slice (changed meanwhile, refused, no Service yet). */
+  private boolean sliceBehind;
 
   PrimaryReconciler(
       Config config,
@@ -102,6 +108,10 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
         sentinel.fastFailover()
             ? Optional.of(new FastFailover(sentinels, nodes, pods, metrics))
             : Optional.empty();
+    this.slice =
+        sentinel
+            .primarySlice()
+            .map(s -> new EndpointSliceWriter(client, config.namespace(), s, config.valkeyPort()));
   }
 
   /** True when the last pass got a majority answer from the Sentinels. */
@@ -112,13 +122,18 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
   @Override
   public Optional<Duration> reconcile(String key) throws Exception {
     try {
-      return converge();
+      Optional<Duration> next = converge();
+      if (sliceBehind && next.map(d -> d.compareTo(SOON) > 0).orElse(true)) {
+        return Optional.of(SOON); // retry the slice soon, whatever else the pass decided
+      }
+      return next;
     } finally {
       waits.passEnded();
     }
   }
 
   private Optional<Duration> converge() throws Exception {
+    sliceBehind = false;
     Sentinels.Truth truth = sentinels.ask();
     Optional<Address> handedOver = handover.promoted(truth.primary());
     Optional<Address> promotedAfterCrash =
@@ -166,6 +181,8 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
       return Optional.of(following() ? FOLLOWING : SOON);
     }
     if (!role.isPrimary()) {
+      // Not writable: no endpoint is better than a READONLY one (clients reconnect and retry).
+      emptySlice(primary + " says ROLE " + role.role());
       waits.waiting(
           "action=wait node="
               + primary
@@ -203,10 +220,17 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
       }
     }
     if (primaryPod.isEmpty()) {
+      emptySlice("the primary " + primary + " matches no pod");
       waits.waiting("action=wait node=" + primary + " reason=\"the primary matches no pod\"");
       return Optional.of(LATER);
     }
     Pod pod = primaryPod.get();
+    // The slice first (it routes the Service); a slice not written does not hold back the label.
+    boolean sliceDone =
+        slice.isEmpty()
+            || !leadership.isLeader()
+            || slice.get().converge(primaryPod, "Valkey primary (" + why + ")");
+    sliceBehind = !sliceDone;
     if (!hasLabel(pod) && leadership.isLeader()) {
       if (labels.write(
           pod,
@@ -248,6 +272,13 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
       return Optional.of(LATER);
     }
     return next;
+  }
+
+  /** Leaves the owned slice without endpoint (only a leader writes). */
+  private void emptySlice(String why) {
+    if (slice.isPresent() && leadership.isLeader()) {
+      sliceBehind = !slice.get().converge(Optional.empty(), why);
+    }
   }
 
   /** A failover this reconciler requested (planned handover or crash) is being followed. */

@@ -72,6 +72,45 @@ class ConfigTest {
     assertThat(s.sentinelPassword().current()).isEmpty();
     assertThat(s.handoverFailover()).isEqualTo(Config.Sentinel.HandoverFailover.FORCED);
     assertThat(s.fastFailover()).isTrue();
+    assertThat(s.primarySlice()).isEmpty();
+  }
+
+  @Test
+  void thePrimarySliceNeedsItsService() {
+    assertThat(
+            Config.Sentinel.fromEnv(
+                    Map.of(
+                        "VALKEY_SENTINEL_HOST",
+                        "s",
+                        "VALKEY_PRIMARY_ENDPOINT_SLICE",
+                        "v-primary",
+                        "VALKEY_PRIMARY_SERVICE",
+                        "v"))
+                .primarySlice())
+        .contains(new Config.Sentinel.PrimarySlice("v-primary", "v", "valkey"));
+    assertThatThrownBy(
+            () ->
+                Config.Sentinel.fromEnv(
+                    Map.of("VALKEY_SENTINEL_HOST", "s", "VALKEY_PRIMARY_ENDPOINT_SLICE", "v-p")))
+        .hasMessageStartingWith("VALKEY_PRIMARY_SERVICE: ");
+    assertThatThrownBy(
+            () ->
+                Config.Sentinel.fromEnv(
+                    Map.of("VALKEY_SENTINEL_HOST", "s", "VALKEY_PRIMARY_ENDPOINT_SLICE", "V_P")))
+        .hasMessage("VALKEY_PRIMARY_ENDPOINT_SLICE: 'V_P' is not a valid object name");
+    assertThatThrownBy(
+            () ->
+                Config.Sentinel.fromEnv(
+                    Map.of(
+                        "VALKEY_SENTINEL_HOST",
+                        "s",
+                        "VALKEY_PRIMARY_ENDPOINT_SLICE",
+                        "v-p",
+                        "VALKEY_PRIMARY_SERVICE",
+                        "v",
+                        "VALKEY_PRIMARY_SERVICE_PORT_NAME",
+                        "Not_A_Port")))
+        .hasMessage("VALKEY_PRIMARY_SERVICE_PORT_NAME: 'Not_A_Port' is not a valid port name");
   }
 
   @Test
