@@ -16,20 +16,25 @@ secret_value() { # SECRET KEY
   kubectl -n "$NS" get secret "$1" -o jsonpath="{.data.$2}" | base64 -d
 }
 
+# Run first by the container's shell: when the pod has TLS on (the chart's VALKEY_TLS* env),
+# valkey-cli gets --tls with the CA and the pod's own certificate (which allows client auth).
+# shellcheck disable=SC2016  # expanded by the container's shell
+CLI_TLS_PREFIX='if [ "${VALKEY_TLS:-}" = true ]; then set -- --tls --cacert "$VALKEY_TLS_CA_FILE" --cert "$VALKEY_TLS_CERT_FILE" --key "$VALKEY_TLS_KEY_FILE" "$@"; fi; '
+
 # valkey_cli POD ARGS...: valkey-cli as the admin user inside POD's valkey container
 # (its password is in the container's environment; the password never is on a command line).
 # shellcheck disable=SC2016  # expanded by the container's shell
 valkey_cli() {
   local pod=$1; shift
   kubectl -n "$NS" exec "$pod" -c valkey -- \
-    sh -c 'REDISCLI_AUTH="$VALKEY_ADMIN_PASSWORD" exec valkey-cli --no-auth-warning --user admin "$@"' valkey-cli "$@"
+    sh -c "$CLI_TLS_PREFIX"'REDISCLI_AUTH="$VALKEY_ADMIN_PASSWORD" exec valkey-cli --no-auth-warning --user admin "$@"' valkey-cli "$@"
 }
 # valkey_cli_stdin POD ARGS...: the same, commands read from stdin (one a line).
 # shellcheck disable=SC2016  # expanded by the container's shell
 valkey_cli_stdin() {
   local pod=$1; shift
   kubectl -n "$NS" exec -i "$pod" -c valkey -- \
-    sh -c 'REDISCLI_AUTH="$VALKEY_ADMIN_PASSWORD" exec valkey-cli --no-auth-warning --user admin "$@"' valkey-cli "$@"
+    sh -c "$CLI_TLS_PREFIX"'REDISCLI_AUTH="$VALKEY_ADMIN_PASSWORD" exec valkey-cli --no-auth-warning --user admin "$@"' valkey-cli "$@"
 }
 
 # sentinel_cli POD ARGS...: valkey-cli to POD's own Sentinel.
@@ -37,7 +42,7 @@ valkey_cli_stdin() {
 sentinel_cli() {
   local pod=$1; shift
   kubectl -n "$NS" exec "$pod" -c sentinel -- \
-    sh -c 'REDISCLI_AUTH="$VALKEY_SENTINEL_PASSWORD" exec valkey-cli --no-auth-warning -p 26379 "$@"' valkey-cli "$@"
+    sh -c "$CLI_TLS_PREFIX"'REDISCLI_AUTH="$VALKEY_SENTINEL_PASSWORD" exec valkey-cli --no-auth-warning -p 26379 "$@"' valkey-cli "$@"
 }
 
 # sentinels_ready POD... REPLICAS: every POD's Sentinel knows the other Sentinels and
@@ -114,7 +119,7 @@ spec:
         - {name: VALKEY_USERNAME, value: client}
         - name: VALKEY_PASSWORD
           valueFrom: {secretKeyRef: {name: $RELEASE-credentials, key: clientPassword}}
-        - {name: JAVA_TOOL_OPTIONS, value: "-XX:MaxRAMPercentage=${E2E_PROBE_RAM_PERCENT:-75} -Djava.io.tmpdir=/tmp"}
+        - {name: JAVA_TOOL_OPTIONS, value: "-XX:MaxRAMPercentage=${E2E_PROBE_RAM_PERCENT:-75} -Djava.io.tmpdir=/tmp"}$(probe_tls_env)
       resources:
         requests: {cpu: 50m, memory: 128Mi}
         limits: {memory: ${E2E_PROBE_MEMORY_LIMIT:-384Mi}}
@@ -123,16 +128,35 @@ spec:
         readOnlyRootFilesystem: true
         runAsNonRoot: true
         capabilities: {drop: [ALL]}
-      volumeMounts: [{name: tmp, mountPath: /tmp}]
-  volumes: [{name: tmp, emptyDir: {sizeLimit: 64Mi}}]
+      volumeMounts: [{name: tmp, mountPath: /tmp}$(probe_tls_mounts)]
+  volumes: [{name: tmp, emptyDir: {sizeLimit: 64Mi}}$(probe_tls_volumes)]
 EOF
 }
 
+# The probe's TLS options when E2E_PROBE_TLS is true (set by e2e/run and e2e/bench for a
+# release with TLS on): the CA and the client certificate of Secret valkey-tls-client
+# (e2e/tls.bash), which servers with tls.authClients yes require.
+probe_tls_env() {
+  [[ "${E2E_PROBE_TLS:-false}" == true ]] || return 0
+  printf '\n        - {name: VALKEY_TLS, value: "true"}'
+  printf '\n        - {name: VALKEY_TLS_%s_FILE, value: /etc/valkey-tls/%s}' CA ca.crt CERT tls.crt KEY tls.key
+}
+probe_tls_mounts() {
+  [[ "${E2E_PROBE_TLS:-false}" != true ]] || printf ', {name: tls, mountPath: /etc/valkey-tls, readOnly: true}'
+}
+probe_tls_volumes() {
+  [[ "${E2E_PROBE_TLS:-false}" != true ]] || printf ', {name: tls, secret: {secretName: valkey-tls-client}}'
+}
+
 # wait_probe_writing PRIMARY RUN_ID TIMEOUT_S: the probe's first writes are on the primary.
+# Any of its first 500 ids counts: its very first writes fail when the probe pod's DNS is
+# not answering yet (seen once: ids 1-6 failed, "valkey/<unresolved>"), and no later id
+# would ever make ids 1-3 exist.
 wait_probe_writing() {
-  local primary=$1 run_id=$2 deadline=$((SECONDS + $3)) n
+  local primary=$1 run_id=$2 deadline=$((SECONDS + $3)) n keys=()
+  mapfile -t keys < <(seq -f "probe:{$run_id}:%g" 1 500)
   while ((SECONDS < deadline)); do
-    n=$(valkey_cli "$primary" EXISTS "probe:{$run_id}:1" "probe:{$run_id}:2" "probe:{$run_id}:3" 2>/dev/null | tr -d '\r' || true)
+    n=$(valkey_cli "$primary" EXISTS "${keys[@]}" 2>/dev/null | tr -d '\r' || true)
     if [[ "$n" =~ ^[1-9] ]]; then echo "probe $run_id is writing to $primary"; return 0; fi
     sleep 0.5
   done

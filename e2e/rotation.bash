@@ -22,8 +22,8 @@ client_ping() {
   local source='$(cat /etc/valkey/credentials/client)'
   [[ "$2" == env ]] && source='$VALKEY_CLIENT_PASSWORD'
   kubectl -n "$NS" exec "$1" -c valkey -- sh -c \
-    "VALKEYCLI_AUTH=\"$source\" exec valkey-cli --no-auth-warning --user client -h \"\$1\" PING 2>&1 | head -n 1" \
-    valkey-cli "${3:-localhost}" | tr -d '\r'
+    "$CLI_TLS_PREFIX""VALKEYCLI_AUTH=\"$source\" exec valkey-cli --no-auth-warning --user client \"\$@\" PING 2>&1 | head -n 1" \
+    valkey-cli -h "${3:-localhost}" | tr -d '\r'
 }
 
 password_rotation_scenario() {

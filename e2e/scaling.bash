@@ -173,7 +173,7 @@ scaling_table() {
 E2E_CLUSTER_BULK_KEYS="${E2E_CLUSTER_BULK_KEYS:-50000}"
 
 # test_server_run NAME ARGS...: runs the test server once in a pod (restricted) with the
-# release's client credentials, prints its output, returns its exit status.
+# release's client credentials (and the probe's TLS options), prints its output, returns its exit status.
 test_server_run() {
   local name=$1 phase="" deadline; shift
   kubectl -n "$NS" delete pod "$name" --ignore-not-found --wait=true >/dev/null
@@ -198,11 +198,11 @@ spec:
         - {name: VALKEY_USERNAME, value: client}
         - name: VALKEY_PASSWORD
           valueFrom: {secretKeyRef: {name: $RELEASE-credentials, key: clientPassword}}
-        - {name: JAVA_TOOL_OPTIONS, value: "-XX:MaxRAMPercentage=75 -Djava.io.tmpdir=/tmp"}
+        - {name: JAVA_TOOL_OPTIONS, value: "-XX:MaxRAMPercentage=75 -Djava.io.tmpdir=/tmp"}$(probe_tls_env)
       resources: {requests: {cpu: 50m, memory: 128Mi}, limits: {memory: 512Mi}}
       securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: {drop: [ALL]}}
-      volumeMounts: [{name: tmp, mountPath: /tmp}]
-  volumes: [{name: tmp, emptyDir: {sizeLimit: 64Mi}}]
+      volumeMounts: [{name: tmp, mountPath: /tmp}$(probe_tls_mounts)]
+  volumes: [{name: tmp, emptyDir: {sizeLimit: 64Mi}}$(probe_tls_volumes)]
 EOT
   deadline=$((SECONDS + 600))
   while ((SECONDS < deadline)); do
