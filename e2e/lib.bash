@@ -59,9 +59,11 @@ wait_pods_ready() {
   local ns=$1 selector=$2 want=$3 timeout=$4 deadline ready total
   deadline=$((SECONDS + timeout))
   while ((SECONDS < deadline)); do
-    total=$(kubectl -n "$ns" get pods -l "$selector" --no-headers 2>/dev/null | wc -l)
-    ready=$(kubectl -n "$ns" get pods -l "$selector" \
-      -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' 2>/dev/null | grep -c '^True$' || true)
+    # A pod being deleted (the old reconciler pod after a rollout) is on its way out: not counted.
+    read -r total ready < <(kubectl -n "$ns" get pods -l "$selector" -o json 2>/dev/null |
+      jq -r '[.items[] | select(.metadata.deletionTimestamp == null)] |
+        "\(length) \([.[] | select(any(.status.conditions[]?; .type == "Ready" and .status == "True"))] | length)"' ||
+      echo "0 0")
     if ((total == want && ready == want)); then
       echo "$want/$want pods Ready ($selector)"
       return 0
