@@ -237,7 +237,7 @@ failover_scenario() {
   summary=$(report_summary "$report" "$scenario" "$old" "$new" "$disrupted_at")
   printf '%s\n' "$summary" >>"$E2E_LOG_DIR/failover-summary.tsv"
   # What the reconciler and the new primary's Sentinel did, for whoever studies the pause.
-  kubectl -n "$NS" logs "deploy/$RELEASE-reconciler" --since=3m >"$E2E_LOG_DIR/reconciler-$RELEASE-$scenario.log" 2>&1 || true
+  save_reconciler_logs "$RELEASE-$scenario" --since=3m
   kubectl -n "$NS" logs "$new" -c sentinel --since=3m >"$E2E_LOG_DIR/sentinel-$new-$scenario.log" 2>&1 || true
   kubectl -n "$NS" delete pod "$name" --ignore-not-found --wait=false >/dev/null
   jq -e '.verified == true' "$report" >/dev/null || { echo "probe could not read every acknowledged write back"; return 1; }

@@ -95,3 +95,34 @@ kill_container() {
 restart_count() {
   kubectl -n "$1" get pod "$2" -o jsonpath="{.status.containerStatuses[?(@.name==\"$3\")].restartCount}"
 }
+
+# pod_states: "name uid container=restarts,..." of every data pod in $NS, sorted by name.
+pod_states() {
+  kubectl -n "$NS" get pods -l app.kubernetes.io/component=valkey -o \
+    jsonpath='{range .items[*]}{.metadata.name} {.metadata.uid} {range .status.containerStatuses[*]}{.name}={.restartCount},{end}{"\n"}{end}' |
+    sort
+}
+
+# unchanged_pods BEFORE AFTER: every pod in both lists kept its UID and restart counts.
+unchanged_pods() {
+  join <(printf '%s\n' "$1") <(printf '%s\n' "$2") |
+    awk '$2 != $4 || $3 != $5 { printf "pod %s restarted or replaced: uid %s -> %s, restarts %s -> %s\n", $1, $2, $4, $3, $5; bad = 1 }
+         END { exit bad }'
+}
+
+# same_pods BEFORE AFTER: the same data pods, none restarted or replaced (prints them).
+same_pods() {
+  [[ "$(awk '{print $1}' <<<"$1")" == "$(awk '{print $1}' <<<"$2")" ]] ||
+    { echo "the data pods changed:"; diff <(echo "$1") <(echo "$2") || true; return 1; }
+  unchanged_pods "$1" "$2" || return 1
+  echo "no data pod restarted or replaced (same UIDs, restart counts):"
+  echo "$2"
+}
+
+# save_reconciler_logs NAME [KUBECTL-LOGS-ARGS...]: every reconciler pod's log of this release
+# to $E2E_LOG_DIR/reconciler-NAME.log, for whoever studies a step afterwards.
+save_reconciler_logs() {
+  local name=$1; shift
+  kubectl -n "$NS" logs -l "app.kubernetes.io/component=reconciler,app.kubernetes.io/instance=$RELEASE" \
+    --prefix --tail=-1 "$@" >"$E2E_LOG_DIR/reconciler-$name.log" 2>&1 || true
+}

@@ -8,12 +8,6 @@
 
 E2E_ROTATION_TIMEOUT="${E2E_ROTATION_TIMEOUT:-180}"
 
-# pod_identities: "name uid restarts-per-container" of every data pod, one a line.
-pod_identities() {
-  kubectl -n "$NS" get pods -l app.kubernetes.io/component=valkey \
-    -o jsonpath='{range .items[*]}{.metadata.name} {.metadata.uid}{range .status.containerStatuses[*]} {.name}={.restartCount}{end}{"\n"}{end}' | sort
-}
-
 # client_ping POD WHICH [HOST]: PING as the client user from POD's valkey container, with
 # the mounted (new) password ("mounted") or the one the container started with ("env");
 # to HOST (default this pod's own server). The password stays inside the container.
@@ -31,7 +25,7 @@ password_rotation_scenario() {
   run_id="rotation-$(date +%s)"
   name="probe-rotation"
   report="$E2E_LOG_DIR/probe-$RELEASE-rotation.json"
-  before=$(pod_identities)
+  before=$(pod_states)
   mapfile -t pods < <(awk '{print $1}' <<<"$before")
   start_probe "$name" "$run_id" 150
   wait_probe_writing "$(primary_pod)" "$run_id" 120
@@ -69,11 +63,6 @@ password_rotation_scenario() {
   jq -c '{ackedWrites, failedWrites, unavailableMs, missingAckedWrites, verified}' "$report"
   jq -e '.verified == true and .missingAckedWrites == 0 and .ackedWrites > 0' "$report" >/dev/null ||
     { echo "the probe lost acknowledged writes or could not verify them"; return 1; }
-  after=$(pod_identities)
-  if [[ "$after" != "$before" ]]; then
-    echo "data pods changed (UID or restart count):"; diff <(echo "$before") <(echo "$after") || true
-    return 1
-  fi
-  echo "ok: no data pod restarted or replaced (same UIDs, restart counts):"
-  echo "$after"
+  after=$(pod_states)
+  same_pods "$before" "$after"
 }

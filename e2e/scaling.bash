@@ -9,21 +9,6 @@
 # Long enough for every step; the probe is stopped (SIGTERM: it reads back and reports) at the end.
 E2E_SCALE_PROBE_SECONDS="${E2E_SCALE_PROBE_SECONDS:-1800}"
 
-# pod_states: "name uid restarts" of every data pod, sorted by name. (Not "data_pods":
-# e2e/upgrade.bash, sourced later, defines a data_pods that lists names only.)
-pod_states() {
-  kubectl -n "$NS" get pods -l app.kubernetes.io/component=valkey -o \
-    jsonpath='{range .items[*]}{.metadata.name} {.metadata.uid} {.status.containerStatuses[?(@.name=="valkey")].restartCount}{"\n"}{end}' |
-    sort
-}
-
-# unchanged_pods BEFORE AFTER: every pod in both lists kept its UID and restart count.
-unchanged_pods() {
-  join <(printf '%s\n' "$1") <(printf '%s\n' "$2") |
-    awk '$2 != $4 || $3 != $5 { printf "pod %s restarted: uid %s -> %s, restarts %s -> %s\n", $1, $2, $4, $3, $5; bad = 1 }
-         END { exit bad }'
-}
-
 now_iso() { date -u +%Y-%m-%dT%H:%M:%S.%3NZ; }
 
 # timed_step SUITE STEP COMMAND...: runs COMMAND and records when it ran.
@@ -106,7 +91,7 @@ sentinel_scaling() {
   start_probe "$name" "$run_id" "$E2E_SCALE_PROBE_SECONDS"
   # A failing step ends the case's subshell: stop the probe then too, so that the table shows
   # what the writer saw up to the failure.
-  trap 'stop_probe "$name" "$report" >/dev/null 2>&1 || true' EXIT
+  trap 'stop_probe "$name" "$report" >/dev/null 2>&1 || true; save_reconciler_logs "$suite-scaling"' EXIT
   wait_probe_writing "$(primary_pod)" "$run_id" 120
 
   before=$(pod_states)
@@ -150,6 +135,7 @@ sentinel_scaling() {
     grep -qvxF "$rolled" && { echo "a pod does not run $rolled"; return 1; }
 
   trap - EXIT
+  save_reconciler_logs "$suite-scaling"
   stop_probe "$name" "$report"
   probe_ok "$report"
 }
@@ -333,7 +319,7 @@ cluster_scaling() {
   watch_slot_coverage "$E2E_LOG_DIR/slot-coverage-$suite.log" &
   coverage=$!
   # A failing step ends the case at once: the probe and the watchers still stop (and report).
-  trap 'kill "${watcher:-}" "$coverage" 2>/dev/null || true; stop_probe "$name" "$report" >/dev/null 2>&1 || true' EXIT
+  trap 'kill "${watcher:-}" "$coverage" 2>/dev/null || true; stop_probe "$name" "$report" >/dev/null 2>&1 || true; save_reconciler_logs "$suite-scaling"' EXIT
   kubectl -n "$NS" wait --for=condition=Ready "pod/$name" --timeout=120s
   sleep 3
   probe_checkpoint "$name"
@@ -380,6 +366,7 @@ cluster_scaling() {
   done
 
   trap - EXIT
+  save_reconciler_logs "$suite-scaling"
   kill "$coverage" 2>/dev/null || true
   # Each node's view that left slots uncovered, once per node and minute (the full log is beside it).
   awk '$3 != "ok" || $4 != 16384 {k = $2 " " substr($1, 1, 5); if (!(k in seen)) {seen[k]; print "view not covering every slot:", $0}}' \

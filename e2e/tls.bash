@@ -157,7 +157,7 @@ cert_rotation_scenario() {
   [[ "$(tls_ports)" == *26379* ]] && sentinel=true
   run_id="cert-rotation-$(date +%s)"
   report="$E2E_LOG_DIR/probe-$RELEASE-cert-rotation.json"
-  before=$(pod_identities)
+  before=$(pod_states)
   if $sentinel; then
     start_probe "$name" "$run_id" 150
     wait_probe_writing "$(primary_pod)" "$run_id" 120
@@ -180,13 +180,8 @@ cert_rotation_scenario() {
     wait_cluster_ok "$(installed_masters)" 120
     check_cluster_keys
   fi
-  after=$(pod_identities)
-  if [[ "$after" != "$before" ]]; then
-    echo "data pods changed (UID or restart count):"; diff <(echo "$before") <(echo "$after") || true
-    return 1
-  fi
-  echo "no data pod restarted or replaced (same UIDs, restart counts):"
-  echo "$after"
+  after=$(pod_states)
+  same_pods "$before" "$after" || return 1
   if $sentinel; then
     local replicas
     replicas=$(( $(kubectl -n "$NS" get statefulset "$RELEASE" -o jsonpath='{.spec.replicas}') - 1 ))
