@@ -2,6 +2,8 @@ package io.valkeyk8s.testserver.probe;
 
 import io.lettuce.core.SetArgs;
 import io.valkeyk8s.testserver.ValkeyConnection;
+import java.util.EnumSet;
+import java.util.Set;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,6 +40,8 @@ public final class Probe implements Runnable {
     long endNanos = options.duration() == null ? Long.MAX_VALUE : options.duration().toNanos();
     SetArgs args = options.keyTtl().isZero() ? new SetArgs() : SetArgs.Builder.px(options.keyTtl());
     boolean available = true;
+    // Each kind's first message in a window is logged: a window's later kinds need a cause too.
+    Set<ErrorKind> kindsLogged = EnumSet.noneOf(ErrorKind.class);
     for (long id = 1; id <= options.maxWrites() && !stopped; id++) {
       long start = clock.now();
       if (start >= endNanos) {
@@ -49,9 +53,14 @@ public final class Probe implements Runnable {
         available = attempt.isAcked();
         if (available) {
           LOG.info("writes succeed again from id {}", id);
+          kindsLogged.clear();
         } else {
           LOG.info("write {} failed ({}: {}): unavailable", id, attempt.error().label(), lastError);
+          kindsLogged.add(attempt.error());
         }
+      } else if (!available && kindsLogged.add(attempt.error())) {
+        LOG.info(
+            "write {} failed ({}: {}): still unavailable", id, attempt.error().label(), lastError);
       }
       LockSupport.parkNanos(start + intervalNanos - clock.now());
     }
