@@ -11,6 +11,8 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import java.time.Instant;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -25,7 +27,10 @@ import org.slf4j.LoggerFactory;
  * with JSON patches, never full updates, and records a Kubernetes Event on each pod it changes.
  * Each patch first tests the pod's UID, so a pod recreated under the same name is never touched by
  * a decision made about its predecessor, and every label's value as the caller saw it, so a
- * decision made from a cache that lags behind is refused instead of applied twice.
+ * decision made from a cache that lags behind is refused instead of applied twice. Adding a label
+ * has no value to test, so the writer remembers the version of each pod it patched: the same copy
+ * seen again (the cache has not yet caught up with the write) is refused the same way, and the
+ * caller counts one move, not two.
  */
 public final class LabelWriter implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LabelWriter.class);
@@ -35,6 +40,15 @@ public final class LabelWriter implements AutoCloseable {
   private final String namespace;
   private final String instance;
   private final Set<String> owned;
+  // pod UID -> the resourceVersion of the copy last patched (the newest few pods suffice).
+  private final Map<String, String> patchedCopies =
+      Collections.synchronizedMap(
+          new LinkedHashMap<>() {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
+              return size() > 64;
+            }
+          });
   // Events are best effort and must never delay a label move.
   private final ExecutorService events =
       Executors.newSingleThreadExecutor(
@@ -55,7 +69,8 @@ public final class LabelWriter implements AutoCloseable {
   /**
    * Sets the labels to these values on the pod as the caller saw it (a null value removes the
    * label), then records the Event. True when the pod now carries them (also when it already did);
-   * false when the pod is gone, was recreated, or a label is no longer as seen.
+   * false when the pod is gone, was recreated, a label is no longer as seen, or this is a copy this
+   * writer already patched (look again once the cache has caught up).
    */
   public boolean write(Pod seen, Map<String, String> labels, String reason, String message) {
     for (String name : labels.keySet()) {
@@ -67,8 +82,16 @@ public final class LabelWriter implements AutoCloseable {
     if (patch.isEmpty()) {
       return true; // already as asked
     }
+    String uid = seen.getMetadata().getUid();
+    String version = seen.getMetadata().getResourceVersion();
+    if (version != null && version.equals(patchedCopies.get(uid))) {
+      return false; // a stale copy: the patch made from it went through already
+    }
     if (!apply(seen, patch.get())) {
       return false;
+    }
+    if (version != null) {
+      patchedCopies.put(uid, version);
     }
     event(seen, reason, message);
     return true;
