@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -92,6 +93,11 @@ class SentinelFastFailoverIT {
     }
     assertThat(missing).as("acknowledged writes missing on the new primary").isEmpty();
     assertThat(fastFailovers(r)).isEqualTo(1.0);
+    // One move, counted once (passes before the informer sees the new label must not add more).
+    Awaitility.await()
+        .during(Duration.ofSeconds(2))
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> labelMoves(r) == 1);
     s.assertNeverTwoLabelled();
   }
 
@@ -174,6 +180,10 @@ class SentinelFastFailoverIT {
   /** The node a majority of the Sentinels names, -1 when there is no majority. */
   private int primaryNode() {
     return s.valkey.primaryBySentinels().map(a -> s.valkey.nodeOf(a.getHostString())).orElse(-1);
+  }
+
+  private static long labelMoves(Controller r) {
+    return r.registry().get("valkey_reconciler_label_move").timer().count();
   }
 
   private static double fastFailovers(Controller r) {
