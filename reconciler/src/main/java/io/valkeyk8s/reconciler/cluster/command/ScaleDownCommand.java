@@ -260,18 +260,34 @@ public final class ScaleDownCommand extends OneShotCommand {
         }
       }
     }
+    // A node reset meanwhile has a new id that a staying node may learn by gossip after the
+    // snapshot above was taken: forget whatever non-staying node a staying one still knows.
     Wait.until(
         "scale-down: wait until departing nodes are forgotten",
         Duration.ofSeconds(60),
         () -> {
+          String known = null;
           for (PodNode m : staying) {
             for (ClusterNode n : ClusterView.read(m.client().step("read CLUSTER NODES")).nodes()) {
               if (!stayingIds.contains(n.id())) {
-                return m.describe() + " still knows " + n.id() + " " + n.address();
+                known = m.describe() + " still knows " + n.id() + " " + n.address();
+                forgetAgain(m, n.id());
               }
             }
           }
-          return null;
+          return known;
         });
+  }
+
+  private static void forgetAgain(PodNode m, String id) {
+    LOG.info(
+        "action=forget pod={} node={} to=forgotten reason=\"still known after the first round\"",
+        m.pod().name(),
+        id);
+    try {
+      m.client().step("scale-down: forget node " + id).forget(id);
+    } catch (StepFailedException e) {
+      LOG.info("action=wait pod={} node={} reason=\"{}\"", m.pod().name(), id, e.getMessage());
+    }
   }
 }
