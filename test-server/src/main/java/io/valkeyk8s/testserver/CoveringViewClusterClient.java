@@ -13,7 +13,8 @@ import java.util.Map;
 
 /**
  * Lettuce's cluster client, except that a topology refresh only adopts a view in which every slot
- * has a primary, when at least one node answered such a view.
+ * has a primary, when at least one node answered such a view; when none did but the current view
+ * covers every slot, it keeps the current one (MOVED redirects correct what it has wrong).
  *
  * <p>A node that has just joined (a scale-up) answers CLUSTER NODES before it has learnt the
  * others' slots. Lettuce's consensus counts only how many known nodes a view names, so that view
@@ -21,7 +22,9 @@ import java.util.Map;
  * fails with "Cannot determine a partition for slot" until a later refresh adopts another view. The
  * e2e scale-up 3 -> 5 masters saw 42 s of that on every shard (lettuce#2769; the upstream change
  * that does what this class does, lettuce#3854, is not released). Applications on Lettuce need the
- * same override; the README says so.
+ * same override; the README says so. Keeping the current view matters on a loaded machine: when the
+ * old nodes' answers time out, only the joined nodes' views arrive (cluster-persistence 3 -> 5 over
+ * TLS at load ~45 saw 43 s of "Cannot determine a partition for slot" with the first rule alone).
  */
 final class CoveringViewClusterClient extends RedisClusterClient {
 
@@ -32,11 +35,16 @@ final class CoveringViewClusterClient extends RedisClusterClient {
   @Override
   protected Partitions determinePartitions(
       Partitions current, Map<RedisURI, Partitions> topologyViews) {
-    return super.determinePartitions(current, covering(topologyViews));
+    Map<RedisURI, Partitions> candidates = candidates(current, topologyViews);
+    // A copy: the caller reloads the current view from the returned one's nodes.
+    return candidates.isEmpty() ? current.clone() : super.determinePartitions(current, candidates);
   }
 
-  /** The views that cover every slot, or all of them when none does. */
-  static Map<RedisURI, Partitions> covering(Map<RedisURI, Partitions> views) {
+  /**
+   * The views that cover every slot; none (keep the current view) when no view does but the current
+   * one covers every slot; otherwise all of them (Lettuce's own consensus decides).
+   */
+  static Map<RedisURI, Partitions> candidates(Partitions current, Map<RedisURI, Partitions> views) {
     Map<RedisURI, Partitions> covering = new LinkedHashMap<>();
     views.forEach(
         (uri, view) -> {
@@ -44,7 +52,10 @@ final class CoveringViewClusterClient extends RedisClusterClient {
             covering.put(uri, view);
           }
         });
-    return covering.isEmpty() ? views : covering;
+    if (!covering.isEmpty()) {
+      return covering;
+    }
+    return current != null && coversEverySlot(current) ? Map.of() : views;
   }
 
   static boolean coversEverySlot(Partitions view) {

@@ -70,15 +70,25 @@ class CoveringViewClusterClientTest {
     Map<RedisURI, Partitions> views = new LinkedHashMap<>();
     views.put(JOINED, justJoined());
     views.put(OLD, healthy());
-    assertThat(CoveringViewClusterClient.covering(views)).containsOnlyKeys(OLD);
+    assertThat(CoveringViewClusterClient.candidates(justJoined(), views)).containsOnlyKeys(OLD);
   }
 
   @Test
-  void everyViewStaysWhenNoneCoversEverySlot() {
-    // A slot really uncovered (a shard lost): Lettuce's own consensus decides, as before.
+  void theCurrentViewIsKeptWhenOnlyUncoveringViewsArrive() {
+    // The old nodes' answers timed out: only the joined node's view came back.
+    Map<RedisURI, Partitions> views = new LinkedHashMap<>();
+    views.put(JOINED, justJoined());
+    assertThat(CoveringViewClusterClient.candidates(healthy(), views)).isEmpty();
+  }
+
+  @Test
+  void everyViewStaysWhenNeitherTheViewsNorTheCurrentOneCoverEverySlot() {
+    // No covering view to keep (at start, or a shard lost before): Lettuce's consensus decides.
     Map<RedisURI, Partitions> views = new LinkedHashMap<>();
     views.put(JOINED, justJoined());
     views.put(OLD, view(node("a", NodeFlag.UPSTREAM, 0, 8191)));
-    assertThat(CoveringViewClusterClient.covering(views)).containsOnlyKeys(JOINED, OLD);
+    assertThat(CoveringViewClusterClient.candidates(justJoined(), views))
+        .containsOnlyKeys(JOINED, OLD);
+    assertThat(CoveringViewClusterClient.candidates(null, views)).containsOnlyKeys(JOINED, OLD);
   }
 }
