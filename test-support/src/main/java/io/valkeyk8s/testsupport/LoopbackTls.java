@@ -4,15 +4,23 @@ import io.lettuce.core.RedisURI;
 import io.lettuce.core.SslOptions;
 import io.lettuce.core.SslVerifyMode;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.GeneralSecurityException;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
 
 /**
  * TLS for a {@link LoopbackValkey} as the chart runs it (config/tls.conf): the plaintext port
@@ -27,6 +35,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 public final class LoopbackTls implements AutoCloseable {
   /** How often the servers look for changed certificate files (tls-auto-reload-interval). */
   public static final Duration RELOAD = Duration.ofSeconds(1);
+
+  private static final Duration SERVE_TIMEOUT = Duration.ofSeconds(30);
 
   private final Path dir;
   private final String authClients;
@@ -143,16 +153,82 @@ public final class LoopbackTls implements AutoCloseable {
 
   /**
    * Replaces the certificate a process serves (and presents) with these files, e.g. an expired one
-   * or one for other names; the process serves it within {@link #RELOAD} or so. A later start or CA
-   * rotation issues a regular one again.
+   * or one for other names, and returns once a new connection to the running process is served it.
+   * A later start or CA rotation issues a regular one again.
    */
   public void replaceCertificate(ValkeyProcess p, Path[] certAndKey) throws IOException {
+    writeCertificate(p, certAndKey);
+    if (!p.isAlive()) {
+      return;
+    }
+    X509Certificate wanted = TestCertificates.read(certAndKey[0]);
+    InetSocketAddress address = new InetSocketAddress(p.host(), p.port());
+    long started = System.nanoTime();
+    long rewritten = started;
+    while (!wanted.equals(served(address))) {
+      long now = System.nanoTime();
+      if (now - started > SERVE_TIMEOUT.toNanos()) {
+        throw new IOException(
+            p + " does not serve the replaced certificate after " + SERVE_TIMEOUT);
+      }
+      // A reload can miss a change (seen once: a Sentinel served the old certificate for more
+      // than 15 s); the files' next change makes the process look again.
+      if (now - rewritten > RELOAD.multipliedBy(3).toNanos()) {
+        writeCertificate(p, certAndKey);
+        rewritten = now;
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted", e);
+      }
+    }
+  }
+
+  private static void writeCertificate(ValkeyProcess p, Path[] certAndKey) throws IOException {
     for (int i = 0; i < 2; i++) {
       Path target = p.dir().resolve(i == 0 ? "tls.crt" : "tls.key");
       Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
       Files.copy(certAndKey[i], tmp, StandardCopyOption.REPLACE_EXISTING);
       Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
+  }
+
+  /**
+   * The certificate a new TLS connection to this address is served, or null. Nothing is verified:
+   * the server's certificate arrives before the server asks for the client's, so a server that
+   * requires one still shows it.
+   */
+  static X509Certificate served(InetSocketAddress address) {
+    AtomicReference<X509Certificate> seen = new AtomicReference<>();
+    X509TrustManager recorder =
+        new X509TrustManager() {
+          @Override
+          public void checkClientTrusted(X509Certificate[] chain, String authType) {}
+
+          @Override
+          public void checkServerTrusted(X509Certificate[] chain, String authType) {
+            seen.set(chain[0]);
+          }
+
+          @Override
+          public X509Certificate[] getAcceptedIssuers() {
+            return new X509Certificate[0];
+          }
+        };
+    try {
+      SSLContext context = SSLContext.getInstance("TLS");
+      context.init(null, new TrustManager[] {recorder}, null);
+      try (SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket()) {
+        socket.connect(address, 1000);
+        socket.setSoTimeout(1000);
+        socket.startHandshake();
+      }
+    } catch (IOException | GeneralSecurityException e) {
+      // refused for want of a client certificate, or not listening yet: what was seen counts
+    }
+    return seen.get();
   }
 
   /** Trusts only the current CA from now on (the end of a rotation). */

@@ -156,6 +156,16 @@ public final class TestCertificates {
     Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }
 
+  /** The first certificate of a PEM file. */
+  static X509Certificate read(Path pem) throws IOException {
+    try (var in = Files.newInputStream(pem)) {
+      return (X509Certificate)
+          java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in);
+    } catch (java.security.cert.CertificateException e) {
+      throw new IOException("not a certificate: " + pem, e);
+    }
+  }
+
   private static Path write(Path file, X509Certificate cert) throws IOException {
     Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
     try (Writer out = Files.newBufferedWriter(tmp);
