@@ -298,7 +298,8 @@ final class Handover {
 
   /**
    * The first Sentinel on a pod that stays that would promote none of the departing replicas, sees
-   * the disfavoured ones with their new priority, and has a replica to promote.
+   * the disfavoured ones with their new priority, and has a preferred replica (neither departing
+   * nor disfavoured) healthy to promote. None within 12 s: the handover goes on without.
    */
   private Optional<Address> sentinelExcluding(
       List<Address> departing, List<Address> later, Predicate<Address> leaving) {
@@ -318,9 +319,17 @@ final class Handover {
           table.get().replicas().stream()
               .filter(r -> later.contains(r.address()))
               .allMatch(r -> r.excludedFromFailover() || r.priority() >= LATER_PRIORITY);
+      // The preferred successor itself must be promotable: a replica the roll restarted a moment
+      // ago may not be healthy in this Sentinel's table yet, and Sentinel would then promote a
+      // disfavoured one that the roll restarts next (sentinel-tls: 2 handovers in one roll).
       boolean candidate =
           table.get().replicas().stream()
-              .anyMatch(r -> !departing.contains(r.address()) && r.healthy() && r.priority() > 0);
+              .anyMatch(
+                  r ->
+                      !departing.contains(r.address())
+                          && !later.contains(r.address())
+                          && r.healthy()
+                          && r.priority() > 0);
       if (excluded && disfavouredSeen && candidate) {
         return Optional.of(s);
       }

@@ -139,6 +139,21 @@ public final class TestPods {
                     .build());
   }
 
+  /** Labels one pod with the revision it was made from: the roll has restarted it already. */
+  public void madeFrom(String name, String revision) {
+    client
+        .pods()
+        .inNamespace(namespace)
+        .withName(name)
+        .edit(
+            p ->
+                new PodBuilder(p)
+                    .editMetadata()
+                    .addToLabels("controller-revision-hash", revision)
+                    .endMetadata()
+                    .build());
+  }
+
   /** Creates pod {@code name} of the set with IP {@code ip}, running and ready. */
   public Pod create(String name, String ip) {
     StatefulSet set = owner;
