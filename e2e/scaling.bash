@@ -289,20 +289,72 @@ watch_slot_coverage() {
 }
 
 # Steps of cluster_scaling: "masters" = masters +E2E_CLUSTER_MASTERS_STEP (default 2) and back,
-# "replicas" = replicasPerMaster +1 and back, "roll" = a rolling restart: the whole sequence of
-# issue 10 in both cluster suites. E2E_CLUSTER_SCALING=quick runs the shorter subset for local
-# iterations (cluster-default "masters roll", the others "masters").
+# "replicas" = replicasPerMaster +1 and back, "crash" = kill -9 of a primary's valkey container,
+# "roll" = a rolling restart: the whole sequence in both cluster suites.
+# E2E_CLUSTER_SCALING=quick runs the shorter subset for local iterations (cluster-default
+# "masters crash roll", the others "masters crash"); E2E_CLUSTER_SCALING="STEP ..." runs those.
 E2E_CLUSTER_MASTERS_STEP="${E2E_CLUSTER_MASTERS_STEP:-2}"
 cluster_scaling_steps() { # SUITE
-  if [[ "${E2E_CLUSTER_SCALING:-full}" != quick ]]; then echo "masters replicas roll"; return; fi
-  if [[ "$1" == cluster-default ]]; then echo "masters roll"; else echo "masters"; fi
+  case "${E2E_CLUSTER_SCALING:-full}" in
+    full) echo "masters replicas crash roll" ;;
+    quick) if [[ "$1" == cluster-default ]]; then echo "masters crash roll"; else echo "masters crash"; fi ;;
+    *) echo "$E2E_CLUSTER_SCALING" ;;
+  esac
+}
+
+# cluster_primary_pod: the first data pod (by ordinal) whose Valkey answers ROLE master.
+cluster_primary_pod() {
+  local pod
+  for pod in $(kubectl -n "$NS" get pods -l app.kubernetes.io/component=valkey -o name | sed 's|^pod/||' | sort -t- -k2 -n); do
+    if [[ "$(valkey_cli "$pod" ROLE 2>/dev/null | head -1 | tr -d '\r')" == master ]]; then
+      echo "$pod"
+      return 0
+    fi
+  done
+  echo "no data pod answers ROLE master" >&2
+  return 1
+}
+
+# cluster_crash POD: kill -9 of the pod's valkey container (a primary); returns once the kubelet
+# restarted it and the pod is Ready again (readiness: rejoined and in sync).
+cluster_crash() {
+  local pod=$1 restarts deadline=$((SECONDS + 180))
+  restarts=$(restart_count "$NS" "$pod" valkey)
+  kill_container "$NS" "$pod" valkey
+  until (($(restart_count "$NS" "$pod" valkey) > restarts)); do
+    ((SECONDS < deadline)) || { echo "the valkey container of $pod was not restarted within 180 s"; return 1; }
+    sleep 1
+  done
+  kubectl -n "$NS" wait --for=condition=Ready "pod/$pod" --timeout=300s >/dev/null
+  echo "$pod: valkey restarted ($restarts -> $(restart_count "$NS" "$pod" valkey)), Ready"
+}
+
+# crashed_pods_ok BEFORE AFTER POD: the pod kept its UID and its valkey container restarted
+# exactly once; every other pod is unchanged. Without persistence the restarted node has no data
+# and must have rejoined as a replica (never an empty primary).
+crashed_pods_ok() {
+  local before=$1 after=$2 pod=$3 role
+  unchanged_pods "$(grep -v "^$pod " <<<"$before")" "$(grep -v "^$pod " <<<"$after")" || return 1
+  join <(grep "^$pod " <<<"$before") <(grep "^$pod " <<<"$after") | awk '
+    { split($3, b, /[=,]/); split($5, a, /[=,]/); rb = ""; ra = ""
+      for (i = 1; i < length(b); i += 2) if (b[i] == "valkey") rb = b[i + 1]
+      for (i = 1; i < length(a); i += 2) if (a[i] == "valkey") ra = a[i + 1]
+      if ($2 != $4) { print "pod " $1 " was replaced: uid " $2 " -> " $4; exit 1 }
+      if (ra != rb + 1) { print "pod " $1 ": valkey restarts " rb " -> " ra ", expected one restart"; exit 1 }
+      print "pod " $1 ": same UID, valkey restarted once (" rb " -> " ra ")" }' || return 1
+  role=$(valkey_cli "$pod" ROLE | head -1 | tr -d '\r')
+  echo "$pod is $role after the restart"
+  if [[ "$(helm get values "$RELEASE" -n "$NS" --all -o json | jq -r '.persistence // "none"')" == none && "$role" != slave ]]; then
+    echo "$pod came back without data as $role, not as a replica"
+    return 1
+  fi
 }
 
 # The writer runs through the suite's steps (cluster_scaling_steps); after each one every bulk
 # key and every acknowledged write is read back and no pod was replaced by a scale.
 cluster_scaling() {
   # shellcheck disable=SC2153 # SUITE is set by e2e/run
-  local suite=$SUITE masters replicas name=probe-scaling run_id report before after uids_log watcher coverage step plus
+  local suite=$SUITE masters replicas name=probe-scaling run_id report before after uids_log watcher coverage step plus victim
   masters=$(installed_masters)
   replicas=$(helm get values "$RELEASE" -n "$NS" --all --revision 1 -o json | jq -r '.cluster.replicasPerMaster')
   plus=$E2E_CLUSTER_MASTERS_STEP
@@ -348,6 +400,13 @@ cluster_scaling() {
           release_upgrade --set cluster.masters="$masters" --set cluster.replicasPerMaster="$replicas"
         cluster_step_checks "$masters" "$replicas" "$name"
         unchanged_pods "$before" "$(pod_states)"
+        ;;
+      crash)
+        victim=$(cluster_primary_pod) || return 1
+        timed_step "$suite" "kill -9 of a primary's valkey container" cluster_crash "$victim"
+        cluster_step_checks "$masters" "$replicas" "$name"
+        crashed_pods_ok "$before" "$(pod_states)" "$victim"
+        before=$(pod_states)
         ;;
       roll)
         uids_log="$E2E_LOG_DIR/scaling-uids-$suite.log"
