@@ -17,7 +17,9 @@ xml_escape() { sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g' -e 's/"/\
 run_case() {
   local suite=$1 name=$2; shift 2
   local log started status elapsed
-  log="$E2E_LOG_DIR/${suite//[^a-zA-Z0-9]/-}--${name//[^a-zA-Z0-9]/-}.log"
+  log="${name//[^a-zA-Z0-9]/-}"
+  # A file name has at most 255 bytes: the longest case names are cut (their start stays unique).
+  log="$E2E_LOG_DIR/${suite//[^a-zA-Z0-9]/-}--${log:0:160}.log"
   started=$(date +%s.%N)
   ( set -euo pipefail; "$@" ) >"$log" 2>&1
   status=$?
