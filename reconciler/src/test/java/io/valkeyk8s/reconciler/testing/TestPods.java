@@ -111,17 +111,7 @@ public final class TestPods {
    */
   public void rollingUpdate(String podsRevision, String updateRevision) {
     for (Pod pod : client.pods().inNamespace(namespace).withLabels(DATA_LABELS).list().getItems()) {
-      client
-          .pods()
-          .inNamespace(namespace)
-          .withName(pod.getMetadata().getName())
-          .edit(
-              p ->
-                  new PodBuilder(p)
-                      .editMetadata()
-                      .addToLabels("controller-revision-hash", podsRevision)
-                      .endMetadata()
-                      .build());
+      madeFrom(pod.getMetadata().getName(), podsRevision);
     }
     client
         .apps()
