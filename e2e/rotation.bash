@@ -1,7 +1,8 @@
-# Password rotation without restarts, for Sentinel-mode releases. Sourced by e2e/run
-# (after e2e/lib.bash and e2e/failover.bash); takes NS and RELEASE from the caller.
+# Password rotation without restarts, for Sentinel-mode and cluster-mode releases. Sourced by
+# e2e/run (after e2e/lib.bash and e2e/failover.bash); takes NS, RELEASE and SUITE from the caller.
 #
-# The client password changes in the Secret while a probe writes through the Service:
+# The client password changes in the Secret while a probe writes (through the Service, or
+# through a cluster client in cluster mode):
 # every data pod takes the new one (the kubelet refreshes the mounted Secret, the
 # credentials sidecar adds it with ACL SETUSER), the old one still works during the grace
 # period, no pod restarts, and the probe's acknowledged writes are all there.
@@ -27,8 +28,12 @@ password_rotation_scenario() {
   report="$E2E_LOG_DIR/probe-$RELEASE-rotation.json"
   before=$(pod_states)
   mapfile -t pods < <(awk '{print $1}' <<<"$before")
-  start_probe "$name" "$run_id" 150
-  wait_probe_writing "$(primary_pod)" "$run_id" 120
+  if [[ "$SUITE" == cluster* ]]; then
+    start_cluster_probe "$name" "$run_id" 150 || return 1
+  else
+    start_probe "$name" "$run_id" 150
+    wait_probe_writing "$(primary_pod)" "$run_id" 120
+  fi
   local password
   password=$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24)
   new_sha=$(printf '%s' "$password" | sha256sum | cut -c1-64)

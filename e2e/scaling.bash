@@ -201,6 +201,25 @@ EOT
   [[ "$phase" == Succeeded ]]
 }
 
+# start_cluster_probe NAME RUN_ID SECONDS: a probe writing through a cluster client, Ready, with
+# its first writes acknowledged and read back (within 60 s).
+start_cluster_probe() {
+  local out deadline
+  # --http-port=8080 in one word: the manifest's args list would read a lone 8080 as a number.
+  # The cluster probe was OOM-killed at 384Mi (75 % heap) during a rolling restart: more room,
+  # and half of it for the heap so Netty's buffers and the JVM fit beside it.
+  E2E_PROBE_MEMORY_LIMIT=768Mi E2E_PROBE_RAM_PERCENT=50 start_probe "$1" "$2" "$3" --cluster --http-port=8080
+  kubectl -n "$NS" wait --for=condition=Ready "pod/$1" --timeout=120s || return 1
+  deadline=$((SECONDS + 60))
+  while :; do
+    out=$(probe_checkpoint "$1") || { echo "$out"; return 1; }
+    grep '^{' <<<"$out" | tail -n 1 | jq -e '.ackedWrites > 0' >/dev/null && break
+    ((SECONDS < deadline)) || { echo "$out"; echo "probe $1 had no write acknowledged within 60 s"; return 1; }
+    sleep 1
+  done
+  echo "$out"
+}
+
 # probe_checkpoint NAME: the running probe reads back every write acknowledged so far. The
 # API server's proxy to the pod is retried a few times (a busy node drops it now and then);
 # when it never answers, the probe pod's state and last log lines say why.
@@ -363,18 +382,11 @@ cluster_scaling() {
   echo "steps: $(cluster_scaling_steps "$suite")"
   wait_cluster_ok "$masters" 300
   test_server_run keys-load keys load --cluster --timeout 15s --count "$E2E_CLUSTER_BULK_KEYS" --prefix bulk
-  # --http-port=8080 in one word: the manifest's args list would read a lone 8080 as a number.
-  # The cluster probe was OOM-killed at 384Mi (75 % heap) during a rolling restart: more room,
-  # and half of it for the heap so Netty's buffers and the JVM fit beside it.
-  E2E_PROBE_MEMORY_LIMIT=768Mi E2E_PROBE_RAM_PERCENT=50 \
-    start_probe "$name" "$run_id" "$E2E_SCALE_PROBE_SECONDS" --cluster --http-port=8080
   watch_slot_coverage "$E2E_LOG_DIR/slot-coverage-$suite.log" &
   coverage=$!
   # A failing step ends the case at once: the probe and the watchers still stop (and report).
   trap 'kill "${watcher:-}" "$coverage" 2>/dev/null || true; stop_probe "$name" "$report" >/dev/null 2>&1 || true; save_reconciler_logs "$suite-scaling"' EXIT
-  kubectl -n "$NS" wait --for=condition=Ready "pod/$name" --timeout=120s
-  sleep 3
-  probe_checkpoint "$name"
+  start_cluster_probe "$name" "$run_id" "$E2E_SCALE_PROBE_SECONDS"
 
   before=$(pod_states)
   for step in $(cluster_scaling_steps "$suite"); do
