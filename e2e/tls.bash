@@ -149,9 +149,10 @@ wait_serial_served() {
 
 # cert_rotation_scenario: a new server certificate (same CA, new serial) in Secret valkey-tls;
 # waits until new connections to every data pod's TLS ports present it; no pod restarted or
-# replaced. Sentinel mode: a probe writes through the Service meanwhile (0 acknowledged
-# writes lost), then a planned handover (primary pod deleted: replication and Sentinel over
-# the new certificate). Cluster mode: the cluster stays ok and every key reads back.
+# replaced; a probe writes meanwhile (through the Service, or a cluster client in cluster mode)
+# and loses no acknowledged write. Sentinel mode: then a planned handover (primary pod deleted:
+# replication and Sentinel over the new certificate). Cluster mode: the cluster stays ok and
+# every key reads back.
 cert_rotation_scenario() {
   local run_id name=probe-cert-rotation report before after new_serial patched sentinel=false
   [[ "$(tls_ports)" == *26379* ]] && sentinel=true
@@ -161,6 +162,8 @@ cert_rotation_scenario() {
   if $sentinel; then
     start_probe "$name" "$run_id" 150
     wait_probe_writing "$(primary_pod)" "$run_id" 120
+  else
+    start_cluster_probe "$name" "$run_id" 600 || return 1
   fi
   echo "old server certificate serial $(tls_serial "$E2E_TLS_DIR/server.crt")"
   tls_server_cert server
@@ -170,16 +173,19 @@ cert_rotation_scenario() {
   patched=$SECONDS
   echo "new server certificate (serial $new_serial) written into Secret valkey-tls"
   wait_serial_served "$new_serial" "$patched"
+  # The probe connected before the renewal and kept writing through it; its report reads every
+  # acknowledged write back.
   if $sentinel; then
     wait_probe_report "$name" 300 "$report"
-    kubectl -n "$NS" delete pod "$name" --ignore-not-found --wait=false >/dev/null
-    jq -c '{ackedWrites, failedWrites, unavailableMs, missingAckedWrites, verified}' "$report"
-    jq -e '.verified == true and .missingAckedWrites == 0 and .ackedWrites > 0' "$report" >/dev/null ||
-      { echo "the probe lost acknowledged writes or could not verify them"; return 1; }
   else
     wait_cluster_ok "$(installed_masters)" 120
     check_cluster_keys
+    stop_probe "$name" "$report"
   fi
+  kubectl -n "$NS" delete pod "$name" --ignore-not-found --wait=false >/dev/null
+  jq -c '{ackedWrites, failedWrites, unavailableMs, missingAckedWrites, verified}' "$report"
+  jq -e '.verified == true and .missingAckedWrites == 0 and .ackedWrites > 0' "$report" >/dev/null ||
+    { echo "the probe lost acknowledged writes or could not verify them"; return 1; }
   after=$(pod_states)
   same_pods "$before" "$after" || return 1
   if $sentinel; then

@@ -6,6 +6,7 @@ import io.valkeyk8s.reconciler.kube.PodIndex;
 import io.valkeyk8s.reconciler.valkey.Address;
 import io.valkeyk8s.reconciler.valkey.NodeClients;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
@@ -22,9 +23,24 @@ import org.slf4j.LoggerFactory;
  * master, about a second before the Sentinels report the switch (they notice a promotion with their
  * once-a-second INFO). That Sentinel decides alone (a forced failover takes no vote), so its choice
  * confirmed by the node is what the majority reports next.
+ *
+ * <p>Only while every Sentinel has at least {@link #MARGIN_MS} left before it may call the primary
+ * down by itself ({@link DownAfterWindow}). A forced failover takes no vote: the other Sentinels
+ * learn of it from the failing-over Sentinel's hello messages, sent every 2 s once it has seen the
+ * promotion (its INFO to the promoted replica, every second during a failover). A Sentinel that
+ * calls the primary down before then elects a leader of its own, which promotes another replica
+ * under a newer epoch: two promotions, and the acknowledged writes the first one took are lost
+ * (e2e/bench, down-after 1000 ms: 2 of 5 runs lost 50 and 66). With a short down-after the
+ * Sentinels' own failover is as early as this one would be.
  */
 final class FastFailover {
   private static final Logger log = LoggerFactory.getLogger(FastFailover.class);
+
+  /**
+   * The least time every Sentinel must have before it may call the primary down: 1 s for the
+   * failing-over Sentinel to see the promotion, 2 s for its next hello to reach the others.
+   */
+  static final long MARGIN_MS = 3000;
 
   /** How long a requested failover is followed; the Sentinels report the switch well within. */
   private static final long FOLLOW_NANOS = Duration.ofSeconds(10).toNanos();
@@ -83,6 +99,21 @@ final class FastFailover {
   }
 
   /**
+   * Keeps the evidence current for every pod but the primary's: a crash a pod reports while it is
+   * not the primary was the Sentinels' business, and must not count when that pod is the primary
+   * later (seen in e2e/bench: a replica restarted in one run was failed over, alive, right after
+   * its promotion in the next, because the evidence still remembered its old container).
+   */
+  void observeAllBut(Optional<Pod> primaryPod, List<Pod> pods) {
+    String primaryUid = primaryPod.map(p -> p.getMetadata().getUid()).orElse(null);
+    for (Pod pod : pods) {
+      if (!pod.getMetadata().getUid().equals(primaryUid)) {
+        evidence.newCrash(pod); // consumed: remembered as seen, never reported later
+      }
+    }
+  }
+
+  /**
    * Checks the pod of the primary the Sentinels' majority names (the caller has made sure it is the
    * labelled one and no handover of it runs); true when a failover was requested now.
    */
@@ -92,6 +123,17 @@ final class FastFailover {
       return false;
     }
     CrashEvidence.Crash c = crash.get();
+    Optional<String> race = raceWithTheSentinels();
+    if (race.isPresent()) {
+      log.info(
+          "action=fast-failover-skipped pod={} container_id={} reason=\"the kubelet reports the"
+              + " primary's valkey container terminated, but {}: a forced failover now could race"
+              + " the Sentinels' own and promote twice; down-after decides\"",
+          pod.getMetadata().getName(),
+          c.containerId(),
+          race.get());
+      return false;
+    }
     String uid = pod.getMetadata().getUid();
     Optional<Address> sentinel = sentinels.failoverAvoiding(onOtherLivePod(uid).negate());
     sentinel.ifPresent(
@@ -113,6 +155,33 @@ final class FastFailover {
                 ? ": failover requested without waiting for down-after"
                 : ": no Sentinel on another pod accepted SENTINEL FAILOVER; down-after decides"));
     return sentinel.isPresent();
+  }
+
+  /**
+   * Why a forced failover now could race the Sentinels' own failover, or empty when every Sentinel
+   * answers with at least {@link #MARGIN_MS} left before it may call the primary down.
+   */
+  private Optional<String> raceWithTheSentinels() {
+    for (Address member : sentinels.members()) {
+      Optional<DownAfterWindow> window = sentinels.downAfterWindow(member);
+      if (window.isEmpty()) {
+        return Optional.of("Sentinel " + member + " does not answer SENTINEL MASTER");
+      }
+      long left = window.get().remainingMs();
+      if (left < MARGIN_MS) {
+        return Optional.of(
+            "Sentinel "
+                + member
+                + " may call it down in "
+                + left
+                + " ms (down-after "
+                + window.get().downAfterMs()
+                + " ms), less than the "
+                + MARGIN_MS
+                + " ms its peers need to learn of a forced failover");
+      }
+    }
+    return Optional.empty();
   }
 
   /** A Sentinel on a pod of the cache other than the crashed one, and not terminating. */

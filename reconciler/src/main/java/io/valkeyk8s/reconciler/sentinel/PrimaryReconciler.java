@@ -157,6 +157,7 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
     }
     Address primary =
         handedOver.or(() -> promotedAfterCrash).orElseGet(() -> truth.primary().get());
+    fastFailover.ifPresent(f -> f.observeAllBut(pods.byAddress(primary.host()), pods.pods()));
     if (handedOver.isEmpty() && promotedAfterCrash.isEmpty() && crashed(primary)) {
       return Optional.of(FOLLOWING); // the Sentinels announce the switch in a second or two
     }

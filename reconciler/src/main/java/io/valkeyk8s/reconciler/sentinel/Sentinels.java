@@ -350,6 +350,22 @@ public final class Sentinels implements AutoCloseable {
     return ordered;
   }
 
+  /**
+   * How long this member has before it calls the primary down, or empty when it does not answer.
+   */
+  public Optional<DownAfterWindow> downAfterWindow(Address sentinel) {
+    SentinelLink m = members.get(sentinel);
+    if (m == null || m.commands == null || !m.commands.isOpen()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(
+          DownAfterWindow.parse(m.address, m.commands.sync().master(config.masterName())));
+    } catch (RuntimeException e) {
+      return Optional.empty();
+    }
+  }
+
   /** What this member knows about the primary, or empty when it does not answer. */
   public Optional<SentinelTable> table(Address sentinel) {
     SentinelLink m = members.get(sentinel);

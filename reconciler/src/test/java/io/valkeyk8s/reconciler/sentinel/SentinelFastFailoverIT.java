@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.stream.IntStream;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -53,13 +54,19 @@ class SentinelFastFailoverIT {
       try (StatefulRedisConnection<String, String> c = s.valkey.connect(i)) {
         c.sync().configSet("min-replicas-to-write", "1");
       }
+    }
+    downAfter(DOWN_AFTER);
+  }
+
+  private void downAfter(Duration downAfter) {
+    for (int i = 0; i < s.valkey.size(); i++) {
       try (StatefulRedisSentinelConnection<String, String> c =
           s.valkey.valkey().client().connectSentinel(s.valkey.sentinelUri(i))) {
         c.sync()
             .set(
                 SentinelSet.MASTER,
                 "down-after-milliseconds",
-                String.valueOf(DOWN_AFTER.toMillis()));
+                String.valueOf(downAfter.toMillis()));
       }
     }
   }
@@ -98,6 +105,59 @@ class SentinelFastFailoverIT {
         .during(Duration.ofSeconds(2))
         .atMost(Duration.ofSeconds(5))
         .until(() -> labelMoves(r) == 1);
+    s.assertNeverTwoLabelled();
+  }
+
+  @Test
+  void aCrashReportedTooCloseToTheSentinelsDownAfterIsLeftToThem() throws Exception {
+    // Less than FastFailover.MARGIN_MS: a forced failover could race the Sentinels' own.
+    downAfter(Duration.ofSeconds(2));
+    Controller r = s.startReconciler("r1");
+    assertThat(s.awaitLabelOnSentinelPrimary()).isEqualTo(PRIMARY);
+    List<String> missing;
+    try (LogCapture log = new LogCapture();
+        SentinelScenario.Writer writer = s.startWriter()) {
+      writer.awaitMore(200);
+      s.valkey.killValkey(0);
+      s.pods.containerTerminated(PRIMARY, containerIds.get(PRIMARY), 0);
+      s.awaitFailoverAwayFrom(0); // the Sentinels' own failover, after down-after
+      assertThat(s.awaitLabelOnSentinelPrimary()).isNotEqualTo(PRIMARY);
+      writer.awaitMore(200);
+      missing = writer.stopAndFindMissing();
+      assertThat(log.lines())
+          .anyMatch(
+              l ->
+                  l.contains("action=fast-failover-skipped pod=" + PRIMARY)
+                      && l.contains("down-after 2000 ms"))
+          .noneMatch(l -> l.contains("action=fast-failover pod="));
+    }
+    assertThat(missing).as("acknowledged writes missing on the new primary").isEmpty();
+    assertThat(fastFailovers(r)).isZero();
+    s.assertNeverTwoLabelled();
+  }
+
+  @Test
+  void aRestartReportedWhileThePodWasAReplicaIsNoEvidenceOnceItIsPrimary() throws Exception {
+    Controller r = s.startReconciler("r1");
+    assertThat(s.awaitLabelOnSentinelPrimary()).isEqualTo(PRIMARY);
+    String one = SentinelScenario.podName(1);
+    s.movePrimaryTo(1); // the reconciler sees node 1's container running as the primary's
+    awaitInSyncReplica(0); // a replica that just changed primary is no failover candidate yet
+    s.movePrimaryTo(0);
+    // Node 1, a replica now, restarts (as after a kill -9 the Sentinels handled before the
+    // kubelet's report arrived); the status reaches the reconciler while node 0 is primary.
+    s.pods.containerRestarted(
+        one, containerIds.get(one), "containerd://" + UUID.randomUUID().toString(), 1);
+    Thread.sleep(2000); // passes with node 0 primary (the pod update wakes one)
+    awaitInSyncReplica(1);
+    s.movePrimaryTo(1);
+    // The old restart must not count as the new primary's crash: no failover of a live primary.
+    await()
+        .during(OBSERVE)
+        .atMost(OBSERVE.plusSeconds(5))
+        .pollInterval(Duration.ofMillis(100))
+        .until(() -> primaryNode() == 1 && s.watch.labelledPods().equals(List.of(one)));
+    assertThat(fastFailovers(r)).isZero();
     s.assertNeverTwoLabelled();
   }
 
@@ -166,6 +226,23 @@ class SentinelFastFailoverIT {
     }
     assertThat(fastFailovers(r)).isZero();
     s.assertNeverTwoLabelled();
+  }
+
+  /** Waits until every Sentinel reports this node as a replica with its link to the primary up. */
+  private void awaitInSyncReplica(int node) {
+    await()
+        .atMost(SentinelScenario.CONVERGE)
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () ->
+                IntStream.range(0, s.valkey.size())
+                    .allMatch(
+                        i ->
+                            s.valkey.replicasKnownBy(i).stream()
+                                .anyMatch(
+                                    r ->
+                                        s.valkey.ip(node).equals(r.get("ip"))
+                                            && "ok".equals(r.get("master-link-status")))));
   }
 
   /** Watches the Sentinels and the label for the observation window: both stay on node 0. */
