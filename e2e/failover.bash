@@ -221,7 +221,7 @@ failover_scenario() {
   local scenario=$1 disrupt=$2 replicas=$3 run_id name old new report summary disrupted_at
   run_id="$scenario-$(date +%s)"
   name="probe-$scenario"
-  report="$E2E_LOG_DIR/probe-$RELEASE-$scenario.json"
+  report="$E2E_LOG_DIR/probe-${SUITE:-$RELEASE}-$scenario.json"
   wait_sentinel_settled 240 "$replicas"
   old=$(primary_pod)
   start_probe "$name" "$run_id"
@@ -237,7 +237,7 @@ failover_scenario() {
   summary=$(report_summary "$report" "$scenario" "$old" "$new" "$disrupted_at")
   printf '%s\n' "$summary" >>"$E2E_LOG_DIR/failover-summary.tsv"
   # What the reconciler and the new primary's Sentinel did, for whoever studies the pause.
-  save_reconciler_logs "$RELEASE-$scenario" --since=3m
+  save_reconciler_logs "${SUITE:-$RELEASE}-$scenario" --since=3m
   kubectl -n "$NS" logs "$new" -c sentinel --since=3m >"$E2E_LOG_DIR/sentinel-$new-$scenario.log" 2>&1 || true
   kubectl -n "$NS" delete pod "$name" --ignore-not-found --wait=false >/dev/null
   jq -e '.verified == true' "$report" >/dev/null || { echo "probe could not read every acknowledged write back"; return 1; }

@@ -25,7 +25,7 @@ password_rotation_scenario() {
   local run_id name report before after pod new_sha patched pods waited
   run_id="rotation-$(date +%s)"
   name="probe-rotation"
-  report="$E2E_LOG_DIR/probe-$RELEASE-rotation.json"
+  report="$E2E_LOG_DIR/probe-${SUITE:-$RELEASE}-rotation.json"
   before=$(pod_states)
   mapfile -t pods < <(awk '{print $1}' <<<"$before")
   if [[ "$SUITE" == cluster* ]]; then

@@ -157,7 +157,7 @@ cert_rotation_scenario() {
   local run_id name=probe-cert-rotation report before after new_serial patched sentinel=false
   [[ "$(tls_ports)" == *26379* ]] && sentinel=true
   run_id="cert-rotation-$(date +%s)"
-  report="$E2E_LOG_DIR/probe-$RELEASE-cert-rotation.json"
+  report="$E2E_LOG_DIR/probe-${SUITE:-$RELEASE}-cert-rotation.json"
   before=$(pod_states)
   if $sentinel; then
     start_probe "$name" "$run_id" 150
