@@ -240,6 +240,9 @@ failover_scenario() {
   save_reconciler_logs "${SUITE:-$RELEASE}-$scenario" --since=3m
   kubectl -n "$NS" logs "$new" -c sentinel --since=3m >"$E2E_LOG_DIR/sentinel-$new-$scenario.log" 2>&1 || true
   kubectl -n "$NS" delete pod "$name" --ignore-not-found --wait=false >/dev/null
+  if [[ "$scenario" == kill9 ]]; then
+    fast_failover_as_configured "$old" "$E2E_LOG_DIR/reconciler-${SUITE:-$RELEASE}-$scenario.log" || return 1
+  fi
   jq -e '.verified == true' "$report" >/dev/null || { echo "probe could not read every acknowledged write back"; return 1; }
   if [[ "$scenario" == kill9 ]] && ! min_replicas_to_write_set; then
     # Without min-replicas-to-write a write is acknowledged before any replica has it: a kill -9
@@ -251,6 +254,27 @@ failover_scenario() {
   jq -e '.ackedWrites > 0 and ([.windows[] | select(.ongoing)] | length) == 0' "$report" >/dev/null ||
     { echo "writes did not resume through Service $RELEASE before the probe ended"; return 1; }
   echo "ok: writes resumed on $new, $(jq .missingAckedWrites "$report") acknowledged writes lost, unavailable $(jq .unavailableMs "$report") ms"
+}
+
+# fast_failover_as_configured OLD RECONCILER_LOG: after a kill -9 of OLD, the reconciler's crash
+# fast path did what the release's values call for. It asks a Sentinel to fail over only while
+# every Sentinel has 3 s left before its down-after (FastFailover.MARGIN_MS). Under 3000 ms that
+# never holds, so it must not have fired. From 4000 ms it saw the kubelet's report and decided:
+# fired, or skipped because the report came late (e2e/bench at 5000 ms: 2 of 10 runs, 2836 and
+# 2983 ms left); which one is printed. With the fast path off it must not have fired.
+fast_failover_as_configured() {
+  local old=$1 log=$2 values enabled down_after fired skipped
+  values=$(helm get values "$RELEASE" -n "$NS" --all -o json)
+  enabled=$(jq -r '.sentinel.fastFailover' <<<"$values")
+  down_after=$(jq -r '.sentinel.downAfterMilliseconds | tonumber' <<<"$values")
+  fired=$(grep -m1 "action=fast-failover pod=$old " "$log" | sed 's/.*action=/action=/')
+  skipped=$(grep -m1 "action=fast-failover-skipped pod=$old " "$log" | sed 's/.*action=/action=/')
+  echo "crash fast path (sentinel.fastFailover=$enabled, down-after $down_after ms): ${fired:-${skipped:-no fast-failover line for $old}}"
+  if [[ "$enabled" != true ]] || ((down_after < 3000)); then
+    [[ -z "$fired" ]] || { echo "the fast path fired (sentinel.fastFailover=$enabled, down-after $down_after ms)"; return 1; }
+  elif ((down_after >= 4000)); then
+    [[ -n "$fired$skipped" ]] || { echo "the reconciler did not act on the kubelet's report that $old's valkey container terminated"; return 1; }
+  fi
 }
 
 # min_replicas_to_write_set: the release acknowledges a write only once a replica has it.
