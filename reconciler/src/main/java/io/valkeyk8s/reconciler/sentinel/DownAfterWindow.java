@@ -1,7 +1,6 @@
 package io.valkeyk8s.reconciler.sentinel;
 
 import io.valkeyk8s.reconciler.valkey.Address;
-import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
 
@@ -19,10 +18,9 @@ record DownAfterWindow(Address sentinel, Set<String> flags, long downAfterMs, lo
       Set.of("s_down", "o_down", "failover_in_progress", "promoted", "force_failover");
 
   static DownAfterWindow parse(Address sentinel, Map<String, String> primary) {
-    String flags = primary.getOrDefault("flags", "");
     return new DownAfterWindow(
         sentinel,
-        flags.isEmpty() ? Set.of() : Set.copyOf(Arrays.asList(flags.split(","))),
+        SentinelTable.flags(primary),
         number(primary.get("down-after-milliseconds")),
         number(primary.get("last-ok-ping-reply")));
   }

@@ -70,7 +70,8 @@ record SentinelTable(
     return new Address(fields.getOrDefault("ip", ""), integer(fields.get("port"), 0));
   }
 
-  private static Set<String> flags(Map<String, String> fields) {
+  /** The comma-separated {@code flags} field of a Sentinel reply, as a set. */
+  static Set<String> flags(Map<String, String> fields) {
     String flags = fields.getOrDefault("flags", "");
     return flags.isEmpty() ? Set.of() : Set.copyOf(Arrays.asList(flags.split(",")));
   }
