@@ -21,12 +21,13 @@ import org.slf4j.LoggerFactory;
  * Converges the Sentinels' tables to the pods. A Sentinel never forgets a Sentinel or a replica it
  * once knew: after a scale-down every Sentinel still counts the departed ones, so a failover needs
  * the votes of a majority of Sentinels that partly no longer exist. When a Sentinel lists a
- * Sentinel or replica whose announced address matches no pod, and it still does after {@link
- * #STALE_AFTER} (a pod the StatefulSet recreates is back by then), this sends {@code SENTINEL
- * RESET} to one Sentinel at a time, only while the set is quiet (every pod Ready, none terminating,
- * no Sentinel failing over), and waits until that Sentinel has rediscovered every other pod's
- * Sentinel and every replica before the next: a Sentinel just reset knows no replica and refuses a
- * failover (NOGOODSLAVE) for a moment. The caller runs it at the end of a converged pass.
+ * Sentinel or replica whose announced address matches no pod or is marked invalid (port 0), or two
+ * Sentinels for one pod, and it still does after {@link #STALE_AFTER} (a pod the StatefulSet
+ * recreates is back by then), this sends {@code SENTINEL RESET} to one Sentinel at a time, only
+ * while the set is quiet (every pod Ready, none terminating, no Sentinel failing over), and waits
+ * until that Sentinel has rediscovered every other pod's Sentinel and every replica before the
+ * next: a Sentinel just reset knows no replica and refuses a failover (NOGOODSLAVE) for a moment.
+ * The caller runs it at the end of a converged pass.
  */
 final class SentinelTableReset {
   private static final Logger log = LoggerFactory.getLogger(SentinelTableReset.class);
@@ -99,8 +100,9 @@ final class SentinelTableReset {
       Set<Address> gone =
           Stream.concat(
                   t.sentinels().stream(), t.replicas().stream().map(SentinelTable.Replica::address))
-              .filter(a -> pods.byAddress(a.host()).isEmpty())
+              .filter(this::stale)
               .collect(Collectors.toCollection(LinkedHashSet::new));
+      gone.addAll(twiceForOnePod(t.sentinels()));
       if (!gone.isEmpty()) {
         stale.put(t.sentinel(), gone);
       }
@@ -137,6 +139,30 @@ final class SentinelTableReset {
     return Optional.of(RETRY_AFTER); // every Sentinel with stale entries was reset recently
   }
 
+  /** An entry that matches no pod, or whose address Sentinel itself marked invalid (port 0). */
+  private boolean stale(Address entry) {
+    return entry.port() == 0 || pods.byAddress(entry.host()).isEmpty();
+  }
+
+  /**
+   * Sentinel entries of a pod listed more than once: one pod runs one Sentinel. Seen after a
+   * rolling restart with announced hostnames (e2e/bench, run 2 of a roll series): a rolled pod got
+   * the IP another pod had before, its Sentinel (a new run ID, the emptyDir is new) was matched to
+   * that other pod's entry by IP, and the entry of its own old run ID under its hostname stayed.
+   * Every Sentinel then counted 3 others for as long as the bench watched (300 s), and a failover
+   * needed 3 votes of the 3 that exist.
+   */
+  private Set<Address> twiceForOnePod(List<Address> sentinelEntries) {
+    Map<String, List<Address>> byPod = new HashMap<>();
+    for (Address entry : sentinelEntries) {
+      podName(entry)
+          .ifPresent(pod -> byPod.computeIfAbsent(pod, k -> new ArrayList<>()).add(entry));
+    }
+    Set<Address> twice = new LinkedHashSet<>();
+    byPod.values().stream().filter(entries -> entries.size() > 1).forEach(twice::addAll);
+    return twice;
+  }
+
   /** Every pod Ready and none terminating: no rollout, scale or handover is under way. */
   private static boolean quiet(List<Pod> all) {
     return !all.isEmpty()
@@ -160,10 +186,9 @@ final class SentinelTableReset {
     Set<String> peerPods = new HashSet<>();
     for (Address a : t.sentinels()) {
       Optional<String> pod = podName(a);
-      if (pod.isEmpty()) {
-        return false;
+      if (pod.isEmpty() || stale(a) || !peerPods.add(pod.get())) {
+        return false; // no pod, marked invalid, or a second entry for one pod
       }
-      peerPods.add(pod.get());
     }
     Set<String> replicaPods = new HashSet<>();
     for (SentinelTable.Replica r : t.replicas()) {
