@@ -398,12 +398,19 @@ Sidecar of every data pod: follows a change of the mounted passwords in place
 
 {{/*
 "true" when the reconciler writes the primary Service's EndpointSlice (Sentinel mode,
-sentinel.primaryEndpoints=reconciler), else empty. Refuses an unknown value.
+sentinel.primaryEndpoints reconciler, or auto on a new installation), else empty. auto keeps
+what a running installation's <name> Service has (a selector: label), so an upgrade never
+switches the route under live clients; it resolves to reconciler on install and in
+`helm template`. Refuses an unknown value.
 */}}
 {{- define "valkey.primarySliceByReconciler" -}}
-{{- $how := .Values.sentinel.primaryEndpoints | default "label" | toString -}}
-{{- if not (has $how (list "label" "reconciler")) -}}
-{{- fail (printf "sentinel.primaryEndpoints: '%s' is not label or reconciler" $how) -}}
+{{- $how := .Values.sentinel.primaryEndpoints | default "auto" | toString -}}
+{{- if not (has $how (list "auto" "label" "reconciler")) -}}
+{{- fail (printf "sentinel.primaryEndpoints: '%s' is not auto, label or reconciler" $how) -}}
+{{- end -}}
+{{- if eq $how "auto" -}}
+{{- $service := lookup "v1" "Service" (include "valkey.namespace" .) (include "valkey.fullname" .) | default dict -}}
+{{- $how = ternary "label" "reconciler" (not (empty (dig "spec" "selector" dict $service))) -}}
 {{- end -}}
 {{- if and (eq $how "reconciler") (eq (include "valkey.mode" .) "sentinel") -}}
 true
