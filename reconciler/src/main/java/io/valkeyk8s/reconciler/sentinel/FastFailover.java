@@ -6,17 +6,22 @@ import io.valkeyk8s.reconciler.kube.PodIndex;
 import io.valkeyk8s.reconciler.valkey.Address;
 import io.valkeyk8s.reconciler.valkey.NodeClients;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The crash fast path: when the kubelet reports the confirmed primary's Valkey container terminated
- * ({@link CrashEvidence}), SENTINEL FAILOVER on a Sentinel of another pod at once, instead of
- * waiting for down-after and the Sentinels' election. A terminated process takes no writes, so
- * promoting a replica now loses nothing that waiting would have kept.
+ * The crash fast path: when there is evidence that the confirmed primary's Valkey process is gone,
+ * SENTINEL FAILOVER on a Sentinel of another pod at once, instead of waiting for down-after and the
+ * Sentinels' election. A process that is gone takes no writes, so promoting a replica now loses
+ * nothing that waiting would have kept. Two kinds of evidence count: the kubelet's report of the
+ * container terminated ({@link CrashEvidence}), and, usually a second or two earlier, the primary's
+ * hang-up with its address refusing new connections ({@link RefusedConnection}) while a majority of
+ * the Sentinels, on the other pods, see their links to it disconnected.
  *
  * <p>Then, until a majority of the Sentinels names a primary other than the crashed one, {@link
  * #promoted} names the replica the failing-over Sentinel selected as soon as it answers ROLE
@@ -46,6 +51,7 @@ final class FastFailover {
   private static final long FOLLOW_NANOS = Duration.ofSeconds(10).toNanos();
 
   private final CrashEvidence evidence = new CrashEvidence();
+  private final RefusedConnection refusals;
   private final Sentinels sentinels;
   private final NodeClients nodes;
   private final PodIndex pods;
@@ -55,7 +61,13 @@ final class FastFailover {
   /** A failover requested for a crashed primary: its address, the Sentinel running it. */
   private record InFlight(Address crashed, Address sentinel, long startedNanos) {}
 
-  FastFailover(Sentinels sentinels, NodeClients nodes, PodIndex pods, SentinelMetrics metrics) {
+  FastFailover(
+      Sentinels sentinels,
+      NodeClients nodes,
+      PodIndex pods,
+      SentinelMetrics metrics,
+      RefusedConnection refusals) {
+    this.refusals = refusals;
     this.sentinels = sentinels;
     this.nodes = nodes;
     this.pods = pods;
@@ -119,22 +131,58 @@ final class FastFailover {
    */
   boolean check(Address primary, Pod pod) {
     Optional<CrashEvidence.Crash> crash = evidence.newCrash(pod);
-    if (crash.isEmpty()) {
+    Optional<RefusedConnection.Refusal> refusal =
+        crash.isPresent() ? Optional.empty() : refusals.newRefusal(pod, primary.port());
+    if (crash.isEmpty() && refusal.isEmpty()) {
       return false;
     }
-    CrashEvidence.Crash c = crash.get();
-    Optional<String> race = raceWithTheSentinels();
-    if (race.isPresent()) {
-      log.info(
-          "action=fast-failover-skipped pod={} container_id={} reason=\"the kubelet reports the"
-              + " primary's valkey container terminated, but {}: a forced failover now could race"
-              + " the Sentinels' own and promote twice; down-after decides\"",
-          pod.getMetadata().getName(),
-          c.containerId(),
-          race.get());
-      return false;
-    }
+    String name = pod.getMetadata().getName();
     String uid = pod.getMetadata().getUid();
+    String found =
+        crash
+            .map(
+                c ->
+                    "evidence=kubelet container_id="
+                        + c.containerId()
+                        + " exit_code="
+                        + (c.exitCode() == null ? "-" : c.exitCode()))
+            .orElseGet(() -> "evidence=connection-refused address=" + primary);
+    String why =
+        crash
+            .map(
+                c ->
+                    "the kubelet reports the primary's valkey container terminated ("
+                        + (c.reason() == null ? "no reason given" : c.reason())
+                        + ")")
+            .orElseGet(
+                () ->
+                    "the primary hung up "
+                        + refusal.get().msSinceHangup()
+                        + " ms ago and its pod's address refuses connections");
+    Map<Address, Optional<DownAfterWindow>> windows = windows();
+    Optional<String> race = raceWithTheSentinels(windows);
+    Optional<String> against =
+        race.or(() -> refusal.isPresent() ? uncorroborated(windows, uid) : Optional.empty());
+    if (race.isPresent() || against.isEmpty()) {
+      refusal.ifPresent(r -> refusals.consume(pod, primary.port()));
+    }
+    if (against.isPresent()) {
+      if (race.isEmpty() && !refusal.get().firstCheck()) {
+        return false; // checked again at the next passes within the window, logged once
+      }
+      log.info(
+          "action=fast-failover-skipped pod={} {} reason=\"{}, but {}; {}\"",
+          name,
+          found,
+          why,
+          against.get(),
+          race.isPresent()
+              ? "down-after decides"
+              : "checked again until "
+                  + RefusedConnection.WINDOW.toMillis()
+                  + " ms after the hang-up, and the kubelet's report still counts");
+      return false;
+    }
     Optional<Address> sentinel = sentinels.failoverAvoiding(onOtherLivePod(uid).negate());
     sentinel.ifPresent(
         s -> {
@@ -142,14 +190,12 @@ final class FastFailover {
           inFlight = new InFlight(primary, s, System.nanoTime());
         });
     log.info(
-        "action=fast-failover pod={} container_id={} exit_code={} sentinel={} reason=\"{}\"",
-        pod.getMetadata().getName(),
-        c.containerId(),
-        c.exitCode() == null ? "-" : c.exitCode(),
+        "action=fast-failover pod={} {} sentinel={} reason=\"{}\"",
+        name,
+        found,
         sentinel.map(Address::toString).orElse("none"),
-        "the kubelet reports the primary's valkey container terminated ("
-            + (c.reason() == null ? "no reason given" : c.reason())
-            + ") at "
+        why
+            + " at "
             + primary
             + (sentinel.isPresent()
                 ? ": failover requested without waiting for down-after"
@@ -157,31 +203,66 @@ final class FastFailover {
     return sentinel.isPresent();
   }
 
+  /** Every Sentinel's SENTINEL MASTER view, empty for one that does not answer. */
+  private Map<Address, Optional<DownAfterWindow>> windows() {
+    Map<Address, Optional<DownAfterWindow>> windows = new LinkedHashMap<>();
+    for (Address member : sentinels.members()) {
+      windows.put(member, sentinels.downAfterWindow(member));
+    }
+    return windows;
+  }
+
   /**
    * Why a forced failover now could race the Sentinels' own failover, or empty when every Sentinel
    * answers with at least {@link #MARGIN_MS} left before it may call the primary down.
    */
-  private Optional<String> raceWithTheSentinels() {
-    for (Address member : sentinels.members()) {
-      Optional<DownAfterWindow> window = sentinels.downAfterWindow(member);
-      if (window.isEmpty()) {
-        return Optional.of("Sentinel " + member + " does not answer SENTINEL MASTER");
+  private static Optional<String> raceWithTheSentinels(
+      Map<Address, Optional<DownAfterWindow>> windows) {
+    for (Map.Entry<Address, Optional<DownAfterWindow>> e : windows.entrySet()) {
+      if (e.getValue().isEmpty()) {
+        return Optional.of("Sentinel " + e.getKey() + " does not answer SENTINEL MASTER");
       }
-      long left = window.get().remainingMs();
+      DownAfterWindow window = e.getValue().get();
+      long left = window.remainingMs();
       if (left < MARGIN_MS) {
         return Optional.of(
             "Sentinel "
-                + member
+                + window.sentinel()
                 + " may call it down in "
                 + left
                 + " ms (down-after "
-                + window.get().downAfterMs()
+                + window.downAfterMs()
                 + " ms), less than the "
                 + MARGIN_MS
-                + " ms its peers need to learn of a forced failover");
+                + " ms its peers need to learn of a forced failover: one now could race the"
+                + " Sentinels' own and promote twice");
       }
     }
     return Optional.empty();
+  }
+
+  /**
+   * Why a refused connection is not corroborated, or empty when a majority of all Sentinels, each
+   * on a live pod other than the primary's, report their link to it disconnected (a dead process
+   * closed their sockets too; a firewall rejecting new connections leaves theirs up).
+   */
+  private Optional<String> uncorroborated(
+      Map<Address, Optional<DownAfterWindow>> windows, String primaryUid) {
+    int majority = windows.size() / 2 + 1;
+    long disconnected =
+        windows.values().stream()
+            .flatMap(Optional::stream)
+            .filter(w -> onOtherLivePod(primaryUid).test(w.sentinel()))
+            .filter(w -> w.flags().contains("disconnected"))
+            .count();
+    if (disconnected >= majority) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        disconnected
+            + " Sentinel(s) on other pods report their link to it disconnected, fewer than the "
+            + majority
+            + " that confirm a dead process (a firewall rejecting new connections also refuses)");
   }
 
   /** A Sentinel on a pod of the cache other than the crashed one, and not terminating. */

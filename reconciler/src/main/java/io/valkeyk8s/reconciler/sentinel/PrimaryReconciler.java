@@ -80,7 +80,8 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
       NodeClients nodes,
       Leadership leadership,
       SwitchClock clock,
-      SentinelMetrics metrics) {
+      SentinelMetrics metrics,
+      RefusedConnection refusals) {
     this.config = config;
     this.sentinel = sentinel;
     this.client = client;
@@ -106,7 +107,7 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
     this.tables = new SentinelTableReset(sentinels, pods, metrics);
     this.fastFailover =
         sentinel.fastFailover()
-            ? Optional.of(new FastFailover(sentinels, nodes, pods, metrics))
+            ? Optional.of(new FastFailover(sentinels, nodes, pods, metrics, refusals))
             : Optional.empty();
     this.slice =
         sentinel

@@ -75,7 +75,8 @@ public final class SentinelCommand implements Callable<Integer> {
             nodes,
             controller.leadership(),
             clock,
-            metrics);
+            metrics,
+            controller.closeWith(new RefusedConnection(resources.eventBus(), controller::wake)));
     controller.health().readiness("sentinel-majority", pass::truthFresh);
     controller.onStart(() -> sentinels.start(config.resync()));
     controller.reconcileWith(pass, Duration.ofMinutes(2));

@@ -108,7 +108,8 @@ public final class NodeClient {
         });
   }
 
-  static Map<String, String> clientFields(String line) {
+  /** The fields of one CLIENT LIST line. */
+  public static Map<String, String> clientFields(String line) {
     Map<String, String> fields = new HashMap<>();
     for (String kv : line.trim().split(" ")) {
       int eq = kv.indexOf('=');

@@ -7,10 +7,12 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.sentinel.api.StatefulRedisSentinelConnection;
 import io.valkeyk8s.reconciler.kube.Controller;
 import io.valkeyk8s.reconciler.testing.LogCapture;
+import io.valkeyk8s.reconciler.valkey.NodeClient;
 import io.valkeyk8s.testsupport.KubeApiServer;
 import io.valkeyk8s.testsupport.KubeApiServerExtension;
 import io.valkeyk8s.testsupport.SentinelSet;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -85,16 +87,19 @@ class SentinelFastFailoverIT {
     try (LogCapture log = new LogCapture();
         SentinelScenario.Writer writer = s.startWriter()) {
       writer.awaitMore(200);
-      s.valkey.killValkey(0);
+      // Frozen first, so that only the kubelet's report can be evidence: a frozen process hangs
+      // up no connection and its address still accepts them (RefusedConnection stays silent).
+      s.valkey.freezeValkey(0);
       s.pods.containerTerminated(PRIMARY, containerIds.get(PRIMARY), 0);
       s.awaitFailoverAwayFrom(0);
+      s.valkey.killValkey(0);
       assertThat(s.awaitLabelOnSentinelPrimary()).isNotEqualTo(PRIMARY);
       writer.awaitMore(200);
       missing = writer.stopAndFindMissing();
       assertThat(log.lines())
           .anyMatch(
               l ->
-                  l.contains("action=fast-failover pod=" + PRIMARY)
+                  l.contains("action=fast-failover pod=" + PRIMARY + " evidence=kubelet")
                       && l.contains("container_id=" + containerIds.get(PRIMARY))
                       && l.contains("exit_code=137"));
     }
@@ -167,14 +172,114 @@ class SentinelFastFailoverIT {
     assertThat(s.awaitLabelOnSentinelPrimary()).isEqualTo(PRIMARY);
     // The terminated state was never seen: the kubelet restarted the container at once. The
     // restarted container's entrypoint waits for the Sentinels to name another primary; here
-    // nothing runs on node 0.
-    s.valkey.killValkey(0);
+    // nothing runs on node 0. Frozen before the report, so that the report is the evidence.
+    s.valkey.freezeValkey(0);
     s.pods.containerRestarted(
         PRIMARY, containerIds.get(PRIMARY), "containerd://" + UUID.randomUUID(), 1);
     s.awaitFailoverAwayFrom(0);
+    s.valkey.killValkey(0);
     assertThat(s.awaitLabelOnSentinelPrimary()).isNotEqualTo(PRIMARY);
     assertThat(fastFailovers(r)).isEqualTo(1.0);
     s.assertNeverTwoLabelled();
+  }
+
+  @Test
+  void aKilledPrimaryWhosePodStillReportsRunningIsFailedOverOnItsRefusedAddress() throws Exception {
+    Controller r = s.startReconciler("r1");
+    assertThat(s.awaitLabelOnSentinelPrimary()).isEqualTo(PRIMARY);
+    List<String> missing;
+    try (LogCapture log = new LogCapture();
+        SentinelScenario.Writer writer = s.startWriter()) {
+      writer.awaitMore(200);
+      s.valkey.killValkey(0); // the pod's status says running throughout: no kubelet report
+      s.awaitFailoverAwayFrom(0);
+      assertThat(s.awaitLabelOnSentinelPrimary()).isNotEqualTo(PRIMARY);
+      writer.awaitMore(200);
+      missing = writer.stopAndFindMissing();
+      assertThat(log.lines())
+          .anyMatch(
+              l ->
+                  l.contains("action=fast-failover pod=" + PRIMARY + " evidence=connection-refused")
+                      && l.contains("refuses connections"));
+    }
+    assertThat(missing).as("acknowledged writes missing on the new primary").isEmpty();
+    assertThat(fastFailovers(r)).isEqualTo(1.0);
+    s.assertNeverTwoLabelled();
+  }
+
+  @Test
+  void aLivePrimaryWhoseNewConnectionsAreRejectedIsNoEvidence() throws Exception {
+    Controller r = s.startReconciler("r1");
+    assertThat(s.awaitLabelOnSentinelPrimary()).isEqualTo(PRIMARY);
+    try (LogCapture log = new LogCapture();
+        StatefulRedisConnection<String, String> admin = s.valkey.connect(0);
+        RejectedConnects rejected = new RejectedConnects(s.valkey.ip(0), s.valkey.valkeyPort())) {
+      // As a NetworkPolicy that starts answering new connections with a reset: established ones
+      // (the Sentinels') stay up. The reconciler's own connection is closed by the server, as by
+      // a CLIENT KILL or a client timeout, so it hangs up and its reconnect is refused.
+      long own = admin.sync().clientId();
+      for (String line : admin.sync().clientList().split("\n")) {
+        Map<String, String> client = NodeClient.clientFields(line);
+        if ("N".equals(client.get("flags")) // not a replica's link, not a subscriber
+            && !client.getOrDefault("name", "").startsWith("sentinel-")
+            && !String.valueOf(own).equals(client.get("id"))) {
+          admin
+              .sync()
+              .clientKill(io.lettuce.core.KillArgs.Builder.id(Long.parseLong(client.get("id"))));
+        }
+      }
+      assertPrimaryStaysOnNodeZero();
+      assertThat(log.lines())
+          .anyMatch(
+              l ->
+                  l.contains(
+                          "action=fast-failover-skipped pod="
+                              + PRIMARY
+                              + " evidence=connection-refused")
+                      && l.contains("report their link to it disconnected"))
+          .noneMatch(l -> l.contains("action=fast-failover pod="));
+    }
+    assertThat(fastFailovers(r)).isZero();
+    s.assertNeverTwoLabelled();
+  }
+
+  /**
+   * A real firewall rule for the time of a test: new TCP connections to the address are answered
+   * with a reset (refused), established ones pass. Needs root and iptables (scripts/setup).
+   */
+  private static final class RejectedConnects implements AutoCloseable {
+    private final List<String> rule;
+
+    RejectedConnects(String ip, int port) throws Exception {
+      rule =
+          List.of(
+              "INPUT",
+              "-p",
+              "tcp",
+              "-d",
+              ip,
+              "--dport",
+              String.valueOf(port),
+              "--syn",
+              "-j",
+              "REJECT",
+              "--reject-with",
+              "tcp-reset");
+      iptables("-I");
+    }
+
+    private void iptables(String op) throws Exception {
+      List<String> command = new ArrayList<>(List.of("iptables", "-w", "5", op));
+      command.addAll(rule);
+      Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes());
+      assertThat(p.waitFor()).as("%s: %s", command, out).isZero();
+    }
+
+    @Override
+    public void close() throws Exception {
+      iptables("-D");
+    }
   }
 
   @Test
