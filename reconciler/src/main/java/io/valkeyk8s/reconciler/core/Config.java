@@ -104,6 +104,10 @@ public record Config(
    *     container terminated, instead of waiting for down-after (VALKEY_FAST_FAILOVER)
    * @param primarySlice the EndpointSlice of the selector-less primary Service this reconciler
    *     owns, when it writes one (VALKEY_PRIMARY_ENDPOINT_SLICE; empty: none)
+   * @param kubeProxyMinSync kube-proxy's iptables minSyncPeriod (VALKEY_KUBE_PROXY_MIN_SYNC_MS,
+   *     default 1000, the Kubernetes default): a planned handover lets writes go on this long after
+   *     the primary's pod starts terminating, so that the route's switch is not held back behind
+   *     the sync the termination itself caused; 0 starts handovers at once
    */
   public record Sentinel(
       String sentinelHost,
@@ -114,7 +118,8 @@ public record Config(
       String labelValue,
       HandoverFailover handoverFailover,
       boolean fastFailover,
-      Optional<PrimarySlice> primarySlice) {
+      Optional<PrimarySlice> primarySlice,
+      Duration kubeProxyMinSync) {
 
     /**
      * The EndpointSlice that routes the primary Service to the primary alone.
@@ -182,7 +187,8 @@ public record Config(
           HandoverFailover.parse(
               "VALKEY_HANDOVER_FAILOVER", env.string("VALKEY_HANDOVER_FAILOVER", "forced")),
           env.flag("VALKEY_FAST_FAILOVER", true),
-          PrimarySlice.fromEnv(env));
+          PrimarySlice.fromEnv(env),
+          Duration.ofMillis(env.integer("VALKEY_KUBE_PROXY_MIN_SYNC_MS", 1000, 0, 60_000)));
     }
 
     @Override
@@ -202,7 +208,9 @@ public record Config(
           + " fast_failover="
           + fastFailover
           + " primary_slice="
-          + primarySlice.map(s -> s.name() + "(service=" + s.service() + ")").orElse("-");
+          + primarySlice.map(s -> s.name() + "(service=" + s.service() + ")").orElse("-")
+          + " kube_proxy_min_sync_ms="
+          + kubeProxyMinSync.toMillis();
     }
   }
 

@@ -103,7 +103,8 @@ final class PrimaryReconciler implements ReconcileLoop.Pass<String> {
             metrics,
             this::leavingNow,
             this::restartRank,
-            sentinel.handoverFailover());
+            sentinel.handoverFailover(),
+            sentinel.kubeProxyMinSync());
     this.tables = new SentinelTableReset(sentinels, pods, metrics);
     this.fastFailover =
         sentinel.fastFailover()

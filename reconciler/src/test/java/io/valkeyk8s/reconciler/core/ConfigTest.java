@@ -73,6 +73,21 @@ class ConfigTest {
     assertThat(s.handoverFailover()).isEqualTo(Config.Sentinel.HandoverFailover.FORCED);
     assertThat(s.fastFailover()).isTrue();
     assertThat(s.primarySlice()).isEmpty();
+    assertThat(s.kubeProxyMinSync()).isEqualTo(java.time.Duration.ofSeconds(1));
+  }
+
+  @Test
+  void kubeProxysMinSyncPeriodIsMillisecondsAndZeroStartsHandoversAtOnce() {
+    assertThat(
+            Config.Sentinel.fromEnv(
+                    Map.of("VALKEY_SENTINEL_HOST", "s", "VALKEY_KUBE_PROXY_MIN_SYNC_MS", "0"))
+                .kubeProxyMinSync())
+        .isZero();
+    assertThatThrownBy(
+            () ->
+                Config.Sentinel.fromEnv(
+                    Map.of("VALKEY_SENTINEL_HOST", "s", "VALKEY_KUBE_PROXY_MIN_SYNC_MS", "1s")))
+        .hasMessage("VALKEY_KUBE_PROXY_MIN_SYNC_MS: '1s' is not an integer");
   }
 
   @Test

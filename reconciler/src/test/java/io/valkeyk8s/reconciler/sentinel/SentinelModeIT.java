@@ -13,7 +13,9 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -288,6 +290,39 @@ class SentinelModeIT {
       s.awaitFailoverAwayFrom(SentinelScenario.nodeOf(before));
       String after = s.awaitLabelOnSentinelPrimary();
       assertThat(after).isNotEqualTo(before);
+      writer.awaitMore(200);
+      missing = writer.stopAndFindMissing();
+    } finally {
+      s.releaseTerminating(before);
+    }
+    assertThat(missing).as("acknowledged writes missing on the new primary").isEmpty();
+    s.assertNeverTwoLabelled();
+  }
+
+  /**
+   * The termination changes the read Service's endpoints, kube-proxy syncs for that at once and
+   * then holds the next change back for its minSyncPeriod: the handover waits that long with the
+   * primary taking writes, so that the route's switch is not held back with writes paused.
+   */
+  @Test
+  void aTerminatingPrimaryTakesWritesUntilKubeProxysMinSyncPeriodHasPassed() throws Exception {
+    Map<String, String> env = new HashMap<>(s.env("r1"));
+    env.put("VALKEY_KUBE_PROXY_MIN_SYNC_MS", "4000");
+    s.startReconciler(env);
+    String before = s.awaitLabelOnSentinelPrimary();
+    List<String> missing;
+    try (SentinelScenario.Writer writer = s.startWriter()) {
+      writer.awaitMore(100);
+      s.terminate(before);
+      Thread.sleep(2000);
+      int acknowledged = writer.acknowledged();
+      Thread.sleep(500);
+      assertThat(writer.acknowledged())
+          .as("writes acknowledged 2.0-2.5 s after the pod started terminating")
+          .isGreaterThan(acknowledged + 10);
+      assertThat(s.sentinelPrimaryPod()).isEqualTo(before);
+      s.awaitFailoverAwayFrom(SentinelScenario.nodeOf(before));
+      assertThat(s.awaitLabelOnSentinelPrimary()).isNotEqualTo(before);
       writer.awaitMore(200);
       missing = writer.stopAndFindMissing();
     } finally {
