@@ -37,10 +37,12 @@ import org.slf4j.LoggerFactory;
  * selected as soon as it answers ROLE master, about a second before the Sentinels announce the
  * switch (they notice a promotion with their once-a-second INFO), and re-points the other replicas
  * to it at once, so that a primary with min-replicas-to-write takes writes as soon as the label
- * reaches it. No acknowledged write is lost: the old primary, paused and caught up, is demoted at
- * that moment too (REPLICAOF the promoted replica), so a write still waiting in its pause fails
- * with READONLY; Sentinel converts a live old primary only after the pause has ended, and a write
- * that reached it through a stale route was then taken and lost (PlannedHandoverBenchmark).
+ * reaches it. No acknowledged write is lost: the old primary, paused and caught up, is demoted
+ * (REPLICAOF the promoted replica) as soon as the pass has routed the Service to the promoted
+ * replica ({@link #routed}; at the latest 0.5 s after the promotion), so a write still waiting in
+ * its pause fails with READONLY; until then a client that still reaches it waits instead of
+ * failing. Sentinel converts a live old primary only after the pause has ended, and a write that
+ * reached it through a stale route was then taken and lost (PlannedHandoverBenchmark).
  *
  * <p>With VALKEY_HANDOVER_FAILOVER=coordinated the Sentinel is asked for SENTINEL FAILOVER
  * COORDINATED instead (the primary pauses, waits and demotes itself), the label follows the
@@ -80,6 +82,12 @@ final class Handover {
   private volatile String unsupported;
   private volatile InFlight inFlight;
   private volatile boolean repointed;
+  private volatile long promotionSeenNanos;
+  private volatile Address promotedTo;
+  private volatile boolean demoted;
+
+  /** How long the paused old primary waits for {@link #routed} before it is demoted anyway. */
+  private static final long DEMOTE_NANOS = Duration.ofMillis(500).toNanos();
 
   /**
    * A failover this reconciler asked for: the paused primary, its replicas, the Sentinel running
@@ -185,6 +193,7 @@ final class Handover {
     }
     if (sentinel.isPresent()) {
       repointed = false;
+      demoted = false;
       inFlight = new InFlight(primary, staying, sentinel.get(), started, coordinated);
       if (coordinated) {
         coordinatedAsked.add(uid);
@@ -370,6 +379,7 @@ final class Handover {
     }
     if (majority.isPresent() && !majority.get().equals(f.primary())
         || System.nanoTime() - f.startedNanos() > FOLLOW_NANOS) {
+      routed(); // never leave the old primary to the end of its pause
       inFlight =
           null; // the Sentinels announced the switch (or it did not happen): back to the majority
       return Optional.empty();
@@ -386,22 +396,41 @@ final class Handover {
     }
     if (!repointed) {
       repointed = true;
+      promotionSeenNanos = System.nanoTime();
+      promotedTo = selected.get();
       repointReplicas(f, selected.get());
+    } else if (System.nanoTime() - promotionSeenNanos > DEMOTE_NANOS) {
+      demoteOldPrimary(); // the pass did not get as far as routing the Service: do not wait
     }
     return selected;
   }
 
   /**
-   * REPLICAOF the new primary on the other replicas: what Sentinel does after it noticed the
-   * promotion.
+   * The pass routed the Service to the promoted replica (the slice written, or the label moved):
+   * the paused old primary turns replica now. Until then it stays paused, so a client that still
+   * reaches it waits instead of failing with READONLY; from now on a write still waiting in its
+   * pause fails instead of being taken after the pause. No-op outside a forced handover.
    */
-  private void repointReplicas(InFlight f, Address promoted) {
+  void routed() {
+    if (repointed) {
+      demoteOldPrimary();
+    }
+  }
+
+  private synchronized void demoteOldPrimary() {
+    InFlight f = inFlight;
+    if (f == null || demoted || f.coordinated()) {
+      return;
+    }
+    demoted = true;
+    Address promoted = promotedTo;
     try {
       nodes.at(f.primary()).replicaOf(promoted);
       log.info(
-          "action=demote node={} primary={} reason=\"planned handover promoted it: the paused old primary turns replica now, so a write still waiting in its pause fails instead of being taken after the pause\"",
+          "action=demote node={} primary={} after_promotion_ms={} reason=\"planned handover: the Service routes to the promoted replica, the paused old primary turns replica now, so a write still waiting in its pause fails instead of being taken after the pause\"",
           f.primary(),
-          promoted);
+          promoted,
+          (System.nanoTime() - promotionSeenNanos) / 1_000_000);
     } catch (RuntimeException e) {
       log.warn(
           "action=demote-failed node={} primary={} error=\"{}\"",
@@ -409,6 +438,13 @@ final class Handover {
           promoted,
           e.getMessage());
     }
+  }
+
+  /**
+   * REPLICAOF the new primary on the other replicas: what Sentinel does after it noticed the
+   * promotion, so that a min-replicas-to-write primary takes writes at once.
+   */
+  private void repointReplicas(InFlight f, Address promoted) {
     for (Address replica : f.replicas()) {
       if (replica.equals(promoted)) {
         continue;
