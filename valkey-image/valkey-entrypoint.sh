@@ -53,8 +53,8 @@ die() { log "error: $*"; exit 2; }
 : "${VALKEY_SELF_PRIMARY_WAIT_SECONDS:=30}"
 # Bounds of the preStop handover.
 : "${VALKEY_PRESTOP_TIMEOUT_SECONDS:=25}"
-# Above the reconciler's 12 s bound on preparing a scale-down's handover (sentinel/Handover).
-: "${VALKEY_PRESTOP_RECONCILER_WAIT_SECONDS:=15}"
+# Above the reconciler's 15 s bound on preparing a handover (sentinel/Handover).
+: "${VALKEY_PRESTOP_RECONCILER_WAIT_SECONDS:=18}"
 # TLS (config/tls.conf): off unless VALKEY_TLS is true; the files come from a mounted Secret.
 : "${VALKEY_TLS:=false}"
 : "${VALKEY_TLS_CERT_FILE:=/etc/valkey/tls/tls.crt}"

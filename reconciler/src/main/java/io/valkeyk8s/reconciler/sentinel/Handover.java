@@ -56,10 +56,11 @@ final class Handover {
 
   /**
    * How long departing replicas may stay eligible in the Sentinel's view before the failover is
-   * asked anyway: Sentinel reads a replica's priority with its INFO every 10 s, and a departing
-   * replica disconnects as soon as its process stops.
+   * asked anyway: Sentinel reads a replica's priority with its INFO every 10 s (the ITs measure
+   * 9.3-9.7 s when every Sentinel read it just before), a departing replica disconnects as soon as
+   * its process stops; 5 s of margin for a Sentinel or node under load.
    */
-  private static final long EXCLUDE_NANOS = Duration.ofSeconds(12).toNanos();
+  private static final long EXCLUDE_NANOS = Duration.ofSeconds(15).toNanos();
 
   /** replica-priority of a replica the roll restarts before the preferred successor. */
   static final int LATER_PRIORITY = 1000;
@@ -171,8 +172,15 @@ final class Handover {
     }
     Optional<Address> ready = sentinelExcluding(departing, later, leaving);
     boolean waitsForSentinel = !departing.isEmpty() || !later.isEmpty();
-    if (ready.isEmpty() && waitsForSentinel && now - preparingSince < EXCLUDE_NANOS) {
-      return true; // writes go on meanwhile; the pod's preStop hook keeps it running
+    if (ready.isEmpty() && waitsForSentinel) {
+      if (now - preparingSince < EXCLUDE_NANOS) {
+        return true; // writes go on meanwhile; the pod's preStop hook keeps it running
+      }
+      log.warn(
+          "action=handover-unprepared pod={} waited_ms={} sentinels=\"{}\" reason=\"no Sentinel on a pod that stays got ready to promote the preferred successor in time: failing over anyway\"",
+          pod.getMetadata().getName(),
+          (now - preparingSince) / 1_000_000,
+          unready(departing, later, leaving));
     }
     attempts.put(uid, now);
     deprioritized.clear(); // a pod recreated at one of these addresses starts with the default
@@ -323,7 +331,8 @@ final class Handover {
   /**
    * The first Sentinel on a pod that stays that would promote none of the departing replicas, sees
    * the disfavoured ones with their new priority, and has a preferred replica (neither departing
-   * nor disfavoured) healthy to promote. None within 12 s: the handover goes on without.
+   * nor disfavoured) healthy to promote. None within {@link #EXCLUDE_NANOS}: the handover goes on
+   * without, and {@link #unready} says why.
    */
   private Optional<Address> sentinelExcluding(
       List<Address> departing, List<Address> later, Predicate<Address> leaving) {
@@ -332,33 +341,59 @@ final class Handover {
         continue;
       }
       Optional<SentinelTable> table = sentinels.table(s);
-      if (table.isEmpty()) {
-        continue;
-      }
-      boolean excluded =
-          table.get().replicas().stream()
-              .filter(r -> departing.contains(r.address()))
-              .allMatch(SentinelTable.Replica::excludedFromFailover);
-      boolean disfavouredSeen =
-          table.get().replicas().stream()
-              .filter(r -> later.contains(r.address()))
-              .allMatch(r -> r.excludedFromFailover() || r.priority() >= LATER_PRIORITY);
-      // The preferred successor itself must be promotable: a replica the roll restarted a moment
-      // ago may not be healthy in this Sentinel's table yet, and Sentinel would then promote a
-      // disfavoured one that the roll restarts next (sentinel-tls: 2 handovers in one roll).
-      boolean candidate =
-          table.get().replicas().stream()
-              .anyMatch(
-                  r ->
-                      !departing.contains(r.address())
-                          && !later.contains(r.address())
-                          && r.healthy()
-                          && r.priority() > 0);
-      if (excluded && disfavouredSeen && candidate) {
+      if (table.isPresent() && whyNotReady(table.get(), departing, later).isEmpty()) {
         return Optional.of(s);
       }
     }
     return Optional.empty();
+  }
+
+  /** Why each Sentinel on a pod that stays is not ready to run this handover, for the log. */
+  private Map<Address, String> unready(
+      List<Address> departing, List<Address> later, Predicate<Address> leaving) {
+    Map<Address, String> reasons = new java.util.LinkedHashMap<>();
+    for (Address s : sentinels.members()) {
+      if (!leaving.test(s)) {
+        reasons.put(
+            s,
+            sentinels
+                .table(s)
+                .map(t -> whyNotReady(t, departing, later).orElse("ready now"))
+                .orElse("no table"));
+      }
+    }
+    return reasons;
+  }
+
+  /** Empty when a failover this Sentinel runs promotes the preferred successor, else why not. */
+  private static Optional<String> whyNotReady(
+      SentinelTable table, List<Address> departing, List<Address> later) {
+    boolean excluded =
+        table.replicas().stream()
+            .filter(r -> departing.contains(r.address()))
+            .allMatch(SentinelTable.Replica::excludedFromFailover);
+    if (!excluded) {
+      return Optional.of("a departing replica is still eligible");
+    }
+    boolean disfavouredSeen =
+        table.replicas().stream()
+            .filter(r -> later.contains(r.address()))
+            .allMatch(r -> r.excludedFromFailover() || r.priority() >= LATER_PRIORITY);
+    if (!disfavouredSeen) {
+      return Optional.of("the priority " + LATER_PRIORITY + " of a disfavoured replica not seen");
+    }
+    // The preferred successor itself must be promotable: a replica the roll restarted a moment
+    // ago may not be healthy in this Sentinel's table yet, and Sentinel would then promote a
+    // disfavoured one that the roll restarts next (sentinel-tls: 2 handovers in one roll).
+    boolean candidate =
+        table.replicas().stream()
+            .anyMatch(
+                r ->
+                    !departing.contains(r.address())
+                        && !later.contains(r.address())
+                        && r.healthy()
+                        && r.priority() > 0);
+    return candidate ? Optional.empty() : Optional.of("no preferred replica healthy");
   }
 
   /** True while a requested failover has not been announced by the Sentinels. */
