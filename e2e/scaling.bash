@@ -23,7 +23,16 @@ timed_step() {
 # the step's ARGS come last, so they win over the run's extra args (e.g. --set image=...).
 release_upgrade() {
   helm upgrade "$RELEASE" "$CHART" ${VERSION:+--version "$VERSION"} "${PLAIN_HTTP[@]}" --namespace "$NS" \
-    "${VALUES_ARGS[@]}" --timeout 10m --wait "${PULL_POLICY[@]}" "${HELM_EXTRA[@]}" "$@"
+    "${VALUES_ARGS[@]}" --timeout 10m --wait "${PULL_POLICY[@]}" "${HELM_EXTRA[@]}" "$@" && return 0
+  local rc=$? pod
+  # A failed hook Job says why only in its pods' logs (kept: failed hook Jobs are not deleted).
+  echo "the upgrade failed; data pods and the hook Jobs' pods:"
+  kubectl -n "$NS" get pods -o wide 2>&1 || true
+  for pod in $(kubectl -n "$NS" get pods -l app.kubernetes.io/component=hook -o name 2>/dev/null); do
+    echo "--- last lines of $pod:"
+    kubectl -n "$NS" logs "$pod" --tail=15 2>&1 || true
+  done
+  return $rc
 }
 
 # stop_probe NAME REPORT: SIGTERM to the probe (it stops, reads every acknowledged write
