@@ -184,8 +184,12 @@ wait_probe_report() {
     sleep 1
   done
   kubectl -n "$NS" logs "$name" >"$out.log" 2>&1 || true
-  # stdout's report is pretty-printed JSON from a line "{" to a line "}"; stderr's log lines start with a date.
-  sed -n '/^{/,/^}/p' "$out.log" | jq -c . >"$out" 2>/dev/null || true
+  # stdout's report is pretty-printed JSON from a line "{" to a line "}". kubectl logs merges
+  # stderr in by line, so log lines the probe's shutdown wrote meanwhile can sit inside it
+  # (cluster-persistence, 2026-12-03: "WARN RedisChannelHandler - Connection is already closed"
+  # 3220 lines into the report): keep only the lines Jackson's pretty printer writes.
+  sed -n '/^{/,/^}/p' "$out.log" | grep -E '^([{}]|[[:space:]]+(["{}]|\[|\]|[0-9-]|true|false|null))' |
+    jq -c . >"$out" 2>/dev/null || true
   [[ "$phase" == Succeeded || "$phase" == Failed ]] || { echo "probe $name still $phase after $2 s"; return 1; }
   [[ -s "$out" ]] || { echo "probe $name printed no JSON report (phase $phase):"; tail -20 "$out.log"; return 1; }
   echo "probe $name ended: $phase"
