@@ -101,8 +101,7 @@ class ClusterLifecycleIT {
     }
     // The job goes on in the servers. A read that meets a slot at the moment of its handover
     // can fail (a clean-clone run once: 172 of 50 000 right after the kill, errors not kept):
-    // printed for
-    // whoever reads the report. What must not happen is a key that stays out of reach.
+    // printed for whoever reads the report. What must not happen is a key that stays out of reach.
     List<ClusterHarness.MissingKey> during = h.missingOutside(KEYS, Set.of());
     if (!during.isEmpty()) {
       System.out.println("read while the job runs: " + h.describe(during, Set.of()));
